@@ -1,0 +1,2 @@
+/** The engine of node-red-contrib-pandora-sync, usable without Node-RED. */
+export * from './tls/generate';
