@@ -8,7 +8,8 @@
 export function toNumber(value: unknown, fallback: number, name = 'value'): number {
   if (value === undefined || value === null || value === '') return fallback;
   const n = typeof value === 'number' ? value : Number(String(value).trim());
-  if (!Number.isFinite(n)) throw new TypeError(`${name} must be a number, got ${JSON.stringify(value)}`);
+  if (!Number.isFinite(n))
+    throw new TypeError(`${name} must be a number, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -22,7 +23,9 @@ export function toInteger(
 ): number {
   const n = toNumber(value, fallback, name);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+    throw new RangeError(
+      `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
   }
   return n;
 }
