@@ -1,0 +1,51 @@
+/**
+ * mysql2 pools as every database piece of the package opens them: big ids as strings (Pandora's
+ * ids are BIGINT UNSIGNED), utf8mb4, one statement per query, dates as the server wrote them.
+ */
+import mysql from 'mysql2/promise';
+
+export interface DbFacts {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+}
+
+export interface PoolTuning {
+  connectionLimit?: number;
+  connectTimeoutMs?: number;
+}
+
+export type Pool = mysql.Pool;
+export type PoolConnection = mysql.PoolConnection;
+
+/** Opens a pool lazily (no connection is made until the first query). */
+export function createPool(facts: DbFacts, tuning: PoolTuning = {}): Pool {
+  const pool = mysql.createPool({
+    host: facts.host,
+    port: facts.port,
+    database: facts.database,
+    user: facts.user,
+    password: facts.password,
+    connectionLimit: tuning.connectionLimit ?? 4,
+    connectTimeout: tuning.connectTimeoutMs ?? 5000,
+    waitForConnections: true,
+    queueLimit: 0,
+    enableKeepAlive: true,
+    charset: 'utf8mb4',
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    multipleStatements: false,
+  });
+  // An idle connection that dies (server restart) emits 'error' on the pool in some mysql2
+  // versions; without a listener that would crash Node-RED.
+  (pool as unknown as { on(e: string, f: (err: Error) => void): void }).on('error', () => {});
+  return pool;
+}
+
+/** Where a pool points, for messages: never the password. */
+export function describeDb(facts: DbFacts): string {
+  return `${facts.user}@${facts.host}:${facts.port}/${facts.database}`;
+}
