@@ -1,0 +1,489 @@
+// The whole system on one machine: a private MariaDB in .demo/ with a Command Center and two
+// Instance databases, and Node-RED on 127.0.0.1:1880 with this package and a demo flow: a
+// simulated agent feeding a tentacle-buffer, a tentacle-pull draining it into .demo/data_in, and
+// metaconsole-replicate and event-pull working on the databases. Started by scripts/demo.sh.
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+const demo = join(root, '.demo');
+const { PrivateMariaDb } = require(join(root, 'dist/test/helpers/mariadb.js'));
+const { applySchema } = require(join(root, 'dist/lib/db/schema.js'));
+
+const UI_PORT = Number(process.env.DEMO_PORT ?? 1880);
+const BUFFER_PORT = Number(process.env.DEMO_BUFFER_PORT ?? 41121);
+const log = (...a) => console.log('demo:', ...a);
+
+const started = [];
+let nodeRed = null;
+let eventTimer = null;
+let stopping = false;
+
+async function stopAll(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(eventTimer);
+  if (nodeRed && nodeRed.exitCode === null) {
+    log(`stopping Node-RED (pid ${nodeRed.pid})`);
+    const exited = new Promise((r) => nodeRed.once('exit', r));
+    nodeRed.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15000))]);
+  }
+  for (const s of started.reverse()) await s().catch(() => {});
+  log('stopped');
+  process.exit(code);
+}
+process.on('SIGINT', () => stopAll(0));
+process.on('SIGTERM', () => stopAll(0));
+
+const esc = (s) => s.replace(/&/g, '&#x26;');
+
+async function prepareDatabases() {
+  mkdirSync(demo, { recursive: true });
+  const db = new PrivateMariaDb({ dir: join(demo, 'mariadb') });
+  log(`starting a private MariaDB (datadir ${db.dir})`);
+  await db.start();
+  started.push(() => db.stop());
+  log(`MariaDB listening on 127.0.0.1:${db.port}`);
+  for (const name of ['pandora_cc', 'pandora_node1', 'pandora_node2']) await db.freshDatabase(name);
+  const cc = await db.connect('pandora_cc');
+  await applySchema(cc, 'registry', 'objects', 'sync-queue');
+  await cc.query(
+    'INSERT INTO tmetaconsole_setup (id, server_name, server_url, dbhost, dbport, dbname, dbuser, dbpass, disabled, unified) VALUES (1, ?, ?, ?, ?, ?, ?, ?, 0, 1), (2, ?, ?, ?, ?, ?, ?, ?, 0, 1)',
+    [
+      'madrid',
+      'http://127.0.0.1/pandora_console',
+      '127.0.0.1',
+      String(db.port),
+      'pandora_node1',
+      'root',
+      '',
+      'valencia',
+      'http://127.0.0.1/pandora_console',
+      '127.0.0.1',
+      String(db.port),
+      'pandora_node2',
+      'root',
+      '',
+    ],
+  );
+  // A few shared objects in the Command Center, stored HTML-entity encoded as the console does.
+  await cc.query(
+    'INSERT INTO tgrupo (id_grupo, nombre, icon, parent) VALUES (?, ?, ?, 0), (?, ?, ?, 0), (?, ?, ?, 10)',
+    [10, 'Servers', 'server_database', 11, esc('Network & Links'), 'transmit', 12, 'Web', 'world'],
+  );
+  await cc.query('INSERT INTO ttag (id_tag, name, description) VALUES (?, ?, ?), (?, ?, ?)', [
+    1,
+    'critical',
+    'Business critical',
+    2,
+    'network',
+    'Network devices',
+  ]);
+  await cc.query('INSERT INTO tcategory (id, name) VALUES (?, ?), (?, ?)', [
+    1,
+    'Databases',
+    2,
+    'Web',
+  ]);
+  await cc.query('INSERT INTO tperfil (id_perfil, name) VALUES (?, ?), (?, ?)', [
+    1,
+    esc('Operator (Read)').replace(/ /g, '&#x20;'),
+    5,
+    'Pandora&#x20;Administrator',
+  ]);
+  await cc.query(
+    'INSERT INTO tusuario (id_user, fullname, password, email, is_admin) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)',
+    [
+      'admin',
+      'Pandora',
+      '$2y$10$demo.only.not.a.real.hash.xxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+      'admin@example.com',
+      1,
+      'operator',
+      'Night&#x20;operator',
+      '$2y$10$demo.only.not.a.real.hash.yyyyyyyyyyyyyyyyyyyyyyyyyyyy',
+      'ops@example.com',
+      0,
+    ],
+  );
+  await cc.query(
+    'INSERT INTO tusuario_perfil (id_up, id_usuario, id_perfil, id_grupo) VALUES (?, ?, ?, ?), (?, ?, ?, ?)',
+    [1, 'admin', 5, 0, 2, 'operator', 1, 10],
+  );
+  await cc.query('INSERT INTO talert_commands (id, name, command) VALUES (?, ?, ?)', [
+    1,
+    'eMail',
+    'Internal&#x20;type',
+  ]);
+  await cc.query(
+    'INSERT INTO talert_actions (id, name, id_alert_command, field1) VALUES (?, ?, ?, ?)',
+    [1, 'Mail&#x20;to&#x20;Admin', 1, 'admin@example.com'],
+  );
+  await cc.query(
+    'INSERT INTO talert_templates (id, name, type, id_alert_action) VALUES (?, ?, ?, ?)',
+    [1, 'Critical&#x20;condition', 'critical', 1],
+  );
+  await cc.end();
+
+  const nodes = [];
+  for (const name of ['pandora_node1', 'pandora_node2']) {
+    const c = await db.connect(name);
+    await applySchema(c, 'objects', 'events');
+    await c.query(
+      'INSERT INTO tagente (id_agente, nombre, alias, id_grupo) VALUES (?, ?, ?, ?), (?, ?, ?, ?)',
+      [1, 'web-01', 'web-01', 12, 2, 'db-01', 'db-01', 10],
+    );
+    await c.query(
+      'INSERT INTO tagente_modulo (id_agente_modulo, id_agente, nombre) VALUES (?, ?, ?), (?, ?, ?)',
+      [1, 1, 'cpu_load', 2, 2, 'mysql_connections'],
+    );
+    nodes.push(c);
+  }
+  return { db, nodes };
+}
+
+function generateEvents(nodes) {
+  const kinds = [
+    ['going_up_critical', 4, 'Module&#x20;cpu_load&#x20;is&#x20;going&#x20;to&#x20;CRITICAL'],
+    ['going_down_normal', 2, 'Module&#x20;cpu_load&#x20;is&#x20;going&#x20;to&#x20;NORMAL'],
+    [
+      'going_up_warning',
+      3,
+      'Module&#x20;mysql_connections&#x20;is&#x20;going&#x20;to&#x20;WARNING',
+    ],
+    ['system', 1, 'Agent&#x20;db-01&#x20;restarted'],
+  ];
+  let n = 0;
+  return setInterval(async () => {
+    const c = nodes[n % nodes.length];
+    const [type, criticity, text] = kinds[n % kinds.length];
+    n++;
+    const now = Math.floor(Date.now() / 1000);
+    await c
+      .query(
+        'INSERT INTO tevento (id_agente, id_grupo, estado, timestamp, utimestamp, evento, event_type, id_agentmodule, criticity) VALUES (?, ?, 0, FROM_UNIXTIME(?), ?, ?, ?, ?, ?)',
+        [1 + (n % 2), n % 2 ? 12 : 10, now, now, text, type, 1 + (n % 2), criticity],
+      )
+      .catch((err) => log('event generator:', err.message));
+  }, 3000);
+}
+
+function demoFlow(dbPort) {
+  const dataIn = join(demo, 'data_in');
+  const storage = join(demo, 'buffer');
+  mkdirSync(dataIn, { recursive: true });
+  const tab = 'd3m0f10w0000001';
+  const cfg = 'd3m0c0nf1g00001';
+  const agentXml = `
+const now = new Date();
+const stamp = now.toISOString().replace('T', ' ').slice(0, 19);
+const agent = ['web-01', 'db-01', 'fw-edge'][Math.floor(Math.random() * 3)];
+const cpu = (Math.random() * 100).toFixed(1);
+msg.filename = agent + '.' + now.getTime() + '.data';
+msg.payload = "<?xml version='1.0' encoding='UTF-8'?>\\n" +
+  '<agent_data description="" group="Servers" os_name="Linux" os_version="Debian 12" interval="300" ' +
+  'version="7.0NG.777" timestamp="' + stamp + '" agent_name="' + agent + '" timezone_offset="0">\\n' +
+  '  <module>\\n    <name><![CDATA[cpu_load]]></name>\\n    <type><![CDATA[generic_data]]></type>\\n' +
+  '    <data><![CDATA[' + cpu + ']]></data>\\n  </module>\\n</agent_data>\\n';
+return msg;`;
+  const countJs = `
+const counts = context.get('counts') || {};
+const names = ['maintenance','informational','normal','warning','critical','minor','major'];
+for (const e of msg.payload) { const k = names[Number(e.criticity)] || String(e.criticity); counts[k] = (counts[k] || 0) + 1; }
+context.set('counts', counts);
+node.status({ text: Object.entries(counts).map(([k, v]) => k + ' ' + v).join(', ') });
+return { payload: counts, instance: msg.instance };`;
+  return [
+    { id: tab, type: 'tab', label: 'Pandora Sync demo' },
+    {
+      id: 'd3m0c0mment0001',
+      type: 'comment',
+      z: tab,
+      x: 250,
+      y: 40,
+      wires: [],
+      name: 'Isolated network: a simulated agent sends data files to the buffer; the central pull drains it into .demo/data_in',
+    },
+    {
+      id: 'd3m0inject00001',
+      type: 'inject',
+      z: tab,
+      x: 140,
+      y: 100,
+      name: 'every 5 s',
+      repeat: '5',
+      once: true,
+      onceDelay: '1',
+      topic: '',
+      payload: '',
+      payloadType: 'date',
+      props: [{ p: 'payload' }],
+      wires: [['d3m0agent000001']],
+    },
+    {
+      id: 'd3m0agent000001',
+      type: 'function',
+      z: tab,
+      x: 330,
+      y: 100,
+      name: 'simulated agent (XML data file)',
+      func: agentXml,
+      outputs: 1,
+      wires: [['d3m0buffer00001']],
+    },
+    {
+      id: 'd3m0buffer00001',
+      type: 'tentacle-buffer',
+      z: tab,
+      x: 560,
+      y: 100,
+      name: 'isolated network buffer',
+      address: '127.0.0.1',
+      port: String(BUFFER_PORT),
+      storage,
+      filters: '.*\\.conf:conf;.*\\.md5:md5;.*\\.zip:collections',
+      insecure: true,
+      overwrite: true,
+      maxSize: '2000000',
+      maxConnections: '10',
+      timeout: '1',
+      retries: '3',
+      tlsCert: '',
+      tlsKey: '',
+      tlsCa: '',
+      quotaBytes: '0',
+      quotaFiles: '0',
+      wires: [['d3m0debugbuf001']],
+    },
+    {
+      id: 'd3m0debugbuf001',
+      type: 'debug',
+      z: tab,
+      x: 780,
+      y: 100,
+      name: 'buffer events',
+      active: false,
+      complete: 'true',
+      wires: [],
+    },
+    {
+      id: 'd3m0pull0000001',
+      type: 'tentacle-pull',
+      z: tab,
+      x: 170,
+      y: 180,
+      name: 'central sync pull',
+      config: cfg,
+      interval: '5',
+      deliver: 'dir',
+      pattern: '\\.data$',
+      concurrency: '4',
+      connections: '4',
+      safe: true,
+      wires: [['d3m0debugfile01'], ['d3m0debugsumm01']],
+    },
+    {
+      id: 'd3m0debugfile01',
+      type: 'debug',
+      z: tab,
+      x: 420,
+      y: 160,
+      name: 'pulled files',
+      active: true,
+      complete: 'true',
+      wires: [],
+    },
+    {
+      id: 'd3m0debugsumm01',
+      type: 'debug',
+      z: tab,
+      x: 420,
+      y: 200,
+      name: 'per-buffer summary',
+      active: false,
+      complete: 'payload',
+      wires: [],
+    },
+    {
+      id: 'd3m0c0mment0002',
+      type: 'comment',
+      z: tab,
+      x: 250,
+      y: 260,
+      wires: [],
+      name: 'Command Center: objects replicated to the two Instances, and their events gathered',
+    },
+    {
+      id: 'd3m0repl000001',
+      type: 'metaconsole-replicate',
+      z: tab,
+      x: 200,
+      y: 320,
+      name: 'replicate shared objects',
+      config: cfg,
+      instances: '',
+      objects: '',
+      interval: '10',
+      wires: [['d3m0debugrepl01']],
+    },
+    {
+      id: 'd3m0injplan0001',
+      type: 'inject',
+      z: tab,
+      x: 110,
+      y: 380,
+      name: 'plan',
+      topic: 'plan',
+      payload: '',
+      payloadType: 'str',
+      props: [{ p: 'topic', vt: 'str' }],
+      repeat: '',
+      once: false,
+      wires: [['d3m0repl000001']],
+    },
+    {
+      id: 'd3m0debugrepl01',
+      type: 'debug',
+      z: tab,
+      x: 440,
+      y: 320,
+      name: 'replication',
+      active: true,
+      complete: 'payload',
+      wires: [],
+    },
+    {
+      id: 'd3m0events00001',
+      type: 'event-pull',
+      z: tab,
+      x: 180,
+      y: 440,
+      name: 'gather events',
+      config: cfg,
+      instances: '',
+      interval: '5',
+      batchSize: '1000',
+      mode: 'all',
+      wires: [['d3m0count000001']],
+    },
+    {
+      id: 'd3m0count000001',
+      type: 'function',
+      z: tab,
+      x: 400,
+      y: 440,
+      name: 'count per criticity',
+      func: countJs,
+      outputs: 1,
+      wires: [['d3m0debugevt001']],
+    },
+    {
+      id: 'd3m0debugevt001',
+      type: 'debug',
+      z: tab,
+      x: 620,
+      y: 440,
+      name: 'events',
+      active: true,
+      complete: 'payload',
+      wires: [],
+    },
+    {
+      id: cfg,
+      type: 'pandora-config',
+      name: 'Command Center (demo)',
+      confFile: '',
+      dbHost: '127.0.0.1',
+      dbPort: String(dbPort),
+      dbName: 'pandora_cc',
+      dbUser: 'root',
+      incomingDir: dataIn,
+      syncAddress: `127.0.0.1:${BUFFER_PORT}`,
+      syncPort: '41121',
+      syncRetries: '3',
+      syncTimeout: '10',
+      syncCa: '',
+      syncCert: '',
+      syncKey: '',
+    },
+  ];
+}
+
+function prepareNodeRed(dbPort) {
+  const userDir = join(demo, 'node-red');
+  mkdirSync(join(userDir, 'node_modules'), { recursive: true });
+  const link = join(userDir, 'node_modules', 'node-red-contrib-pandora-sync');
+  rmSync(link, { force: true, recursive: true });
+  symlinkSync(root, link, 'dir');
+  if (!existsSync(join(userDir, 'package.json'))) {
+    writeFileSync(
+      join(userDir, 'package.json'),
+      JSON.stringify(
+        {
+          name: 'pandora-sync-demo',
+          private: true,
+          dependencies: { 'node-red-contrib-pandora-sync': `file:${root}` },
+        },
+        null,
+        2,
+      ),
+    );
+  }
+  writeFileSync(
+    join(userDir, 'settings.js'),
+    `module.exports = {
+  uiHost: '127.0.0.1',
+  uiPort: ${UI_PORT},
+  flowFile: 'flows.json',
+  credentialSecret: false,
+  diagnostics: { enabled: false, ui: false },
+  telemetry: { enabled: false },
+  externalModules: { palette: { allowInstall: false } },
+  editorTheme: { tours: false, palette: { catalogues: [] }, projects: { enabled: false } },
+  logging: { console: { level: 'info', metrics: false, audit: false } },
+};
+`,
+  );
+  writeFileSync(join(userDir, 'flows.json'), JSON.stringify(demoFlow(dbPort), null, 2));
+  return userDir;
+}
+
+async function main() {
+  const { db, nodes } = await prepareDatabases();
+  started.push(async () => {
+    for (const c of nodes) await c.end().catch(() => {});
+  });
+  eventTimer = generateEvents(nodes);
+  const userDir = prepareNodeRed(db.port);
+  log(`starting Node-RED 4 (userDir ${userDir})`);
+  nodeRed = spawn(
+    process.execPath,
+    [
+      join(root, 'node_modules/node-red/red.js'),
+      '--userDir',
+      userDir,
+      '--settings',
+      join(userDir, 'settings.js'),
+    ],
+    {
+      stdio: 'inherit',
+      cwd: userDir,
+    },
+  );
+  nodeRed.on('exit', (code) => {
+    if (!stopping) {
+      log(`Node-RED exited (code ${code})`);
+      stopAll(code ?? 1);
+    }
+  });
+  log(`open http://127.0.0.1:${UI_PORT}/ (Ctrl-C stops Node-RED and MariaDB)`);
+}
+
+main().catch((err) => {
+  console.error('demo: failed:', err);
+  stopAll(1);
+});
