@@ -1,0 +1,2 @@
+/** pandora_server.conf: parsing, merging with node properties, sync_address endpoints. */
+export * from './pandora-conf';

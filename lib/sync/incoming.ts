@@ -1,0 +1,239 @@
+/**
+ * Delivery into the incoming directory (`incomingdir`): temp name carrying `~` (invisible to the
+ * Pandora data server and to any Tentacle LS/RECV), fsync, rename, fsync of the directory. Only
+ * then is a file "stored", and only then may it leave its buffer.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { DeliveryJournal } from './journal';
+
+/** A local failure (disk full, permissions...): the file stays on its buffer. */
+export class LocalStoreError extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'LocalStoreError';
+  }
+}
+
+export interface StoreResult {
+  name: string;
+  size: number;
+  sha1: string;
+  /** Where the file was written; absent when nothing was written. */
+  path?: string;
+  /** The content, when asked to keep it (deliver `msg`/`both`). */
+  payload?: Buffer;
+  /** Already delivered (journal) or already present with the same content: not delivered again. */
+  duplicate: boolean;
+}
+
+export interface IncomingOptions {
+  dir: string;
+  journal: DeliveryJournal;
+  /** Write files into `dir` (deliver `dir`/`both`). */
+  write: boolean;
+  /** Keep the content in memory (deliver `msg`/`both`). */
+  keep: boolean;
+}
+
+const TEMP_MARK = '~pull~';
+let tempCounter = 0;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function fileSha1(path: string): Promise<string> {
+  const hash = createHash('sha1');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export class IncomingDir {
+  constructor(private readonly opts: IncomingOptions) {}
+
+  get dir(): string {
+    return this.opts.dir;
+  }
+
+  /**
+   * Creates the directory if needed and removes temp files left by a puller process that died
+   * mid-write (never those of a live process, which may be another puller writing now).
+   */
+  async prepare(): Promise<void> {
+    if (!this.opts.write) return;
+    try {
+      await mkdir(this.opts.dir, { recursive: true });
+      for (const name of await readdir(this.opts.dir)) {
+        const at = name.lastIndexOf(TEMP_MARK);
+        if (at < 0) continue;
+        const pid = Number(name.slice(at + TEMP_MARK.length).split('.')[0]);
+        if (Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) {
+          await unlink(join(this.opts.dir, name)).catch(() => {});
+        }
+      }
+    } catch (err) {
+      throw new LocalStoreError(
+        `incoming directory ${this.opts.dir} is not usable: ${(err as Error).message}`,
+        this.opts.dir,
+        err,
+      );
+    }
+  }
+
+  /**
+   * Reads exactly `size` bytes of `name` from a buffer and stores them durably, unless the
+   * journal or the incoming directory shows this very file was delivered already.
+   */
+  async store(
+    address: string,
+    name: string,
+    data: NodeJS.ReadableStream,
+    size: number,
+  ): Promise<StoreResult> {
+    const { dir, write, keep, journal } = this.opts;
+    const hash = createHash('sha1');
+    const chunks: Buffer[] = [];
+    const temp = join(dir, `${name}${TEMP_MARK}${process.pid}.${++tempCounter}`);
+    let fh = null;
+    let received = 0;
+    // Only errors of our own disk are local; a stream error is the connection's.
+    const local = async <T>(op: () => Promise<T>): Promise<T> => {
+      try {
+        return await op();
+      } catch (err) {
+        throw new LocalStoreError(`cannot write ${temp}: ${(err as Error).message}`, temp, err);
+      }
+    };
+    try {
+      if (write) fh = await local(() => open(temp, 'wx', 0o644));
+      for await (const c of data) {
+        const chunk = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
+        hash.update(chunk);
+        received += chunk.length;
+        if (keep) chunks.push(chunk);
+        if (fh) {
+          const out = fh;
+          await local(() => out.write(chunk));
+        }
+      }
+      if (fh) {
+        const out = fh;
+        await local(() => out.sync());
+      }
+    } catch (err) {
+      await fh?.close().catch(() => {});
+      if (fh) await unlink(temp).catch(() => {});
+      throw err;
+    }
+    await fh?.close();
+    const sha1 = hash.digest('hex');
+    const result: StoreResult = { name, size: received, sha1, duplicate: false };
+    if (keep) result.payload = Buffer.concat(chunks, received);
+    if (received !== size) {
+      if (fh) await unlink(temp).catch(() => {});
+      throw new Error(`${name}: received ${received} bytes of ${size}`);
+    }
+    if (journal.has({ address, name, size, sha1 })) {
+      if (fh) await unlink(temp).catch(() => {});
+      result.duplicate = true;
+      return result;
+    }
+    if (write) {
+      try {
+        const target = await this.targetFor(name, size, sha1);
+        if (target.same) {
+          await unlink(temp).catch(() => {});
+          result.duplicate = true;
+        } else {
+          await rename(temp, target.path);
+          await fsyncDir(dir);
+        }
+        result.path = target.path;
+      } catch (err) {
+        await unlink(temp).catch(() => {});
+        throw new LocalStoreError(
+          `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
+          dir,
+          err,
+        );
+      }
+    }
+    await journal.record({ address, name, size, sha1 });
+    return result;
+  }
+
+  /**
+   * Reads the bytes of a second download of a file already stored (the MV after a RECV in safe
+   * mode): nothing is written when they are the same; a changed file is stored as a new delivery.
+   */
+  async verifyOrStore(
+    address: string,
+    name: string,
+    data: NodeJS.ReadableStream,
+    size: number,
+    expected: { size: number; sha1: string },
+  ): Promise<StoreResult> {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    for await (const c of data) {
+      const chunk = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
+      chunks.push(chunk);
+      received += chunk.length;
+    }
+    const content = Buffer.concat(chunks, received);
+    const sha1 = createHash('sha1').update(content).digest('hex');
+    if (received === expected.size && sha1 === expected.sha1) {
+      return { name, size: received, sha1, duplicate: true };
+    }
+    return this.store(address, name, Readable.from([content]), size);
+  }
+
+  /**
+   * The name to deliver under: `name` itself, or, when a different file of that name is still
+   * waiting in the directory, `<stem>_<n><ext>` so that neither is lost.
+   */
+  private async targetFor(
+    name: string,
+    size: number,
+    sha1: string,
+  ): Promise<{ path: string; same: boolean }> {
+    const ext = extname(name);
+    const stem = name.slice(0, name.length - ext.length);
+    for (let n = 0; n < 1000; n++) {
+      const path = join(this.opts.dir, n === 0 ? name : `${stem}_${n}${ext}`);
+      let st;
+      try {
+        st = await stat(path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { path, same: false };
+        throw err;
+      }
+      if (st.isFile() && st.size === size && (await fileSha1(path)) === sha1) {
+        return { path, same: true };
+      }
+    }
+    throw new Error(`too many different files named ${name} waiting`);
+  }
+}

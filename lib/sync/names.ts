@@ -1,0 +1,45 @@
+/** Which names of a buffer's LS listing the Sync server takes. */
+
+/** Tentacle's invalid file-name characters (section 4 of the protocol notes). */
+export const BANNED_CHARS = /[?[\]/\\=+<>:;',*~]/;
+
+/** The default `pattern`: agent data files. */
+export const DEFAULT_PATTERN = '\\.data$';
+
+/** A name the puller may ask for: not `.`/`..`/empty, no banned character, matching `pattern`. */
+export function isTakeable(name: string, pattern: RegExp): boolean {
+  if (name === '' || name === '.' || name === '..') return false;
+  if (BANNED_CHARS.test(name) || name.includes('\n') || name.includes('\r')) return false;
+  // A global or sticky regex keeps state between test() calls; never let that skip a file.
+  pattern.lastIndex = 0;
+  return pattern.test(name);
+}
+
+/** The takeable names of a raw LS listing, without repeats, in listing order. */
+export function takeableNames(listing: string[], pattern: RegExp): string[] {
+  return [...new Set(listing.filter((n) => isTakeable(n, pattern)))];
+}
+
+/**
+ * Splits names into `parts` disjoint shares (round-robin, so each connection gets a mix of the
+ * listing order); empty shares are left out. No name is in two shares: the stock server does not
+ * lock, so two connections asking for one file could both receive it.
+ */
+export function splitShares<T>(items: T[], parts: number): T[][] {
+  const n = Math.max(1, Math.min(parts, items.length));
+  const shares: T[][] = Array.from({ length: n }, () => []);
+  items.forEach((item, i) => shares[i % n].push(item));
+  return shares.filter((s) => s.length > 0);
+}
+
+/** Compiles the node's `pattern` (empty = agent data files), with a clear error. */
+export function compilePattern(text: string): RegExp {
+  const source = text.trim() === '' ? DEFAULT_PATTERN : text;
+  try {
+    return new RegExp(source);
+  } catch (err) {
+    throw new Error(
+      `pattern "${text}" is not a valid regular expression: ${(err as Error).message}`,
+    );
+  }
+}
