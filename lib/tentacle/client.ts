@@ -1,0 +1,459 @@
+/**
+ * A strictly lock-step Tentacle client: one connection, one request at a time, reused for
+ * many files. Every way the connection ends goes through one close path (`fail`), which
+ * rejects the running request and every later call with the reason.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import net from 'node:net';
+import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import tls from 'node:tls';
+import { TentacleError, type TentacleErrorCode } from './errors';
+
+export { TentacleError } from './errors';
+export type { TentacleErrorCode } from './errors';
+import { LineError, LineReader } from './line-reader';
+import { DEFAULT_PORT, inactivityMs, passwordDigest } from './protocol';
+import { createUnzipReader, zipBuffer } from './zip';
+
+export interface TentacleClientOptions {
+  host: string;
+  /** Default 41121. */
+  port?: number;
+  /** TLS when given; the server is verified only when `ca` is given (hostname/IP checked then). */
+  tls?: {
+    cert?: string | Buffer;
+    key?: string | Buffer;
+    ca?: string | Buffer;
+    servername?: string;
+  };
+  /** Sends `PASS` first when set. */
+  password?: string;
+  /** Seconds and count; inactivity limit = timeout × (retries + 1). Defaults 1 and 3. */
+  timeout?: number;
+  retries?: number;
+  /** Seconds; default timeout × (retries + 1). */
+  connectTimeout?: number;
+}
+
+/** Receives a download: `data` yields exactly the announced bytes. */
+export type TentacleConsumer = (data: NodeJS.ReadableStream, size: number) => Promise<void>;
+
+type Source = Buffer | string | NodeJS.ReadableStream;
+
+function tlsLike(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return (
+    /^ERR_SSL|^ERR_TLS|CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|ALTNAME/.test(e?.code ?? '') ||
+    /ssl|tls|certificate|alert/i.test(e?.message ?? '')
+  );
+}
+
+export class TentacleClient {
+  /** `host:port` of the server. */
+  readonly address: string;
+  private readonly socket: net.Socket;
+  private readonly reader: LineReader;
+  private closed: TentacleError | null = null;
+  private busy = false;
+  private readonly closedPromise: Promise<void>;
+  private passSent = false;
+
+  private constructor(socket: net.Socket, address: string, idleMs: number) {
+    this.socket = socket;
+    this.address = address;
+    this.reader = new LineReader(socket);
+    this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.setTimeout(idleMs, () =>
+      this.fail(new TentacleError('ERR_TIMEOUT', `${address}: no activity for ${idleMs / 1000} s`)),
+    );
+    socket.on('error', (err) =>
+      this.fail(
+        new TentacleError(
+          tlsLike(err) ? 'ERR_TLS' : 'ERR_CLOSED',
+          `${address}: ${err.message}`,
+          undefined,
+          err,
+        ),
+      ),
+    );
+    socket.on('close', () =>
+      this.fail(new TentacleError('ERR_CLOSED', `${address}: connection closed`)),
+    );
+  }
+
+  /** Opens a connection (TLS and PASS included) ready for commands. */
+  static async connect(opts: TentacleClientOptions): Promise<TentacleClient> {
+    const port = opts.port ?? DEFAULT_PORT;
+    const idleMs = inactivityMs(opts.timeout ?? 1, opts.retries ?? 3);
+    const connectMs = opts.connectTimeout !== undefined ? opts.connectTimeout * 1000 : idleMs;
+    const address = `${opts.host}:${port}`;
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      let s: net.Socket;
+      const onError = (err: Error) => {
+        clearTimeout(timer);
+        s.destroy();
+        reject(
+          new TentacleError(
+            opts.tls && tlsLike(err) ? 'ERR_TLS' : 'ERR_CONNECT',
+            `${address}: ${err.message}`,
+            undefined,
+            err,
+          ),
+        );
+      };
+      const timer = setTimeout(
+        () => onError(new Error(`connect timed out after ${connectMs / 1000} s`)),
+        connectMs,
+      );
+      const ready = () => {
+        clearTimeout(timer);
+        s.off('error', onError);
+        resolve(s);
+      };
+      if (opts.tls) {
+        const t = opts.tls;
+        const servername = t.servername ?? (net.isIP(opts.host) ? undefined : opts.host);
+        s = tls.connect({
+          host: opts.host,
+          port,
+          cert: t.cert,
+          key: t.key,
+          ca: t.ca,
+          servername,
+          rejectUnauthorized: t.ca !== undefined,
+        });
+        s.once('secureConnect', ready);
+      } else {
+        s = net.connect({ host: opts.host, port });
+        s.once('connect', ready);
+      }
+      s.once('error', onError);
+    });
+    socket.setNoDelay(true);
+    const client = new TentacleClient(socket, address, idleMs);
+    if (opts.password !== undefined && opts.password !== '') {
+      await client.run(async () => {
+        client.passSent = true;
+        const reply = await client.exchange(`PASS ${passwordDigest(opts.password as string)}`);
+        if (reply !== 'PASS OK') throw client.unexpected('PASS', reply);
+        client.passSent = false;
+      });
+    }
+    return client;
+  }
+
+  /** The raw LS listing lines of the directory `arg` maps to (`.`, `..` and subdirectories included). */
+  ls(arg = ''): Promise<string[]> {
+    return this.run(async () => {
+      const reply = await this.exchange(`LS <${this.checkName(arg)}>`);
+      const m = /^LS SIZE (\d+)$/.exec(reply);
+      if (!m) throw this.unexpected('LS', reply);
+      const size = Number(m[1]);
+      await this.write('LS OK\n');
+      const parts: Buffer[] = [];
+      for await (const chunk of this.reader.readPayload(size)) parts.push(chunk as Buffer);
+      const text = Buffer.concat(parts).toString('utf8');
+      const lines = text.split('\n');
+      if (lines[lines.length - 1] === '') lines.pop();
+      return lines;
+    });
+  }
+
+  /** Uploads `source` (a Buffer, a file path, or a stream of `size` bytes) as `name`. */
+  send(name: string, source: Source, size?: number): Promise<void> {
+    return this.upload('SEND', name, source, size);
+  }
+
+  /** Uploads `source` zipped (ZSEND); the server stores it unzipped. */
+  zsend(name: string, source: Source, size?: number): Promise<void> {
+    return this.upload('ZSEND', name, source, size);
+  }
+
+  /** Downloads `name`; resolves with its size once `consume` has finished with the bytes. */
+  recv(name: string, consume: TentacleConsumer): Promise<number> {
+    return this.download('RECV', name, consume);
+  }
+
+  /** Downloads `name` zipped; `consume` gets the inflated bytes, the size is the compressed one. */
+  zrecv(name: string, consume: TentacleConsumer): Promise<number> {
+    return this.download('ZRECV', name, consume);
+  }
+
+  /**
+   * Downloads and removes `name`. The server deletes the file when this client's next line
+   * arrives, which is only sent after `consume` resolved.
+   */
+  mv(name: string, consume: TentacleConsumer): Promise<number> {
+    return this.download('MV', name, consume);
+  }
+
+  /** RECV into `path` atomically (temp name, fsync, rename); resolves with the size. */
+  async recvToFile(name: string, path: string): Promise<number> {
+    const temp = `${path}~${randomBytes(6).toString('hex')}`;
+    try {
+      return await this.recv(name, async (data) => {
+        const fh = await open(temp, 'wx');
+        try {
+          for await (const chunk of data) await fh.write(chunk as Buffer);
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename(temp, path);
+      });
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Sends QUIT and waits for the connection to close. */
+  async quit(): Promise<void> {
+    if (this.closed) return;
+    if (this.busy) throw new TentacleError('ERR_BUSY', `${this.address}: a request is running`);
+    this.busy = true;
+    this.socket.end('QUIT\n');
+    const timer = setTimeout(() => this.socket.destroy(), 2000);
+    await this.closedPromise;
+    clearTimeout(timer);
+    this.fail(new TentacleError('ERR_CLOSED', `${this.address}: connection closed by QUIT`));
+  }
+
+  /** Closes the connection at once; running and later calls reject with `err` or ERR_CLOSED. */
+  destroy(err?: Error): void {
+    this.fail(
+      err instanceof TentacleError
+        ? err
+        : new TentacleError(
+            'ERR_CLOSED',
+            `${this.address}: ${err ? err.message : 'connection destroyed'}`,
+            undefined,
+            err,
+          ),
+    );
+  }
+
+  /** True until the connection has ended. */
+  get connected(): boolean {
+    return this.closed === null;
+  }
+
+  private fail(err: TentacleError): void {
+    if (this.closed) return;
+    this.closed = err;
+    this.reader.fail(err);
+    this.socket.destroy();
+  }
+
+  private async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.closed) throw this.closed;
+    if (this.busy) {
+      throw new TentacleError(
+        'ERR_BUSY',
+        `${this.address}: a request is already running on this connection`,
+      );
+    }
+    this.busy = true;
+    try {
+      return await task();
+    } catch (err) {
+      throw this.translate(err);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Maps reader failures to the connection's recorded reason, with context for silent closes. */
+  private translate(err: unknown): Error {
+    if (err instanceof TentacleError) {
+      if (this.passSent && err.code === 'ERR_CLOSED') {
+        return new TentacleError(
+          'ERR_AUTH',
+          `${this.address}: the server closed the connection after PASS: the password was probably refused`,
+          undefined,
+          err,
+        );
+      }
+      return err;
+    }
+    if (err instanceof LineError) {
+      if (err.kind === 'closed') return this.closed ?? this.closedWith('ERR_CLOSED', err.message);
+      const e = this.closedWith('ERR_PROTOCOL', `server ${err.message}`);
+      return e;
+    }
+    return this.closed ?? (err as Error);
+  }
+
+  private closedWith(code: TentacleErrorCode, message: string): TentacleError {
+    const e = new TentacleError(code, `${this.address}: ${message}`);
+    this.fail(e);
+    return this.closed ?? e;
+  }
+
+  private unexpected(cmd: string, reply: string): TentacleError {
+    return new TentacleError(
+      reply.startsWith(`${cmd} ERR`) ? 'ERR_REPLY' : 'ERR_PROTOCOL',
+      `${this.address}: ${cmd} refused: server answered "${reply}"`,
+      reply,
+    );
+  }
+
+  private checkName(name: string): string {
+    if (/[\n>]/.test(name)) {
+      throw new TentacleError('ERR_PROTOCOL', `file name ${JSON.stringify(name)} cannot be sent`);
+    }
+    return name;
+  }
+
+  private write(data: string | Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.socket.write(data, (err) => (err ? reject(err) : resolve()));
+    });
+  }
+
+  private async exchange(line: string): Promise<string> {
+    await this.write(`${line}\n`);
+    return (await this.reader.readLine()).toString('utf8');
+  }
+
+  private async upload(
+    cmd: 'SEND' | 'ZSEND',
+    name: string,
+    source: Source,
+    size?: number,
+  ): Promise<void> {
+    return this.run(async () => {
+      this.checkName(name);
+      let body: Buffer | NodeJS.ReadableStream;
+      let n: number;
+      if (cmd === 'ZSEND') {
+        const raw = await toBuffer(source, size);
+        body = await zipBuffer(typeof source === 'string' ? source : name, raw);
+        n = body.length;
+      } else if (Buffer.isBuffer(source)) {
+        body = source;
+        n = source.length;
+      } else if (typeof source === 'string') {
+        n = (await stat(source)).size;
+        body = createReadStream(source, { start: 0, end: Math.max(0, n - 1) });
+      } else {
+        if (size === undefined) throw new TypeError('send: size is required for a stream');
+        body = source;
+        n = size;
+      }
+      const first = await this.exchange(`${cmd} <${name}> SIZE ${n}`);
+      if (first !== `${cmd} OK`) {
+        if (!Buffer.isBuffer(body)) (body as Readable).destroy?.();
+        throw this.unexpected(cmd, first);
+      }
+      if (Buffer.isBuffer(body)) {
+        await this.write(body);
+      } else {
+        let sent = 0;
+        for await (const chunk of body) {
+          const c = (typeof chunk === 'string' ? Buffer.from(chunk) : chunk) as Buffer;
+          const part = sent + c.length > n ? c.subarray(0, n - sent) : c;
+          sent += part.length;
+          if (!this.socket.write(part)) await this.drained();
+          if (sent >= n) break;
+        }
+        if (sent < n) {
+          throw this.closedWith(
+            'ERR_PROTOCOL',
+            `${name}: source ended after ${sent} of ${n} bytes`,
+          );
+        }
+      }
+      const second = (await this.reader.readLine()).toString('utf8');
+      if (second !== `${cmd} OK`) throw this.unexpected(cmd, second);
+    });
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        this.socket.off('drain', done);
+        this.socket.off('close', closed);
+        resolve();
+      };
+      const closed = () => {
+        this.socket.off('drain', done);
+        reject(this.closed ?? new TentacleError('ERR_CLOSED', `${this.address}: closed`));
+      };
+      this.socket.on('drain', done);
+      this.socket.once('close', closed);
+    });
+  }
+
+  private download(
+    cmd: 'RECV' | 'ZRECV' | 'MV',
+    name: string,
+    consume: TentacleConsumer,
+  ): Promise<number> {
+    return this.run(async () => {
+      const reply = await this.exchange(`${cmd} <${this.checkName(name)}>`);
+      const m = new RegExp(`^${cmd} SIZE (\\d+)$`).exec(reply);
+      if (!m) throw this.unexpected(cmd, reply);
+      const size = Number(m[1]);
+      await this.write(`${cmd} OK\n`);
+      const payload = this.reader.readPayload(size);
+      const data: Readable = cmd === 'ZRECV' ? payload.pipe(createUnzipReader()) : payload;
+      if (cmd === 'ZRECV') payload.on('error', (err) => data.destroy(err));
+      const ended = new Promise<void>((resolve, reject) => {
+        payload.once('end', resolve);
+        payload.once('error', reject);
+        payload.once('close', () => (payload.readableEnded ? resolve() : undefined));
+      });
+      ended.catch(() => undefined);
+      try {
+        await consume(data, size);
+      } catch (err) {
+        // The bytes were not taken: end the connection so an MV'd file stays on the server.
+        const e = new TentacleError(
+          'ERR_CLOSED',
+          `${this.address}: ${cmd} ${name}: ${(err as Error).message}`,
+          undefined,
+          err,
+        );
+        this.fail(e);
+        throw err;
+      }
+      if (!payload.readableEnded) {
+        payload.resume();
+        await ended;
+      }
+      if (cmd === 'ZRECV' && !data.readableEnded && !data.destroyed) {
+        data.resume();
+        await new Promise<void>((resolve, reject) => {
+          data.once('end', resolve);
+          data.once('error', reject);
+        });
+      }
+      return size;
+    });
+  }
+}
+
+async function toBuffer(source: Source, size?: number): Promise<Buffer> {
+  if (Buffer.isBuffer(source)) return source;
+  const stream =
+    typeof source === 'string' ? createReadStream(source) : (source as NodeJS.ReadableStream);
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    const c = (typeof chunk === 'string' ? Buffer.from(chunk) : chunk) as Buffer;
+    parts.push(c);
+    total += c.length;
+    if (size !== undefined && total >= size) break;
+  }
+  const all = Buffer.concat(parts);
+  return size !== undefined ? all.subarray(0, size) : all;
+}
+
+/** The base name the Perl client would send for a local path. */
+export function sendName(path: string): string {
+  return basename(path);
+}

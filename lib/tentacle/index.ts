@@ -1,0 +1,8 @@
+/** The Tentacle engine: wire-compatible client and server of Pandora FMS's file transfer protocol. */
+export * from './protocol';
+export * from './errors';
+export * from './filters';
+export * from './zip';
+export { LineReader, LineError } from './line-reader';
+export { TentacleClient, sendName } from './client';
+export type { TentacleClientOptions, TentacleConsumer } from './client';
