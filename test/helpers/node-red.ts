@@ -1,0 +1,112 @@
+/**
+ * The real `node-red` program for end-to-end and browser tests: a fresh userDir with this package
+ * installed from its packed tarball, as a palette install would, and a flow file of the test's.
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from './mariadb';
+
+export const repoRoot = resolve(__dirname, '../../..');
+
+let packed: string | null = null;
+
+/** `npm pack` of the built package, made once per test process. */
+export function packPackage(): string {
+  if (packed) return packed;
+  const out = mkdtempSync(join(tmpdir(), 'pandora-sync-pack-'));
+  execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', out], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const tgz = readdirSync(out).find((f) => f.endsWith('.tgz'));
+  if (!tgz) throw new Error('npm pack made no tarball');
+  packed = join(out, tgz);
+  return packed;
+}
+
+export interface RunningNodeRed {
+  url: string;
+  port: number;
+  userDir: string;
+  process: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface NodeRedOptions {
+  flows: object[];
+  /** Extra settings merged into settings.js (JSON-serialisable). */
+  settings?: Record<string, unknown>;
+}
+
+/** Installs the packed package into a fresh userDir, starts node-red and waits for its editor. */
+export async function startNodeRed(options: NodeRedOptions): Promise<RunningNodeRed> {
+  const userDir = mkdtempSync(join(tmpdir(), 'pandora-sync-nr-'));
+  writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'nr-user', private: true }));
+  execFileSync(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--omit=dev', packPackage()],
+    { cwd: userDir, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  mkdirSync(join(userDir, 'lib'), { recursive: true });
+  const port = await freePort();
+  const settings = {
+    uiHost: '127.0.0.1',
+    uiPort: port,
+    flowFile: 'flows.json',
+    credentialSecret: false,
+    diagnostics: { enabled: false, ui: false },
+    telemetry: { enabled: false },
+    externalModules: { palette: { allowInstall: false } },
+    editorTheme: { tours: false, palette: { catalogues: [] }, projects: { enabled: false } },
+    logging: { console: { level: 'info', metrics: false, audit: false } },
+    ...options.settings,
+  };
+  writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings)};\n`);
+  writeFileSync(join(userDir, 'flows.json'), JSON.stringify(options.flows));
+
+  let log = '';
+  const child = spawn(
+    process.execPath,
+    [
+      join(repoRoot, 'node_modules/node-red/red.js'),
+      '--userDir',
+      userDir,
+      '--settings',
+      join(userDir, 'settings.js'),
+    ],
+    { cwd: userDir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`node-red exited early:\n${log}`);
+    if (/Started flows/.test(log)) break;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`node-red did not start within 60 s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    port,
+    userDir,
+    process: child,
+    output: () => log,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(userDir, { recursive: true, force: true });
+    },
+  };
+}
