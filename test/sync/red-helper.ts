@@ -1,0 +1,33 @@
+/**
+ * node-red-node-test-helper with the few types these tests use (the package ships none).
+ */
+import type { Node } from 'node-red';
+
+export interface ReplyBody {
+  tokens: Record<string, string>;
+  others: string[];
+  error: string;
+}
+
+export interface RedTestHelper {
+  init(nodeRedPath: string): void;
+  load(
+    nodes: unknown,
+    flow: object[],
+    credentials?: Record<string, Record<string, string>>,
+  ): Promise<void>;
+  unload(): Promise<void>;
+  getNode(id: string): Node | null;
+  startServer(done: () => void): void;
+  stopServer(done: () => void): void;
+  request(): {
+    get(path: string): {
+      query(q: Record<string, string>): Promise<{ status: number; body: ReplyBody }>;
+    };
+  };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const helper = require('node-red-node-test-helper') as RedTestHelper;
+helper.init(require.resolve('node-red'));
+export default helper;
