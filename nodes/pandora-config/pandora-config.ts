@@ -24,6 +24,7 @@ interface PandoraConfigDef extends NodeDef, PandoraConfigProps {
 export = function (RED: NodeAPI) {
   function PandoraConfig(this: PandoraConfigNode, def: PandoraConfigDef) {
     RED.nodes.createNode(this, def);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the usual Node-RED shape
     const node = this;
     const creds: PandoraConfigCredentials = node.credentials ?? {};
     node.configError = null;
