@@ -14,10 +14,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.mjs', '**/*.js'],
+    files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
     languageOptions: {
       globals: {
         process: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
         console: 'readonly',
         URL: 'readonly',
         setTimeout: 'readonly',
@@ -27,5 +30,9 @@ export default tseslint.config(
         clearInterval: 'readonly',
       },
     },
+  },
+  {
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );
