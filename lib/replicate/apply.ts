@@ -1,0 +1,333 @@
+/**
+ * Plans and applies the difference between the Command Center and one Instance, in the order of
+ * pandora-data-model.md §3: deletes children first (reverse order, child groups before parents),
+ * then inserts and updates parents first; one transaction per Instance.
+ */
+import type { Pool, PoolConnection } from '../db/pool';
+import { columnsFor, Db, diffTable, existingColumns, fetchRows, TableDiff } from './diff';
+import { q, TableDef } from './tables';
+
+export interface TableCounts {
+  inserted: number;
+  updated: number;
+  deleted: number;
+}
+
+export interface TablePlan extends TableDiff {
+  /** Extra keys that will be deleted. */
+  remove: string[];
+  /** Extra keys kept: the Instance's own rows (not centralised yet), or protected from a cascade. */
+  keep: string[];
+}
+
+export interface Conflict {
+  table: string;
+  kind: 'cascade' | 'sameName' | 'sameId' | 'error';
+  keys: string[];
+  name?: string;
+  winner?: string;
+  message: string;
+}
+
+export interface ApplyResult {
+  applied: Record<string, TableCounts>;
+  cascaded: Record<string, number>;
+  kept: Record<string, number>;
+  conflicts: Conflict[];
+}
+
+export interface PlanOptions {
+  ccUid: string;
+  /** `tmetaconsole_setup.unified = 1`: the CC is the truth and extra rows go. */
+  unified: boolean;
+  chunk?: number;
+  /** Never delete a row that instance data depends on through a cascade (merge). */
+  protectCascades?: boolean;
+  /** Delete every extra row (merge with removeInstanceOnly); default: by `unified`. */
+  removeExtra?: boolean;
+}
+
+export async function tableExists(db: Db, table: string): Promise<boolean> {
+  return (await existingColumns(db, table)).size > 0;
+}
+
+async function trackedKeys(
+  inst: Db,
+  ccUid: string,
+  table: string,
+  keys: string[],
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < keys.length; i += 500) {
+    const [rows] = (await inst.query(
+      'SELECT row_key FROM tsync_replica_rows WHERE cc_uid = ? AND tbl = ? AND row_key IN (?)',
+      [ccUid, table, keys.slice(i, i + 500)],
+    )) as unknown as [{ row_key: string }[]];
+    for (const r of rows) found.add(r.row_key);
+  }
+  return found;
+}
+
+/** Rows of instance data that a delete of these keys would take with it, per table. */
+export async function cascadeReach(
+  inst: Db,
+  def: TableDef,
+  keys: string[],
+): Promise<Record<string, number>> {
+  const reach: Record<string, number> = {};
+  if (keys.length === 0) return reach;
+  const count = async (sql: string, params: unknown[]): Promise<number> => {
+    const [rows] = (await inst.query(sql, params)) as unknown as [{ n: string | number }[]];
+    return Number(rows[0].n);
+  };
+  const has = async (t: string): Promise<boolean> => tableExists(inst, t);
+  if (def.table === 'tusuario' && (await has('tuser_double_auth'))) {
+    reach.tuser_double_auth = await count(
+      'SELECT COUNT(*) AS n FROM tuser_double_auth WHERE id_user IN (?)',
+      [keys],
+    );
+  }
+  if (def.table === 'talert_templates' && (await has('talert_template_modules'))) {
+    reach.talert_template_modules = await count(
+      'SELECT COUNT(*) AS n FROM talert_template_modules WHERE id_alert_template IN (?)',
+      [keys],
+    );
+  }
+  if (def.table === 'talert_actions' && (await has('talert_template_module_actions'))) {
+    reach.talert_template_module_actions = await count(
+      'SELECT COUNT(*) AS n FROM talert_template_module_actions WHERE id_alert_action IN (?)',
+      [keys],
+    );
+  }
+  if (def.table === 'talert_commands' && (await has('talert_template_module_actions'))) {
+    reach.talert_template_module_actions = await count(
+      'SELECT COUNT(*) AS n FROM talert_template_module_actions m JOIN talert_actions a ON a.id = m.id_alert_action WHERE a.id_alert_command IN (?)',
+      [keys],
+    );
+  }
+  for (const k of Object.keys(reach)) if (reach[k] === 0) delete reach[k];
+  return reach;
+}
+
+/** Compares every chosen table; decides which extra rows go. Writes nothing. */
+export async function planInstance(
+  tables: TableDef[],
+  cc: Db,
+  inst: Db,
+  opts: PlanOptions,
+): Promise<{ plans: TablePlan[]; conflicts: Conflict[] }> {
+  const plans: TablePlan[] = [];
+  const conflicts: Conflict[] = [];
+  const removeAll = opts.removeExtra ?? opts.unified;
+  for (const def of tables) {
+    const cols = await columnsFor(def, cc, inst);
+    const diff = await diffTable(def, cols, cc, inst, opts.chunk);
+    let remove: string[];
+    let keep: string[];
+    if (removeAll) {
+      remove = diff.extra;
+      keep = [];
+    } else {
+      const tracked = await trackedKeys(inst, opts.ccUid, def.table, diff.extra);
+      remove = diff.extra.filter((k) => tracked.has(k));
+      keep = diff.extra.filter((k) => !tracked.has(k));
+    }
+    if (opts.protectCascades && remove.length > 0 && def.cascades) {
+      const safe: string[] = [];
+      for (const k of remove) {
+        const reach = await cascadeReach(inst, def, [k]);
+        if (Object.keys(reach).length > 0) {
+          keep.push(k);
+          conflicts.push({
+            table: def.table,
+            kind: 'cascade',
+            keys: [k],
+            message: `${def.table} ${def.key}=${k} exists only on the instance and its delete would cascade into ${Object.entries(
+              reach,
+            )
+              .map(([t, n]) => `${n} row(s) of ${t}`)
+              .join(', ')}: kept`,
+          });
+        } else safe.push(k);
+      }
+      remove = safe;
+    }
+    plans.push({ ...diff, remove, keep });
+  }
+  return { plans, conflicts };
+}
+
+export function planCounts(plans: TablePlan[]): {
+  applied: Record<string, TableCounts>;
+  kept: Record<string, number>;
+} {
+  const applied: Record<string, TableCounts> = {};
+  const kept: Record<string, number> = {};
+  for (const p of plans) {
+    if (p.insert.length || p.update.length || p.remove.length) {
+      applied[p.def.table] = {
+        inserted: p.insert.length,
+        updated: p.update.length,
+        deleted: p.remove.length,
+      };
+    }
+    if (p.keep.length) kept[p.def.table] = p.keep.length;
+  }
+  return { applied, kept };
+}
+
+/** Orders group ids so that every parent comes before its children (within the given set). */
+export function parentsFirst(rows: { key: string; parent: string }[]): string[] {
+  const inSet = new Map(rows.map((r) => [r.key, r.parent]));
+  const out: string[] = [];
+  const done = new Set<string>();
+  const visit = (k: string, depth: number): void => {
+    if (done.has(k) || depth > rows.length) return;
+    const p = inSet.get(k);
+    if (p !== undefined && p !== k && inSet.has(p)) visit(p, depth + 1);
+    if (!done.has(k)) {
+      done.add(k);
+      out.push(k);
+    }
+  };
+  for (const r of rows) visit(r.key, 0);
+  return out;
+}
+
+async function existingRefs(
+  inst: Db,
+  table: string,
+  key: string,
+  values: unknown[],
+): Promise<Set<string>> {
+  const wanted = [...new Set(values.filter((v) => v !== null && v !== undefined).map(String))];
+  const found = new Set<string>();
+  if (wanted.length === 0 || !(await tableExists(inst, table))) return found;
+  const [rows] = (await inst.query(
+    `SELECT ${q(key)} AS k FROM ${q(table)} WHERE ${q(key)} IN (?)`,
+    [wanted],
+  )) as unknown as [{ k: string | number }[]];
+  for (const r of rows) found.add(String(r.k));
+  return found;
+}
+
+async function countRows(conn: PoolConnection, table: string): Promise<number> {
+  const [rows] = (await conn.query(`SELECT COUNT(*) AS n FROM ${q(table)}`)) as unknown as [
+    { n: string | number }[],
+  ];
+  return Number(rows[0].n);
+}
+
+/** Counts, around `work`, the rows that cascades take out of the given tables. */
+export async function countCascades(
+  conn: PoolConnection,
+  def: TableDef,
+  cascaded: Record<string, number>,
+  work: () => Promise<void>,
+): Promise<void> {
+  const targets: string[] = [];
+  for (const c of def.cascades ?? []) if (await tableExists(conn, c.table)) targets.push(c.table);
+  const before = new Map<string, number>();
+  for (const t of targets) before.set(t, await countRows(conn, t));
+  await work();
+  for (const t of targets) {
+    const gone = (before.get(t) ?? 0) - (await countRows(conn, t));
+    if (gone > 0) cascaded[t] = (cascaded[t] ?? 0) + gone;
+  }
+}
+
+/**
+ * Applies the plans on one Instance connection, inside the caller's transaction: deletes first
+ * (children before parents), then inserts and updates in dependency order.
+ */
+export async function applyPlans(
+  plans: TablePlan[],
+  cc: Pool,
+  conn: PoolConnection,
+  ccUid: string,
+): Promise<Pick<ApplyResult, 'applied' | 'cascaded'>> {
+  const applied: Record<string, TableCounts> = {};
+  const cascaded: Record<string, number> = {};
+  const counts = (t: string): TableCounts =>
+    (applied[t] ??= { inserted: 0, updated: 0, deleted: 0 });
+
+  for (const p of [...plans].reverse()) {
+    if (p.remove.length === 0) continue;
+    const { def } = p;
+    let order = p.remove;
+    if (def.parent) {
+      const rows = await fetchRows(conn, def, [def.key, def.parent], p.remove);
+      order = parentsFirst(
+        rows.map((r) => ({ key: String(r[def.key]), parent: String(r[def.parent as string]) })),
+      ).reverse();
+    }
+    await countCascades(conn, def, cascaded, async () => {
+      for (let i = 0; i < order.length; i += 500) {
+        const part = order.slice(i, i + 500);
+        // One by one for groups, so children really go before their parents.
+        const batches = def.parent ? part.map((k) => [k]) : [part];
+        for (const b of batches) {
+          const [res] = (await conn.query(
+            `DELETE FROM ${q(def.table)} WHERE ${q(def.key)} IN (?)`,
+            [b],
+          )) as unknown as [{ affectedRows: number }];
+          counts(def.table).deleted += res.affectedRows;
+        }
+        await conn.query(
+          'DELETE FROM tsync_replica_rows WHERE cc_uid = ? AND tbl = ? AND row_key IN (?)',
+          [ccUid, def.table, part],
+        );
+      }
+    });
+  }
+
+  for (const p of plans) {
+    const { def, cols } = p;
+    const keys = [...p.insert, ...p.update];
+    if (keys.length === 0) continue;
+    const inserting = new Set(p.insert);
+    for (let i = 0; i < keys.length; i += 500) {
+      let rows = await fetchRows(cc, def, cols.copy, keys.slice(i, i + 500));
+      for (const ref of def.optionalRefs ?? []) {
+        if (!cols.copy.includes(ref.column)) continue;
+        const present = await existingRefs(
+          conn,
+          ref.table,
+          ref.key,
+          rows.map((r) => r[ref.column]),
+        );
+        for (const r of rows) {
+          const v = r[ref.column];
+          if (v !== null && v !== undefined && !present.has(String(v))) r[ref.column] = null;
+        }
+      }
+      if (def.parent) {
+        const byKey = new Map(rows.map((r) => [String(r[def.key]), r]));
+        rows = parentsFirst(
+          rows.map((r) => ({ key: String(r[def.key]), parent: String(r[def.parent as string]) })),
+        ).map((k) => byKey.get(k) as Record<string, unknown>);
+      }
+      const ins = rows.filter((r) => inserting.has(String(r[def.key])));
+      const upd = rows.filter((r) => !inserting.has(String(r[def.key])));
+      if (ins.length > 0) {
+        const [res] = (await conn.query(
+          `INSERT INTO ${q(def.table)} (${cols.copy.map(q).join(', ')}) VALUES ?`,
+          [ins.map((r) => cols.copy.map((c) => r[c]))],
+        )) as unknown as [{ affectedRows: number }];
+        counts(def.table).inserted += res.affectedRows;
+        await conn.query('INSERT IGNORE INTO tsync_replica_rows (cc_uid, tbl, row_key) VALUES ?', [
+          ins.map((r) => [ccUid, def.table, String(r[def.key])]),
+        ]);
+      }
+      const setCols = cols.copy.filter((c) => c !== def.key);
+      for (const r of upd) {
+        await conn.query(
+          `UPDATE ${q(def.table)} SET ${setCols.map((c) => `${q(c)} = ?`).join(', ')} WHERE ${q(def.key)} = ?`,
+          [...setCols.map((c) => r[c]), r[def.key]],
+        );
+        counts(def.table).updated += 1;
+      }
+    }
+  }
+  return { applied, cascaded };
+}

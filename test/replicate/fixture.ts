@@ -1,0 +1,100 @@
+/** A Command Center and its Instances as databases of private MariaDB servers, for the tests. */
+import { createPool, Pool } from '../../lib/db/pool';
+import { applySchema } from '../../lib/db/schema';
+import { TABLES } from '../../lib/replicate/tables';
+import { PrivateMariaDb } from '../helpers/mariadb';
+
+export interface Site {
+  cc: Pool;
+  nodes: Pool[];
+}
+
+export interface NodePlace {
+  db: PrivateMariaDb;
+  name: string;
+  unified?: boolean;
+}
+
+/** Fresh `cc` database on `ccDb` and one database per node, registered as ids 1, 2, ... */
+export async function makeSite(
+  ccDb: PrivateMariaDb,
+  nodes: NodePlace[],
+  ccName = 'cc',
+): Promise<Site> {
+  await ccDb.freshDatabase(ccName);
+  const cc = createPool({ ...ccDb.facts, database: ccName });
+  await applySchema(cc, 'registry', 'objects', 'sync-queue');
+  const pools: Pool[] = [];
+  for (const [i, n] of nodes.entries()) {
+    await n.db.freshDatabase(n.name);
+    const p = createPool({ ...n.db.facts, database: n.name }, { connectTimeoutMs: 2000 });
+    await applySchema(p, 'objects');
+    pools.push(p);
+    await cc.query(
+      'INSERT INTO tmetaconsole_setup (id, server_name, dbhost, dbport, dbname, dbuser, dbpass, disabled, unified) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)',
+      [
+        i + 1,
+        n.name,
+        '127.0.0.1',
+        String(n.db.port),
+        n.name,
+        'root',
+        '',
+        n.unified === false ? 0 : 1,
+      ],
+    );
+  }
+  return { cc, nodes: pools };
+}
+
+/** Every synchronized table's rows, ordered by key, as comparable JSON. */
+export async function dump(
+  db: Pool,
+  tables = TABLES.map((t) => t.table),
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const t of TABLES.filter((d) => tables.includes(d.table))) {
+    const cols = t.columns;
+    const [present] = (await db.query(
+      'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
+      [t.table],
+    )) as unknown as [{ c: string }[]];
+    const have = new Set(present.map((r) => r.c));
+    const use = cols.filter((c) => have.has(c) && c !== 'id_filter');
+    const [rows] = await db.query(
+      `SELECT ${use.map((c) => `\`${c}\``).join(', ')} FROM \`${t.table}\` ORDER BY \`${t.key}\``,
+    );
+    out[t.table] = JSON.stringify(rows);
+  }
+  return out;
+}
+
+/** One row of every kind on the CC, ids chosen so that references hold. */
+export async function seedCc(cc: Pool): Promise<void> {
+  await cc.query(
+    "INSERT INTO tgrupo (id_grupo, nombre, parent) VALUES (10, 'Servers', 0), (11, 'Web', 10), (12, 'DB', 11)",
+  );
+  await cc.query(
+    "INSERT INTO ttag (id_tag, name, description, url) VALUES (1, 'critical', 'd', '')",
+  );
+  await cc.query("INSERT INTO tcategory (id, name) VALUES (1, 'Networking')");
+  await cc.query(
+    "INSERT INTO tperfil (id_perfil, name, agent_view, event_view) VALUES (5, 'Pandora&#x20;Administrator', 1, 1)",
+  );
+  await cc.query("INSERT INTO tevent_filter (id_filter, id_name) VALUES (3, 'mine')");
+  await cc.query(
+    "INSERT INTO tusuario (id_user, fullname, firstname, lastname, middlename, password, id_filter) VALUES ('admin', 'Admin', 'A', 'B', '', '$2y$10$abcdefghijklmnopqrstuu', 3)",
+  );
+  await cc.query(
+    "INSERT INTO tusuario_perfil (id_up, id_usuario, id_perfil, id_grupo, tags) VALUES (1, 'admin', 5, 0, '1')",
+  );
+  await cc.query(
+    "INSERT INTO talert_commands (id, name, command, internal) VALUES (1, 'eMail', 'Internal type', 1), (2, 'Mail&#x20;to&#x20;Admin', 'sendmail _field1_', 0)",
+  );
+  await cc.query(
+    "INSERT INTO talert_actions (id, name, id_alert_command, field1) VALUES (1, 'Mail to admin', 2, 'root@localhost')",
+  );
+  await cc.query(
+    "INSERT INTO talert_templates (id, name, id_alert_action, type, max_value, time_from) VALUES (1, 'Critical condition', 1, 'critical', 1.5, '08:30:00')",
+  );
+}
