@@ -1,0 +1,494 @@
+/**
+ * The Sync server: pulls agent files from remote Tentacle buffers (`sync_address`) into the
+ * incoming directory. The centre starts every connection. Per round and per buffer: connect,
+ * `LS <>` once, split the takeable names among parallel connections (disjoint shares), and for
+ * each file: store it durably here, then let it go from the buffer.
+ *
+ * `safe` (default): RECV, store durably, then MV and compare the MV bytes. Works against the stock
+ * tentacle_server, whose MV deletes the file as soon as the bytes are in the socket. Costs a second
+ * transfer of every file. Without `safe`: MV only, the file is made durable while the MV bytes
+ * arrive; a stock buffer loses the file if this process dies in that window, our buffer does not
+ * (it unlinks only when the next command line arrives).
+ */
+import { EventEmitter } from 'node:events';
+import { TentacleClient, TentacleError, type TentacleClientOptions } from '../tentacle/client';
+import type { BufferEndpoint } from '../conf/pandora-conf';
+import type { TlsMaterial } from '../tls/material';
+import { IncomingDir, LocalStoreError, type StoreResult } from './incoming';
+import { DeliveryJournal } from './journal';
+import { splitShares, takeableNames } from './names';
+
+export type DeliverMode = 'dir' | 'msg' | 'both';
+
+export interface SyncPullerOptions {
+  buffers: BufferEndpoint[];
+  incomingDir: string;
+  deliver?: DeliverMode;
+  pattern: RegExp;
+  /** Buffers pulled at the same time. */
+  concurrency?: number;
+  /** Connections to one buffer at the same time. */
+  connections?: number;
+  safe?: boolean;
+  tls?: TlsMaterial;
+  /** The buffers' Tentacle password (`-x`). */
+  password?: string;
+  /** `sync_timeout` seconds per socket wait and `sync_retries` misses. */
+  timeout?: number;
+  retries?: number;
+  /** Milliseconds to wait for a TCP/TLS connection (and TLS/PASS); defaults to `timeout`. */
+  connectTimeoutMs?: number;
+  /** Delivery journal path; default `DeliveryJournal.pathFor(incomingDir)`. */
+  journalPath?: string;
+  journalLimit?: number;
+  /** Longest wait before a failed buffer is tried again, ms. */
+  maxBackoffMs?: number;
+  /** First wait after a failure, ms (doubles per failure). */
+  baseBackoffMs?: number;
+}
+
+/** One delivered file. */
+export interface PulledFile {
+  address: string;
+  filename: string;
+  size: number;
+  sha1: string;
+  /** Where it was written (deliver `dir`/`both`). */
+  path?: string;
+  /** The content (deliver `msg`/`both`). */
+  payload?: Buffer;
+}
+
+/** What one round did with one buffer. */
+export interface BufferSummary {
+  address: string;
+  files: number;
+  bytes: number;
+  ms: number;
+  error: string | null;
+  /** Names listed and taken by the pattern. */
+  listed?: number;
+  /** Files left on the buffer because of a local or connection problem. */
+  left?: number;
+  /** Not tried this round: still waiting out the backoff after a failure. */
+  skipped?: boolean;
+  /** When the next automatic attempt may be made after a failure. */
+  retryAt?: number;
+}
+
+export interface PushResult {
+  address: string;
+  filename: string;
+  size: number;
+  ok: boolean;
+  error: string | null;
+}
+
+interface BufferState {
+  failures: number;
+  nextAttempt: number;
+  lastError: string | null;
+}
+
+/** Runs async jobs with at most `limit` at a time; never rejects (jobs catch their own). */
+async function pool<T>(items: T[], limit: number, job: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await job(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+}
+
+function localCause(err: unknown): LocalStoreError | null {
+  for (let e = err, depth = 0; e && depth < 5; depth++) {
+    if (e instanceof LocalStoreError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+export interface SyncPullerEvents {
+  file: [PulledFile];
+  summary: [BufferSummary];
+}
+
+export class SyncPuller extends EventEmitter<SyncPullerEvents> {
+  private readonly opts: Required<
+    Omit<SyncPullerOptions, 'tls' | 'password' | 'journalPath' | 'connectTimeoutMs'>
+  > &
+    Pick<SyncPullerOptions, 'tls' | 'password' | 'connectTimeoutMs'>;
+  private readonly journalPath: string;
+  private journal: DeliveryJournal | null = null;
+  private incoming: IncomingDir | null = null;
+  private ready: Promise<void> | null = null;
+  private readonly state = new Map<string, BufferState>();
+  private readonly live = new Set<TentacleClient>();
+  private closed = false;
+  private running: Promise<BufferSummary[]> | null = null;
+  private queued: { only: Set<string> | 'all'; manual: boolean } | null = null;
+  private queuedRun: Promise<BufferSummary[]> | null = null;
+
+  constructor(options: SyncPullerOptions) {
+    super();
+    this.opts = {
+      deliver: 'dir',
+      concurrency: 4,
+      connections: 4,
+      safe: true,
+      timeout: 10,
+      retries: 3,
+      journalLimit: 10_000,
+      maxBackoffMs: 300_000,
+      baseBackoffMs: 5_000,
+      ...options,
+    };
+    this.journalPath = options.journalPath ?? DeliveryJournal.pathFor(options.incomingDir);
+  }
+
+  get buffers(): BufferEndpoint[] {
+    return this.opts.buffers;
+  }
+
+  /** Opens the journal and prepares the incoming directory (once). */
+  private prepare(): Promise<void> {
+    this.ready ??= (async () => {
+      const journal = await DeliveryJournal.open(this.journalPath, {
+        limit: this.opts.journalLimit,
+      });
+      const incoming = new IncomingDir({
+        dir: this.opts.incomingDir,
+        journal,
+        write: this.opts.deliver !== 'msg',
+        keep: this.opts.deliver !== 'dir',
+      });
+      try {
+        await incoming.prepare();
+      } catch (err) {
+        await journal.close();
+        throw err;
+      }
+      this.journal = journal;
+      this.incoming = incoming;
+    })();
+    // A failed preparation (directory not creatable) is retried by the next round.
+    this.ready.catch(() => {
+      this.ready = null;
+    });
+    return this.ready;
+  }
+
+  private clientOptions(b: BufferEndpoint): TentacleClientOptions {
+    const { tls, password, timeout, retries, connectTimeoutMs } = this.opts;
+    const o: TentacleClientOptions = {
+      host: b.host,
+      port: b.port,
+      timeout,
+      retries,
+      connectTimeout: (connectTimeoutMs ?? timeout * 1000) / 1000,
+    };
+    if (tls && (tls.cert || tls.ca)) {
+      o.tls = {};
+      if (tls.cert) o.tls.cert = tls.cert;
+      if (tls.key) o.tls.key = tls.key;
+      if (tls.ca) o.tls.ca = tls.ca;
+    }
+    if (password) o.password = password;
+    return o;
+  }
+
+  private async connect(b: BufferEndpoint): Promise<TentacleClient> {
+    if (this.closed) throw new Error('the puller is closed');
+    let c: TentacleClient;
+    try {
+      c = await TentacleClient.connect(this.clientOptions(b));
+    } catch (err) {
+      // A buffer started with -x closes silently on a wrong PASS: say what that most likely means.
+      if (
+        this.opts.password &&
+        err instanceof TentacleError &&
+        (err.code === 'ERR_CLOSED' || err.code === 'ERR_AUTH')
+      ) {
+        throw new TentacleError(
+          'ERR_AUTH',
+          `${b.address}: the buffer closed the connection after PASS: wrong Tentacle password ` +
+            `(syncPassword), or the buffer runs without -x`,
+          undefined,
+          err,
+        );
+      }
+      throw err;
+    }
+    if (this.closed) {
+      c.destroy();
+      throw new Error('the puller is closed');
+    }
+    this.live.add(c);
+    return c;
+  }
+
+  private async release(c: TentacleClient | null, polite: boolean): Promise<void> {
+    if (!c) return;
+    this.live.delete(c);
+    if (polite) {
+      try {
+        await c.quit();
+        return;
+      } catch {
+        // fall through: make sure the socket is gone
+      }
+    }
+    c.destroy();
+  }
+
+  /**
+   * Asks for a round: runs now, or, when one is running, queues one more (rounds never overlap;
+   * requests made during a round are merged into the single queued one). `only` limits it to
+   * addresses; `manual` rounds ignore the backoff of failed buffers.
+   */
+  requestRound(only?: string[], manual = true): Promise<BufferSummary[]> {
+    const want: Set<string> | 'all' = only && only.length ? new Set(only) : 'all';
+    if (!this.running) return this.start(want, manual);
+    if (!this.queued) {
+      this.queued = { only: want, manual };
+      this.queuedRun = this.running.then(() => {
+        const q = this.queued as { only: Set<string> | 'all'; manual: boolean };
+        this.queued = null;
+        this.queuedRun = null;
+        return this.start(q.only, q.manual);
+      });
+    } else {
+      const q = this.queued;
+      if (q.only !== 'all') q.only = want === 'all' ? 'all' : new Set([...q.only, ...want]);
+      q.manual ||= manual;
+    }
+    return this.queuedRun as Promise<BufferSummary[]>;
+  }
+
+  /** Whether a round is running now. */
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
+  private start(only: Set<string> | 'all', manual: boolean): Promise<BufferSummary[]> {
+    const run = this.round(only, manual).finally(() => {
+      if (this.running === run) this.running = null;
+    });
+    this.running = run;
+    return run;
+  }
+
+  /** One pull round over the buffers. Never rejects: failures are in the summaries. */
+  private async round(only: Set<string> | 'all', manual: boolean): Promise<BufferSummary[]> {
+    const targets = this.opts.buffers.filter((b) => only === 'all' || only.has(b.address));
+    const out: BufferSummary[] = [];
+    await pool(targets, this.opts.concurrency, async (b) => {
+      const s = await this.pullBuffer(b, manual);
+      out.push(s);
+      if (!this.closed) this.emit('summary', s);
+    });
+    return out;
+  }
+
+  private noteResult(b: BufferEndpoint, summary: BufferSummary): void {
+    const st = this.state.get(b.address) ?? { failures: 0, nextAttempt: 0, lastError: null };
+    if (summary.error && summary.files === 0) {
+      st.failures++;
+      const wait = Math.min(
+        this.opts.maxBackoffMs,
+        this.opts.baseBackoffMs * 2 ** Math.min(st.failures - 1, 20),
+      );
+      st.nextAttempt = Date.now() + wait;
+      summary.retryAt = st.nextAttempt;
+    } else {
+      st.failures = 0;
+      st.nextAttempt = 0;
+    }
+    st.lastError = summary.error;
+    this.state.set(b.address, st);
+  }
+
+  /** Pulls one buffer; the summary carries any error. */
+  async pullBuffer(b: BufferEndpoint, manual = true): Promise<BufferSummary> {
+    const t0 = Date.now();
+    const summary: BufferSummary = { address: b.address, files: 0, bytes: 0, ms: 0, error: null };
+    const st = this.state.get(b.address);
+    if (!manual && st && st.nextAttempt > t0) {
+      summary.skipped = true;
+      summary.retryAt = st.nextAttempt;
+      summary.error = `waiting until ${new Date(st.nextAttempt).toISOString()} after: ${st.lastError}`;
+      return summary;
+    }
+    const errors: string[] = [];
+    let first: TentacleClient | null = null;
+    try {
+      await this.prepare();
+      first = await this.connect(b);
+      const names = takeableNames(await first.ls(''), this.opts.pattern);
+      summary.listed = names.length;
+      const shares = splitShares(names, this.opts.connections);
+      let left = 0;
+      const firstConn = first;
+      first = null;
+      await Promise.all(
+        shares.map(async (share, i) => {
+          const r = await this.drainShare(b, share, i === 0 ? firstConn : null);
+          summary.files += r.files;
+          summary.bytes += r.bytes;
+          left += r.left;
+          if (r.error) errors.push(r.error);
+        }),
+      );
+      if (shares.length === 0) await this.release(firstConn, true);
+      summary.left = left;
+    } catch (err) {
+      errors.push(this.explain(b, err));
+      await this.release(first, false);
+    }
+    summary.ms = Date.now() - t0;
+    summary.error = errors.length ? [...new Set(errors)].join('; ') : null;
+    this.noteResult(b, summary);
+    return summary;
+  }
+
+  private explain(b: BufferEndpoint, err: unknown): string {
+    const local = localCause(err);
+    if (local) return `${local.message} (files stay on ${b.address})`;
+    const text = describe(err);
+    return text.startsWith(b.address) ? text : `${b.address}: ${text}`;
+  }
+
+  /**
+   * Takes one share of the listed names over one connection (reconnecting once if the
+   * connection drops). A local write failure stops the share: the rest stays on the buffer.
+   */
+  private async drainShare(
+    b: BufferEndpoint,
+    names: string[],
+    given: TentacleClient | null,
+  ): Promise<{ files: number; bytes: number; left: number; error: string | null }> {
+    let client = given;
+    let files = 0;
+    let bytes = 0;
+    let reconnects = 0;
+    let i = 0;
+    const emptyRecv = new Set<string>();
+    try {
+      while (i < names.length) {
+        if (this.closed) break;
+        const name = names[i];
+        try {
+          client ??= await this.connect(b);
+          const delivered = await this.takeFile(b, client, name, emptyRecv);
+          for (const f of delivered) {
+            files++;
+            bytes += f.size;
+          }
+          i++;
+        } catch (err) {
+          // The engine reports a consumer's failure as the connection's end, the cause inside.
+          const local = localCause(err);
+          if (local) throw local;
+          if (err instanceof TentacleError && err.code === 'ERR_REPLY') {
+            // RECV/MV ERR: the file is gone (another puller, or not a regular file).
+            i++;
+            continue;
+          }
+          await this.release(client, false);
+          client = null;
+          // The stock server closes after a RECV of a 0-byte file: take that one with MV.
+          if (reconnects++ < 1 + emptyRecv.size) continue;
+          throw err;
+        }
+      }
+      await this.release(client, true);
+      return { files, bytes, left: names.length - i, error: null };
+    } catch (err) {
+      await this.release(client, false);
+      return { files, bytes, left: names.length - i, error: this.explain(b, err) };
+    }
+  }
+
+  /** Stores one file and removes it from the buffer; returns what was delivered (0-2 files). */
+  private async takeFile(
+    b: BufferEndpoint,
+    client: TentacleClient,
+    name: string,
+    emptyRecv: Set<string>,
+  ): Promise<PulledFile[]> {
+    const incoming = this.incoming as IncomingDir;
+    const delivered: PulledFile[] = [];
+    const announce = (r: StoreResult): void => {
+      const f: PulledFile = { address: b.address, filename: name, size: r.size, sha1: r.sha1 };
+      if (r.path) f.path = r.path;
+      if (r.payload) f.payload = r.payload;
+      delivered.push(f);
+      this.emit('file', f);
+    };
+    const store = async (data: NodeJS.ReadableStream, size: number): Promise<StoreResult> => {
+      const r = await incoming.store(b.address, name, data, size);
+      if (!r.duplicate) announce(r);
+      return r;
+    };
+    if (!this.opts.safe || emptyRecv.has(name)) {
+      await client.mv(name, async (data, size) => {
+        await store(data, size);
+      });
+      return delivered;
+    }
+    let first: StoreResult | null = null;
+    await client.recv(name, async (data, size) => {
+      if (size === 0) emptyRecv.add(name);
+      first = await store(data, size);
+    });
+    const kept = first as StoreResult | null;
+    await client.mv(name, async (data, size) => {
+      // The buffer may have been given a new version between RECV and MV (`-o`): keep it too.
+      const r = kept
+        ? await incoming.verifyOrStore(b.address, name, data, size, kept)
+        : await incoming.store(b.address, name, data, size);
+      if (!r.duplicate) announce(r);
+    });
+    return delivered;
+  }
+
+  /**
+   * Pushes one file (SEND) to the buffers, e.g. a remote `.conf`/`.md5` or collection for agents
+   * of the isolated network. The buffer's filters decide its directory.
+   */
+  async push(filename: string, payload: Buffer, only?: string[]): Promise<PushResult[]> {
+    const targets = this.opts.buffers.filter((b) => !only?.length || only.includes(b.address));
+    const out: PushResult[] = [];
+    await pool(targets, this.opts.concurrency, async (b) => {
+      const r: PushResult = {
+        address: b.address,
+        filename,
+        size: payload.length,
+        ok: false,
+        error: null,
+      };
+      let c: TentacleClient | null = null;
+      try {
+        c = await this.connect(b);
+        await c.send(filename, payload, payload.length);
+        r.ok = true;
+        await this.release(c, true);
+      } catch (err) {
+        r.error = this.explain(b, err);
+        await this.release(c, false);
+      }
+      out.push(r);
+    });
+    return out;
+  }
+
+  /** Stops: open connections are dropped (files not yet removed from a buffer stay there). */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const c of this.live) c.destroy();
+    this.live.clear();
+    await this.running?.catch(() => {});
+    await this.journal?.close();
+  }
+}
