@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Replicator } from '../../lib/replicate/replicator';
+import { decodeEntities, isEntityEncoded, parseStatement } from '../../lib/replicate/sqltext';
+import { startMariaDb, PrivateMariaDb } from '../helpers/mariadb';
+import { makeSite, Site } from './fixture';
+
+/** What Pandora's Perl safe_input makes of a statement (the parts that matter here). */
+function perlSafeInput(sql: string): string {
+  let out = '';
+  for (const b of Buffer.from(sql, 'utf8')) {
+    const c = String.fromCharCode(b);
+    if (c === '&') out += '&amp;';
+    else if (c === '"') out += '&quot;';
+    else if (c === "'") out += '&#039;';
+    else if (c === '(') out += '&#40;';
+    else if (c === ')') out += '&#41;';
+    else if (c === '\\') out += '&#92;';
+    else if (b <= 32 || b >= 128) out += `&#x${b.toString(16)};`;
+    else out += c;
+  }
+  return out;
+}
+
+async function queue(site: Site, target: number, sql: string, table = ''): Promise<void> {
+  await site.cc.query(
+    "INSERT INTO tsync_queue (`sql`, target, utimestamp, operation, `table`, error, result) VALUES (?, ?, UNIX_TIMESTAMP(), '', ?, '', '')",
+    [sql, target, table],
+  );
+}
+
+async function rows(site: Site, target: number): Promise<{ id: string; error: string }[]> {
+  const [r] = await site.cc.query(
+    'SELECT id, error FROM tsync_queue WHERE target = ? ORDER BY id',
+    [target],
+  );
+  return r as { id: string; error: string }[];
+}
+
+describe('metaconsole-replicate: tsync_queue source', () => {
+  let db: PrivateMariaDb;
+  let site: Site;
+
+  before(async () => {
+    db = await startMariaDb();
+    site = await makeSite(db, [
+      { db, name: 'node1' },
+      { db, name: 'node2' },
+    ]);
+  });
+  after(async () => {
+    await site?.cc.end();
+    for (const n of site?.nodes ?? []) await n.end();
+    await db?.destroy();
+  });
+
+  it('reads single statements and refuses stacked ones', () => {
+    assert.deepEqual(parseStatement("UPDATE `tgrupo` SET nombre = 'a;b' WHERE id_grupo = 1;"), {
+      sql: "UPDATE `tgrupo` SET nombre = 'a;b' WHERE id_grupo = 1",
+      verb: 'UPDATE',
+      table: 'tgrupo',
+    });
+    assert.match(
+      (
+        parseStatement('DELETE FROM tgrupo WHERE id_grupo = 1; DROP TABLE tusuario') as {
+          error: string;
+        }
+      ).error,
+      /more than one statement/,
+    );
+    assert.match(
+      (parseStatement('INSERT INTO other.tgrupo VALUES (1)') as { error: string }).error,
+      /qualified/,
+    );
+    const perl = perlSafeInput(
+      'INSERT INTO tusuario (id_user, fullname) VALUES ("bob", "Bob&#x20;Ñ")',
+    );
+    assert.equal(isEntityEncoded(perl), true);
+    assert.equal(
+      decodeEntities(perl),
+      'INSERT INTO tusuario (id_user, fullname) VALUES ("bob", "Bob&#x20;Ñ")',
+    );
+    assert.equal(isEntityEncoded("UPDATE ttag SET name = 'Mail&#x20;to' WHERE id_tag = 1"), false);
+  });
+
+  it('applies each node in order; a failing head blocks only its node and recovers', async () => {
+    await queue(site, 1, "INSERT INTO `tgrupo` (`id_grupo`, `nombre`) VALUES (5, 'G5')", 'tgrupo');
+    await queue(site, 2, "INSERT INTO `tgrupo` (`id_grupo`, `nombre`) VALUES (5, 'G5')", 'tgrupo');
+    await queue(site, 1, "UPDATE tgrupo SET nombre = 'G5b' WHERE id_grupo = 5", 'tgrupo');
+    // node2's next item needs a table node2 does not have yet.
+    await site.nodes[1].query('RENAME TABLE ttag TO ttag_away');
+    await queue(site, 2, "INSERT INTO ttag (id_tag, name) VALUES (7, 't7')", 'ttag');
+    await queue(site, 2, "UPDATE tgrupo SET nombre = 'G5b' WHERE id_grupo = 5", 'tgrupo');
+    await queue(site, 2, 'DELETE FROM tgrupo WHERE id_grupo = 5; DELETE FROM tusuario', 'tgrupo');
+
+    const rep = new Replicator({ cc: site.cc, useTables: false, backoffBaseMs: 1 });
+    const [r1, r2] = await rep.round('sync');
+    assert.equal(r1.state, 'in sync');
+    assert.deepEqual(r1.applied.tgrupo, { inserted: 1, updated: 1, deleted: 0 });
+    assert.equal(r2.state, 'failing');
+    assert.equal(r2.queue.pending, 3);
+    assert.match(r2.errors[0], /ttag/);
+    const left = await rows(site, 2);
+    assert.equal(left.length, 3);
+    assert.match(left[0].error, /ttag/, 'the failure is kept in the head item');
+    assert.equal(left[1].error, '', 'items behind the head are untouched');
+    assert.deepEqual(rep.status(), { 'in sync': 1, behind: 0, failing: 1 });
+
+    await site.nodes[1].query('RENAME TABLE ttag_away TO ttag');
+    await new Promise((r) => setTimeout(r, 20));
+    const [, again] = await rep.round('sync');
+    assert.equal(again.queue.pending, 1);
+    assert.match(again.errors[0], /refused: more than one statement/);
+    const [last] = await rows(site, 2);
+    assert.match(last.error, /more than one statement/);
+    const [[g]] = (await site.nodes[1].query(
+      'SELECT nombre FROM tgrupo WHERE id_grupo = 5',
+    )) as unknown as [[{ nombre: string }]];
+    assert.equal(g.nombre, 'G5b');
+    await site.cc.query('DELETE FROM tsync_queue WHERE id = ?', [last.id]);
+    await rep.close();
+  });
+
+  it('applies an item from the Perl producer, decoding its entities once', async () => {
+    await queue(
+      site,
+      1,
+      perlSafeInput(
+        `INSERT INTO tperfil (id_perfil, name, agent_view) VALUES ("9", "Operator&#x20;&#40;Read&#41;", "1")`,
+      ),
+      'tperfil',
+    );
+    const rep = new Replicator({ cc: site.cc, useTables: false, instances: [1] });
+    const [r] = await rep.round('sync');
+    await rep.close();
+    assert.deepEqual(r.errors, []);
+    const [[p]] = (await site.nodes[0].query(
+      'SELECT name FROM tperfil WHERE id_perfil = 9',
+    )) as unknown as [[{ name: string }]];
+    assert.equal(p.name, 'Operator&#x20;&#40;Read&#41;');
+  });
+
+  it('a kill between apply and dequeue does not apply twice', async () => {
+    await site.nodes[0].query(
+      "INSERT INTO tgrupo (id_grupo, nombre, max_agents) VALUES (30, 'counter', 0)",
+    );
+    await queue(
+      site,
+      1,
+      'UPDATE tgrupo SET max_agents = max_agents + 1 WHERE id_grupo = 30',
+      'tgrupo',
+    );
+    const child = spawn(process.execPath, [join(__dirname, 'queue-child.js')], {
+      env: { ...process.env, REPLICATE_CC: JSON.stringify({ ...db.facts, database: 'cc' }) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('child did not apply within 20 s')), 20_000);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('APPLIED')) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGKILL');
+    await exited;
+    assert.equal((await rows(site, 1)).length, 1, 'the item is still queued after the crash');
+    const rep = new Replicator({ cc: site.cc, useTables: false, instances: [1] });
+    const [r] = await rep.round('sync');
+    await rep.close();
+    assert.equal(r.queue.dequeued, 1);
+    assert.equal(r.queue.pending, 0);
+    const [[g]] = (await site.nodes[0].query(
+      'SELECT max_agents FROM tgrupo WHERE id_grupo = 30',
+    )) as unknown as [[{ max_agents: number }]];
+    assert.equal(g.max_agents, 1);
+  });
+});
