@@ -1,0 +1,6 @@
+/** event-pull's engine: Instance events copied into the Command Center exactly once. */
+export * from './puller';
+export { CommandCenterSide, CheckpointMoved, EMPTY_CHECKPOINT } from './command-center';
+export type { Checkpoint, CommitHooks } from './command-center';
+export { InstanceSide } from './instance-side';
+export type { EventState, Row } from './instance-side';
