@@ -268,21 +268,23 @@ export class TentacleClient {
 
   /** Maps reader failures to the connection's recorded reason, with context for silent closes. */
   private translate(err: unknown): Error {
-    if (err instanceof TentacleError) {
-      if (this.passSent && err.code === 'ERR_CLOSED') {
-        return new TentacleError(
-          'ERR_AUTH',
-          `${this.address}: the server closed the connection after PASS: the password was probably refused`,
-          undefined,
-          err,
-        );
-      }
-      return err;
+    const closedKind =
+      (err instanceof TentacleError && err.code === 'ERR_CLOSED') ||
+      (err instanceof LineError && err.kind === 'closed');
+    if (this.passSent && closedKind) {
+      const e = new TentacleError(
+        'ERR_AUTH',
+        `${this.address}: the server closed the connection after PASS: the password was probably refused`,
+        undefined,
+        err,
+      );
+      this.fail(e);
+      return e;
     }
+    if (err instanceof TentacleError) return err;
     if (err instanceof LineError) {
       if (err.kind === 'closed') return this.closed ?? this.closedWith('ERR_CLOSED', err.message);
-      const e = this.closedWith('ERR_PROTOCOL', `server ${err.message}`);
-      return e;
+      return this.closedWith('ERR_PROTOCOL', `server ${err.message}`);
     }
     return this.closed ?? (err as Error);
   }

@@ -6,3 +6,5 @@ export * from './zip';
 export { LineReader, LineError } from './line-reader';
 export { TentacleClient, sendName } from './client';
 export type { TentacleClientOptions, TentacleConsumer } from './client';
+export { TentacleServer } from './server';
+export type { TentacleServerOptions, TentacleEvent, TentacleStats } from './server';

@@ -24,6 +24,7 @@ export class LineError extends Error {
 interface Waiter {
   resolve: (line: Buffer) => void;
   reject: (err: Error) => void;
+  strict: boolean;
 }
 
 export class LineReader {
@@ -44,13 +45,18 @@ export class LineReader {
     socket.on('close', this.onEnd);
   }
 
-  /** The next control line without its LF; rejects when the connection ends or misbehaves. */
-  readLine(): Promise<Buffer> {
+  /**
+   * The next control line without its LF; rejects when the connection ends or misbehaves.
+   * `strict` (default) refuses bytes that came together with the line; a lenient read keeps
+   * them for the next read (used for the answer to an offer: after `MV OK` for a 0-byte file
+   * a client rightly sends its next command at once, and the two may share a segment).
+   */
+  readLine(strict = true): Promise<Buffer> {
     if (this.waiter || this.payload) {
       return Promise.reject(new LineError('aborted', 'a read is already in progress'));
     }
     return new Promise<Buffer>((resolve, reject) => {
-      this.waiter = { resolve, reject };
+      this.waiter = { resolve, reject, strict };
       this.tryLine();
     });
   }
@@ -146,11 +152,11 @@ export class LineReader {
       w.reject(new LineError('too-long', `line longer than ${this.maxLine} bytes`));
       return;
     }
-    if (lf + 1 < buf.length) {
+    if (lf + 1 < buf.length && w.strict) {
       w.reject(new LineError('pipelined', 'data arrived together with a command line'));
       return;
     }
-    this.pending = Buffer.alloc(0);
+    this.pending = buf.subarray(lf + 1);
     w.resolve(buf.subarray(0, lf));
   }
 }
