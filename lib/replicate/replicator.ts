@@ -8,6 +8,7 @@ import { explainConnectError, Instance, InstanceRegistry } from '../db/registry'
 import { applyPlans, ApplyResult, Conflict, planCounts, planInstance, TableCounts } from './apply';
 import { ccIdentity, ensureInstanceTables } from './progress';
 import { drainQueue, QueueHooks } from './queue';
+import { mergeTables, MergeOptions, writeCommandCenter } from './merge';
 import { chosenTables, ObjectKind, ALL_KINDS, TableDef } from './tables';
 
 export type InstanceState = 'in sync' | 'behind' | 'failing';
@@ -41,6 +42,21 @@ export interface ReplicatorOptions {
   hooks?: QueueHooks;
   tuning?: PoolTuning;
   now?: () => number;
+}
+
+export interface MergeReport {
+  commandCenter: { applied: Record<string, TableCounts> };
+  /** Same id with different content, same name on different ids. */
+  conflicts: Conflict[];
+  instances: {
+    instance: { id: number; name: string };
+    applied: Record<string, TableCounts>;
+    cascaded: Record<string, number>;
+    /** Rows kept because deleting them would cascade into the Instance's data. */
+    conflicts: Conflict[];
+    errors: string[];
+    unified: boolean;
+  }[];
 }
 
 interface Backoff {
@@ -224,6 +240,67 @@ export class Replicator {
       if (!done) await conn.rollback().catch(() => undefined);
       conn.release();
     }
+  }
+
+  /**
+   * The Merging tool over every Instance of this node (see merge.ts). Sets `unified = 1` on each
+   * Instance that ends equal to the Command Center with no conflict of its own.
+   */
+  async merge(opts: MergeOptions): Promise<MergeReport> {
+    const ccUid = await this.ccUid();
+    await this.idle();
+    const instances = await this.registry.refresh();
+    const report: MergeReport = { commandCenter: { applied: {} }, conflicts: [], instances: [] };
+    const reachable: Instance[] = [];
+    for (const inst of instances) {
+      try {
+        await ensureInstanceTables(inst.pool);
+        reachable.push(inst);
+      } catch (err) {
+        report.instances.push({
+          instance: { id: inst.id, name: inst.name },
+          applied: {},
+          cascaded: {},
+          conflicts: [],
+          errors: [explainConnectError(inst, err)],
+          unified: inst.unified,
+        });
+      }
+    }
+    const merged = await mergeTables(this.tables, this.opts.cc, reachable, opts);
+    report.conflicts = merged.conflicts;
+    report.commandCenter.applied = await writeCommandCenter(this.opts.cc, merged);
+    for (const inst of reachable) {
+      const r: MergeReport['instances'][number] = {
+        instance: { id: inst.id, name: inst.name },
+        applied: {},
+        cascaded: {},
+        conflicts: [],
+        errors: [],
+        unified: inst.unified,
+      };
+      try {
+        const res = await this.syncTables(inst, ccUid, false, {
+          protectCascades: true,
+          removeExtra: true,
+        });
+        r.applied = res.applied;
+        r.cascaded = res.cascaded;
+        r.conflicts = res.conflicts;
+        const left = await this.syncTables({ pool: inst.pool, unified: true }, ccUid, true);
+        if (r.conflicts.length === 0 && Object.keys(left.applied).length === 0) {
+          await this.opts.cc.query('UPDATE tmetaconsole_setup SET unified = 1 WHERE id = ?', [
+            inst.id,
+          ]);
+          r.unified = true;
+        }
+      } catch (err) {
+        r.errors.push(explainConnectError(inst, err));
+      }
+      this.states.set(inst.id, r.errors.length ? 'failing' : 'in sync');
+      report.instances.push(r);
+    }
+    return report;
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { precedence } from '../../lib/replicate/merge';
+import { Replicator } from '../../lib/replicate/replicator';
+import { startMariaDb, PrivateMariaDb } from '../helpers/mariadb';
+import { dump, makeSite, Site } from './fixture';
+
+async function unified(site: Site): Promise<number[]> {
+  const [rows] = (await site.cc.query(
+    'SELECT id, unified FROM tmetaconsole_setup ORDER BY id',
+  )) as unknown as [{ id: number; unified: number }[]];
+  return rows.map((r) => Number(r.unified));
+}
+
+describe('metaconsole-replicate: merge (Merging tool)', () => {
+  let db: PrivateMariaDb;
+  let site: Site;
+
+  before(async () => {
+    db = await startMariaDb();
+  });
+  after(async () => {
+    await site?.cc.end();
+    for (const n of site?.nodes ?? []) await n.end();
+    await db?.destroy();
+  });
+
+  it('orders participants: priority list, then the Command Center, then the rest', () => {
+    assert.deepEqual(precedence([2, 1], [1, 2, 3]), [2, 1, 0, 3]);
+    assert.deepEqual(precedence([0, 3], [1, 2, 3]), [0, 3, 1, 2]);
+    assert.deepEqual(precedence([9], [1]), [0, 1]);
+  });
+
+  it('centralises conflicting instances by priority and marks them unified', async () => {
+    site = await makeSite(db, [
+      { db, name: 'm1', unified: false },
+      { db, name: 'm2', unified: false },
+    ]);
+    const [m1, m2] = site.nodes;
+    await site.cc.query(
+      "INSERT INTO talert_commands (id, name, command) VALUES (1, 'eMail', 'cc version')",
+    );
+    await m1.query(
+      "INSERT INTO talert_commands (id, name, command) VALUES (1, 'eMail', 'm1 version'), (5, 'Pager', 'm1 pager')",
+    );
+    await m2.query(
+      "INSERT INTO talert_commands (id, name, command) VALUES (6, 'Pager', 'm2 pager')",
+    );
+    await m2.query(
+      "INSERT INTO tgrupo (id_grupo, nombre, parent) VALUES (21, 'child', 20), (20, 'parent', 0)",
+    );
+    await m1.query("INSERT INTO ttag (id_tag, name) VALUES (3, 'only-m1')");
+
+    const rep = new Replicator({ cc: site.cc, useQueue: false });
+    const report = await rep.merge({ priority: [2, 1] });
+    await rep.close();
+
+    const sameName = report.conflicts.find((c) => c.kind === 'sameName');
+    assert.deepEqual(sameName?.keys, ['6', '5'], 'instance 2 comes first: its Pager (id 6) wins');
+    assert.ok(report.conflicts.some((c) => c.kind === 'sameId' && c.keys[0] === '1'));
+    for (const r of report.instances) {
+      assert.deepEqual(r.errors, []);
+      assert.equal(r.unified, true);
+    }
+    assert.deepEqual(await unified(site), [1, 1]);
+    const [cmds] = (await site.cc.query(
+      'SELECT id, name, command FROM talert_commands ORDER BY id',
+    )) as unknown as [{ id: number; command: string }[]];
+    assert.deepEqual(
+      cmds.map((c) => [c.id, c.command]),
+      [
+        [1, 'm1 version'],
+        [6, 'm2 pager'],
+      ],
+    );
+    const want = await dump(site.cc);
+    assert.deepEqual(await dump(m1), want);
+    assert.deepEqual(await dump(m2), want);
+    assert.match(want.ttag, /only-m1/, 'instance-only objects are kept by default');
+  });
+
+  it('removes instance-only objects on request, but never one a cascade would take data with', async () => {
+    await site.cc.query('UPDATE tmetaconsole_setup SET unified = 0');
+    const [m1, m2] = site.nodes;
+    await m1.query(
+      "INSERT INTO talert_templates (id, name, type) VALUES (40, 'local template', 'critical')",
+    );
+    await m1.query(
+      'INSERT INTO talert_template_modules (id_agent_module, id_alert_template) VALUES (7, 40)',
+    );
+    await m2.query("INSERT INTO tcategory (id, name) VALUES (8, 'local category')");
+
+    const rep = new Replicator({ cc: site.cc, useQueue: false });
+    const report = await rep.merge({ priority: [], removeInstanceOnly: true });
+    await rep.close();
+    const [r1, r2] = report.instances;
+    assert.equal(r1.conflicts.length, 1);
+    assert.equal(r1.conflicts[0].kind, 'cascade');
+    assert.equal(r1.unified, false, 'a kept conflict leaves the instance not centralised');
+    assert.equal(r2.applied.tcategory.deleted, 1);
+    assert.equal(r2.unified, true);
+    assert.deepEqual(await unified(site), [0, 1]);
+    const [[t]] = (await m1.query(
+      'SELECT COUNT(*) AS n FROM talert_template_modules',
+    )) as unknown as [[{ n: number }]];
+    assert.equal(Number(t.n), 1);
+  });
+});
