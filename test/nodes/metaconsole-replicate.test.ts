@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import type { Node, NodeMessage } from 'node-red';
+import metaconsoleReplicate from '../../nodes/metaconsole-replicate/metaconsole-replicate';
+import pandoraConfig from '../../nodes/pandora-config/pandora-config';
+import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
+import { makeSite, seedCc, Site } from '../replicate/fixture';
+import helper from '../sync/red-helper';
+
+interface Payload {
+  instance: { id: number; name: string };
+  applied: Record<string, { inserted: number; updated: number; deleted: number }>;
+  errors: string[];
+  unified?: boolean;
+}
+
+function collect(
+  node: Node,
+  count: number,
+  ms = 20_000,
+): Promise<(NodeMessage & { payload: Payload })[]> {
+  return new Promise((resolve, reject) => {
+    const got: (NodeMessage & { payload: Payload })[] = [];
+    const t = setTimeout(() => reject(new Error(`only ${got.length} of ${count} messages`)), ms);
+    node.on('input', (msg: NodeMessage) => {
+      got.push(msg as NodeMessage & { payload: Payload });
+      if (got.length === count) {
+        clearTimeout(t);
+        resolve(got);
+      }
+    });
+  });
+}
+
+describe('metaconsole-replicate node', () => {
+  let db: PrivateMariaDb;
+  let site: Site;
+  before(async () => {
+    db = await startMariaDb();
+    site = await makeSite(db, [
+      { db, name: 'n1' },
+      { db, name: 'n2', unified: false },
+    ]);
+    await seedCc(site.cc);
+    await new Promise<void>((resolve) => helper.startServer(() => resolve()));
+  });
+  afterEach(async () => {
+    await helper.unload();
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    await site?.cc.end();
+    for (const n of site?.nodes ?? []) await n.end();
+    await db?.destroy();
+  });
+
+  const flow = (props: Record<string, unknown>) => [
+    {
+      id: 'cfg',
+      type: 'pandora-config',
+      dbHost: db.host,
+      dbPort: String(db.port),
+      dbName: 'cc',
+      dbUser: db.user,
+    },
+    {
+      id: 'rep',
+      type: 'metaconsole-replicate',
+      config: 'cfg',
+      instances: '',
+      objects: '',
+      interval: 0,
+      wires: [['out']],
+      ...props,
+    },
+    { id: 'out', type: 'helper' },
+  ];
+
+  it('plans, then syncs: one message per instance, plan equal to sync', async () => {
+    await helper.load(
+      [pandoraConfig, metaconsoleReplicate],
+      flow({ objects: 'groups,tags,alertCommands,alertActions' }),
+      {
+        cfg: { dbPass: db.password },
+      },
+    );
+    const rep = helper.getNode('rep') as Node;
+    const out = helper.getNode('out') as Node;
+    let wait = collect(out, 2);
+    rep.receive({ topic: 'plan' } as NodeMessage);
+    const plan = await wait;
+    wait = collect(out, 2);
+    rep.receive({ topic: 'sync' } as NodeMessage);
+    const sync = await wait;
+    const byId = (ms: typeof plan) =>
+      Object.fromEntries(ms.map((m) => [m.payload.instance.id, m.payload.applied]));
+    assert.deepEqual(byId(sync), byId(plan));
+    assert.deepEqual(Object.keys(byId(sync)[1]).sort(), [
+      'talert_actions',
+      'talert_commands',
+      'tgrupo',
+      'ttag',
+    ]);
+    assert.equal(sync[0].topic, 'sync');
+    const [[n]] = (await site.nodes[0].query('SELECT COUNT(*) AS n FROM tusuario')) as unknown as [
+      [{ n: number }],
+    ];
+    assert.equal(Number(n.n), 0, 'users were not chosen in objects');
+  });
+
+  it('runs automatic rounds and merges on msg.topic merge', async () => {
+    await helper.load(
+      [pandoraConfig, metaconsoleReplicate],
+      flow({ interval: '1', instances: '2' }),
+      {
+        cfg: { dbPass: db.password },
+      },
+    );
+    const rep = helper.getNode('rep') as Node;
+    const out = helper.getNode('out') as Node;
+    const auto = await collect(out, 1);
+    assert.equal(auto[0].payload.instance.id, 2);
+    assert.deepEqual(auto[0].payload.errors, []);
+    await helper.unload();
+    await helper.load([pandoraConfig, metaconsoleReplicate], flow({ instances: '2' }), {
+      cfg: { dbPass: db.password },
+    });
+    const rep2 = helper.getNode('rep') as Node;
+    const out2 = helper.getNode('out') as Node;
+    const wait = collect(out2, 1);
+    rep2.receive({ topic: 'merge', priority: [2] } as NodeMessage);
+    const [m] = await wait;
+    assert.equal(m.topic, 'merge');
+    assert.equal(m.payload.unified, true);
+    void rep;
+  });
+
+  it('reports an unknown topic as a Catch-able error', async () => {
+    await helper.load([pandoraConfig, metaconsoleReplicate], flow({}), {
+      cfg: { dbPass: db.password },
+    });
+    const rep = helper.getNode('rep') as Node;
+    const err = new Promise<string>((resolve) => {
+      (rep as unknown as { on(e: string, f: (m: { msg: string }) => void): void }).on(
+        'call:error',
+        (call: unknown) => {
+          resolve(String((call as { args: unknown[] }).args[0]));
+        },
+      );
+    });
+    rep.receive({ topic: 'nonsense' } as NodeMessage);
+    assert.match(await err, /unknown msg.topic/);
+  });
+});
