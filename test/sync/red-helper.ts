@@ -20,6 +20,8 @@ export interface RedTestHelper {
   getNode(id: string): Node | null;
   startServer(done: () => void): void;
   stopServer(done: () => void): void;
+  /** The runtime log spy: every log call's first argument. */
+  log(): { args: [{ level: number; msg: unknown; type?: string; id?: string }][] };
   request(): {
     get(path: string): {
       query(q: Record<string, string>): Promise<{ status: number; body: ReplyBody }>;

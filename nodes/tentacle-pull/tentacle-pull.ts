@@ -1,0 +1,227 @@
+/**
+ * tentacle-pull: the Sync server. Pulls agent files from the remote Tentacle buffers of a
+ * pandora-config (`sync_address`) into its `incomingdir`, and pushes files to them.
+ */
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { parseSyncAddress } from '../../lib/conf/pandora-conf';
+import { compilePattern } from '../../lib/sync/names';
+import {
+  SyncPuller,
+  type BufferSummary,
+  type DeliverMode,
+  type PulledFile,
+} from '../../lib/sync/puller';
+import { toBool, toInteger, toText } from '../../lib/util/values';
+import type { PandoraConfigNode } from '../pandora-config/types';
+
+interface TentaclePullDef extends NodeDef {
+  config: string;
+  interval?: unknown;
+  deliver?: unknown;
+  pattern?: unknown;
+  concurrency?: unknown;
+  connections?: unknown;
+  safe?: unknown;
+}
+
+interface PullMessage extends NodeMessage {
+  address?: unknown;
+  filename?: unknown;
+}
+
+const DELIVER_MODES: DeliverMode[] = ['dir', 'msg', 'both'];
+
+function kb(bytes: number): string {
+  return bytes >= 1_048_576
+    ? `${(bytes / 1_048_576).toFixed(1)} MB`
+    : `${Math.round(bytes / 1024)} KB`;
+}
+
+export = function (RED: NodeAPI) {
+  function TentaclePull(this: Node, def: TentaclePullDef) {
+    RED.nodes.createNode(this, def);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the usual Node-RED shape
+    const node = this;
+    let puller: SyncPuller | null = null;
+    let setupError: Error | null = null;
+    let timer: NodeJS.Timeout | null = null;
+    let closing = false;
+    const failing = new Map<string, string>();
+    let intervalMs = 0;
+    // Rounds asked for by a message report their errors through done(err) instead.
+    let manual = 0;
+
+    try {
+      const cfg = RED.nodes.getNode(def.config) as PandoraConfigNode | null;
+      if (!cfg) throw new Error('no pandora-config selected');
+      if (cfg.configError) throw new Error(`pandora-config: ${cfg.configError.message}`);
+      if (cfg.tlsError) throw new Error(`pandora-config: ${cfg.tlsError.message}`);
+      intervalMs = toInteger(def.interval, 5, 'interval', 0, 86_400) * 1000;
+      const deliver = toText(def.deliver, 'dir') as DeliverMode;
+      if (!DELIVER_MODES.includes(deliver)) {
+        throw new Error(`deliver must be one of ${DELIVER_MODES.join(', ')}, got "${deliver}"`);
+      }
+      if (cfg.sync.buffers.length === 0) {
+        node.status({ fill: 'yellow', shape: 'ring', text: 'no sync_address in pandora-config' });
+      }
+      puller = new SyncPuller({
+        buffers: cfg.sync.buffers,
+        incomingDir: cfg.incomingDir,
+        deliver,
+        pattern: compilePattern(toText(def.pattern)),
+        concurrency: toInteger(def.concurrency, 4, 'concurrency', 1, 64),
+        connections: toInteger(def.connections, 4, 'connections', 1, 64),
+        safe: toBool(def.safe, true),
+        tls: cfg.tls ?? undefined,
+        password: cfg.sync.password,
+        timeout: cfg.sync.timeout,
+        retries: cfg.sync.retries,
+      });
+    } catch (err) {
+      setupError = err as Error;
+      node.error(setupError.message);
+      node.status({ fill: 'red', shape: 'ring', text: setupError.message.slice(0, 60) });
+    }
+
+    const onFile = (f: PulledFile) => {
+      const msg: NodeMessage & Record<string, unknown> = {
+        topic: f.filename,
+        filename: f.filename,
+        size: f.size,
+        address: f.address,
+        sha1: f.sha1,
+      };
+      if (f.path) msg.path = f.path;
+      if (f.payload) msg.payload = f.payload;
+      node.send([msg, null]);
+    };
+    const onSummary = (s: BufferSummary) => {
+      node.send([null, { topic: s.address, payload: s }]);
+      // A buffer that keeps failing is reported when it starts failing or its error changes,
+      // not on every round.
+      if (s.error && !s.skipped && manual === 0 && failing.get(s.address) !== s.error) {
+        node.error(s.error, { topic: s.address, payload: s });
+      }
+      if (s.error) failing.set(s.address, s.error);
+      else failing.delete(s.address);
+    };
+    const showRound = (summaries: BufferSummary[]) => {
+      const files = summaries.reduce((n, s) => n + s.files, 0);
+      const bytes = summaries.reduce((n, s) => n + s.bytes, 0);
+      const ms = summaries.reduce((n, s) => Math.max(n, s.ms), 0);
+      const total = puller?.buffers.length ?? 0;
+      let text = `${files} files, ${kb(bytes)} in ${ms} ms`;
+      if (failing.size)
+        text += ` · ${failing.size}/${total} failing: ${[...failing.keys()].join(' ')}`;
+      node.status({
+        fill: failing.size === 0 ? 'green' : failing.size < total ? 'yellow' : 'red',
+        shape: 'dot',
+        text,
+      });
+    };
+
+    const schedule = () => {
+      if (closing || !puller || intervalMs <= 0) return;
+      timer = setTimeout(() => {
+        timer = null;
+        if (!puller) return;
+        puller
+          .requestRound(undefined, false)
+          .then(showRound, (err: Error) => node.error(err.message))
+          .finally(schedule);
+      }, intervalMs);
+    };
+
+    if (puller) {
+      puller.on('file', onFile);
+      puller.on('summary', onSummary);
+      if (puller.buffers.length) node.status({ fill: 'grey', shape: 'ring', text: 'waiting' });
+      schedule();
+    }
+
+    const resolveAddress = (value: unknown): string[] | undefined => {
+      const text = toText(value);
+      if (!text || !puller) return undefined;
+      const port = puller.buffers[0]?.port ?? 41121;
+      const wanted = parseSyncAddress(text, port).map((e) => e.address);
+      const known = new Set(puller.buffers.map((b) => b.address));
+      // A bare host names every buffer on that host.
+      const out = wanted.flatMap((w) => {
+        if (known.has(w)) return [w];
+        return puller ? puller.buffers.filter((b) => b.host === text).map((b) => b.address) : [];
+      });
+      if (out.length === 0) throw new Error(`msg.address "${text}" is not one of the buffers`);
+      return out;
+    };
+
+    node.on('input', (msg: PullMessage, send, done) => {
+      if (setupError || !puller) {
+        done(setupError ?? new Error('not configured'));
+        return;
+      }
+      let only: string[] | undefined;
+      try {
+        only = resolveAddress(msg.address);
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
+      const active = puller;
+      const filename = toText(msg.filename);
+      if (filename && msg.payload !== undefined && msg.payload !== null) {
+        const payload = Buffer.isBuffer(msg.payload)
+          ? msg.payload
+          : Buffer.from(
+              typeof msg.payload === 'string' ? msg.payload : JSON.stringify(msg.payload),
+            );
+        const name = filename.split('/').pop() as string;
+        node.status({ fill: 'blue', shape: 'dot', text: `pushing ${name}` });
+        active.push(name, payload, only).then(
+          (results) => {
+            for (const r of results) {
+              send([null, { ...msg, topic: 'push', address: r.address, payload: r }]);
+            }
+            const failed = results.filter((r) => !r.ok);
+            node.status({
+              fill: failed.length ? 'red' : 'green',
+              shape: 'dot',
+              text: `pushed ${name} to ${results.length - failed.length}/${results.length}`,
+            });
+            done(failed.length ? new Error(failed.map((r) => r.error).join('; ')) : undefined);
+          },
+          (err: Error) => done(err),
+        );
+        return;
+      }
+      node.status({ fill: 'blue', shape: 'dot', text: 'pulling' });
+      manual++;
+      active.requestRound(only, true).then(
+        (summaries) => {
+          manual--;
+          showRound(summaries);
+          const errors = summaries.filter((s) => s.error).map((s) => s.error);
+          done(errors.length ? new Error(errors.join('; ')) : undefined);
+        },
+        (err: Error) => {
+          manual--;
+          done(err);
+        },
+      );
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      const p = puller;
+      puller = null;
+      if (!p) return done();
+      p.close().then(
+        () => done(),
+        () => done(),
+      );
+    });
+  }
+
+  RED.nodes.registerType('tentacle-pull', TentaclePull);
+};

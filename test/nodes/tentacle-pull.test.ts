@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import type { EventEmitter } from 'node:events';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, afterEach, describe, it } from 'node:test';
+import type { Node, NodeMessage } from 'node-red';
+import pandoraConfig from '../../nodes/pandora-config/pandora-config';
+import tentaclePull from '../../nodes/tentacle-pull/tentacle-pull';
+import type { BufferSummary, PushResult } from '../../lib/sync/puller';
+import { dataFiles, filesIn, refusedPort, sha1, startBuffer, tempDir } from '../sync/fixtures';
+import helper from '../sync/red-helper';
+
+type AnyMsg = NodeMessage & Record<string, unknown>;
+
+function collect(node: Node): AnyMsg[] {
+  const got: AnyMsg[] = [];
+  node.on('input', (msg: AnyMsg) => got.push(msg));
+  return got;
+}
+
+function statusCalls(node: Node): { fill?: string; text?: string }[] {
+  const calls: { fill?: string; text?: string }[] = [];
+  (node as unknown as EventEmitter).on(
+    'call:status',
+    (call: { args: [{ fill?: string; text?: string }] }) => calls.push(call.args[0]),
+  );
+  return calls;
+}
+
+describe('tentacle-pull node', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    await helper.unload();
+  });
+  after(async () => {
+    for (const f of cleanup.reverse()) await f();
+  });
+
+  it('pulls on a message: one message per file, one summary per buffer, status', async () => {
+    const files = dataFiles('node-a', 12);
+    const B = await startBuffer(files);
+    const down = await refusedPort();
+    const root = tempDir('pull-node-');
+    cleanup.push(async () => {
+      await B.server.close(100);
+      rmSync(B.storage, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
+    });
+    const flow = [
+      {
+        id: 'cfg',
+        type: 'pandora-config',
+        syncAddress: `${B.endpoint.address},127.0.0.1:${down}`,
+        incomingDir: join(root, 'data_in'),
+        syncTimeout: '2',
+        syncRetries: '1',
+      },
+      {
+        id: 'pull',
+        type: 'tentacle-pull',
+        config: 'cfg',
+        interval: '0',
+        deliver: 'both',
+        connections: '2',
+        safe: 'true',
+        wires: [['files'], ['summaries']],
+      },
+      { id: 'files', type: 'helper' },
+      { id: 'summaries', type: 'helper' },
+    ];
+    await helper.load([pandoraConfig, tentaclePull], flow);
+    const pull = helper.getNode('pull') as Node;
+    const got = collect(helper.getNode('files') as Node);
+    const sums = collect(helper.getNode('summaries') as Node);
+    const pullErrors = () =>
+      helper
+        .log()
+        .args.filter((a) => a[0].level === 20 && a[0].id === 'pull')
+        .map((a) => String(a[0].msg));
+    const status = statusCalls(pull);
+    pull.receive({ payload: 'go' });
+    const end = Date.now() + 20_000;
+    while (sums.length < 2 || pullErrors().length < 1) {
+      assert.ok(Date.now() < end, 'round finished');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(got.length, 12);
+    for (const m of got) {
+      const name = m.filename as string;
+      assert.equal(sha1(m.payload as Buffer), sha1(files[name]));
+      assert.equal(m.address, B.endpoint.address);
+      assert.equal(m.path, join(root, 'data_in', name));
+      assert.equal(m.size, files[name].length);
+    }
+    assert.equal(filesIn(join(root, 'data_in')).size, 12);
+    const ok = sums.find((m) => (m.payload as BufferSummary).address === B.endpoint.address);
+    assert.equal((ok?.payload as BufferSummary).files, 12);
+    const bad = sums.find((m) => (m.payload as BufferSummary).address !== B.endpoint.address);
+    assert.match((bad?.payload as BufferSummary).error ?? '', /ECONNREFUSED/);
+    // Reported once, through done(err), so a Catch node sees it.
+    assert.equal(pullErrors().length, 1);
+    assert.match(pullErrors()[0], /ECONNREFUSED/);
+    await new Promise((r) => setTimeout(r, 50));
+    const last = status[status.length - 1];
+    assert.equal(last.fill, 'yellow');
+    assert.match(last.text ?? '', /12 files/);
+    assert.match(last.text ?? '', /1\/2 failing/);
+
+    // A push: msg.filename + msg.payload, one result per buffer on output 2.
+    sums.length = 0;
+    pull.receive({ filename: 'abc.conf', payload: 'agent_name x\n', address: B.endpoint.address });
+    while (sums.length < 1) {
+      assert.ok(Date.now() < end + 10_000, 'push finished');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const pushed = sums[0].payload as PushResult;
+    assert.equal(pushed.ok, true);
+    assert.equal(pushed.filename, 'abc.conf');
+  });
+
+  it('a bad config or a bad pattern is a node error naming the cause', async () => {
+    const root = tempDir('pull-node-bad-');
+    cleanup.push(() => rmSync(root, { recursive: true, force: true }));
+    const flow = [
+      { id: 'cfg2', type: 'pandora-config', confFile: join(root, 'missing.conf') },
+      { id: 'pull2', type: 'tentacle-pull', config: 'cfg2', interval: 0, wires: [[], []] },
+      { id: 'cfg3', type: 'pandora-config', syncAddress: '127.0.0.1' },
+      { id: 'pull3', type: 'tentacle-pull', config: 'cfg3', pattern: '(', wires: [[], []] },
+    ];
+    await helper.load([pandoraConfig, tentaclePull], flow);
+    const errors = helper
+      .log()
+      .args.filter((a) => a[0].level === 20)
+      .map((a) => `${a[0].id} ${String(a[0].msg)}`);
+    assert.ok(
+      errors.some((e) => e.startsWith('pull2') && e.includes('missing.conf')),
+      errors.join('\n'),
+    );
+    assert.ok(
+      errors.some((e) => e.startsWith('pull3') && e.includes('regular expression')),
+      errors.join('\n'),
+    );
+  });
+});
