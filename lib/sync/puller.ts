@@ -402,11 +402,28 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
           throw err;
         }
       }
+      if (client && i > 0) await this.confirmLastMv(client);
       await this.release(client, true);
       return { files, bytes, left: names.length - i, error: null };
     } catch (err) {
       await this.release(client, false);
       return { files, bytes, left: names.length - i, error: this.explain(b, err) };
+    }
+  }
+
+  /**
+   * Speaks once more after the last MV so that a buffer that removes an MV'd file only when the
+   * next line arrives (ours) sees one before the connection ends: a QUIT that travels with the
+   * FIN may be dropped by a buffer that notices the close first. `RECV <>` is answered
+   * `RECV ERR (file does not exist)` by every Tentacle server and changes nothing.
+   */
+  private async confirmLastMv(client: TentacleClient): Promise<void> {
+    try {
+      await client.recv('', async (data) => {
+        data.resume();
+      });
+    } catch {
+      // The expected ERR reply, or a connection already gone: nothing more to do.
     }
   }
 

@@ -32,7 +32,10 @@ for (const safe of [true, false]) {
             return 0;
           }
         };
-        await until(() => count() >= 100, 30_000, 'files flowing');
+        let exited: number | null | undefined;
+        void first.done.then((code) => (exited = code));
+        await until(() => count() >= 100 || exited !== undefined, 30_000, 'files flowing');
+        assert.equal(exited, undefined, 'the puller was still running when killed');
         first.kill();
         await first.done;
         const atKill = filesIn(incoming).size;
