@@ -18,7 +18,7 @@ export function packPackage(): string {
   const out = mkdtempSync(join(tmpdir(), 'pandora-sync-pack-'));
   execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', out], {
     cwd: repoRoot,
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   const tgz = readdirSync(out).find((f) => f.endsWith('.tgz'));
   if (!tgz) throw new Error('npm pack made no tarball');
