@@ -1,0 +1,92 @@
+/** Small shared pieces of the fault suite: temp trees, hashes, a seeded random source. */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export function sha1(data: Buffer): string {
+  return createHash('sha1').update(data).digest('hex');
+}
+
+/** Every path under `dir` (relative, `/` for directories), with size and mtime for files. */
+export function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        out.set(`${r}/`, 'dir');
+        walk(p, r);
+      } else {
+        const st = statSync(p);
+        out.set(r, `${st.size}:${st.mtimeMs}`);
+      }
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+/** Names of files in `dir` with their sha1. */
+export function hashesIn(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isFile()) out.set(e.name, sha1(readFileSync(join(dir, e.name))));
+  }
+  return out;
+}
+
+/** Names holding `~`: temp files, which must never be left behind. */
+export function tempNames(dir: string): string[] {
+  return readdirSync(dir).filter((n) => n.includes('~'));
+}
+
+/** mulberry32: a small seeded generator, so a failing run can be replayed from its seed. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function seedFromEnv(): number {
+  const s = Number(process.env.FAULT_SEED);
+  return Number.isInteger(s) && s > 0 ? s : Math.floor(Math.random() * 2 ** 31) + 1;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Rejects when `p` takes longer than `ms`. */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Progress lines on stderr when FAULT_DEBUG is set, to find where a hung run stopped. */
+export function debug(...args: unknown[]): void {
+  if (process.env.FAULT_DEBUG) console.error(...args);
+}
