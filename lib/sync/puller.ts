@@ -204,19 +204,10 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     try {
       c = await TentacleClient.connect(this.clientOptions(b));
     } catch (err) {
-      // A buffer started with -x closes silently on a wrong PASS: say what that most likely means.
-      if (
-        this.opts.password &&
-        err instanceof TentacleError &&
-        (err.code === 'ERR_CLOSED' || err.code === 'ERR_AUTH')
-      ) {
-        throw new TentacleError(
-          'ERR_AUTH',
-          `${b.address}: the buffer closed the connection after PASS: wrong Tentacle password ` +
-            `(syncPassword), or the buffer runs without -x`,
-          undefined,
-          err,
-        );
+      // Name the settings to check: the client's reason speaks of the protocol, not the node.
+      if (err instanceof TentacleError && err.code === 'ERR_AUTH') {
+        const check = this.opts.tls?.cert ? 'syncPassword, and syncCert/syncKey' : 'syncPassword';
+        throw new TentacleError('ERR_AUTH', `${err.message} (check ${check})`, undefined, err);
       }
       throw err;
     }
@@ -402,28 +393,11 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
           throw err;
         }
       }
-      if (client && i > 0) await this.confirmLastMv(client);
       await this.release(client, true);
       return { files, bytes, left: names.length - i, error: null };
     } catch (err) {
       await this.release(client, false);
       return { files, bytes, left: names.length - i, error: this.explain(b, err) };
-    }
-  }
-
-  /**
-   * Speaks once more after the last MV so that a buffer that removes an MV'd file only when the
-   * next line arrives (ours) sees one before the connection ends: a QUIT that travels with the
-   * FIN may be dropped by a buffer that notices the close first. `RECV <>` is answered
-   * `RECV ERR (file does not exist)` by every Tentacle server and changes nothing.
-   */
-  private async confirmLastMv(client: TentacleClient): Promise<void> {
-    try {
-      await client.recv('', async (data) => {
-        data.resume();
-      });
-    } catch {
-      // The expected ERR reply, or a connection already gone: nothing more to do.
     }
   }
 

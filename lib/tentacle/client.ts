@@ -60,6 +60,8 @@ export class TentacleClient {
   private busy = false;
   private readonly closedPromise: Promise<void>;
   private passSent = false;
+  /** A client certificate went out in the handshake: a TLS 1.3 server refuses it only later. */
+  private presentedCert = false;
 
   private constructor(socket: net.Socket, address: string, idleMs: number) {
     this.socket = socket;
@@ -134,6 +136,7 @@ export class TentacleClient {
     });
     socket.setNoDelay(true);
     const client = new TentacleClient(socket, address, idleMs);
+    client.presentedCert = Boolean(opts.tls?.cert);
     if (opts.password !== undefined && opts.password !== '') {
       await client.run(async () => {
         client.passSent = true;
@@ -260,6 +263,11 @@ export class TentacleClient {
     try {
       return await task();
     } catch (err) {
+      // A close right after PASS may be a refused client certificate whose TLS alert is still
+      // on its way: let the socket finish closing so the recorded reason is the real one.
+      if (this.passSent) {
+        await Promise.race([this.closedPromise, new Promise((r) => setTimeout(r, 1000))]);
+      }
       throw this.translate(err);
     } finally {
       this.busy = false;
@@ -271,10 +279,16 @@ export class TentacleClient {
     const closedKind =
       (err instanceof TentacleError && err.code === 'ERR_CLOSED') ||
       (err instanceof LineError && err.kind === 'closed');
+    // With TLS 1.3 a refused client certificate is only reported after the client has sent
+    // its first line, so a TLS failure recorded by then is the real reason, not the password.
+    if (this.closed?.code === 'ERR_TLS') return this.closed;
     if (this.passSent && closedKind) {
       const e = new TentacleError(
         'ERR_AUTH',
-        `${this.address}: the server closed the connection after PASS: the password was probably refused`,
+        `${this.address}: the server closed the connection after PASS: ` +
+          (this.presentedCert
+            ? 'wrong password, or it refused this client certificate (not signed by its CA, or expired)'
+            : 'wrong password, or the server has no password (-x)'),
         undefined,
         err,
       );

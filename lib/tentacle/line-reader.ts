@@ -68,6 +68,9 @@ export class LineReader {
         if (this.payload?.stream === stream) this.socket.resume();
       },
     });
+    // The peer may vanish before the consumer attaches (between `SEND OK` and the first
+    // payload byte); consumers see the error through their own iteration, never as a crash.
+    stream.on('error', () => {});
     if (this.failure) {
       const err = this.failure;
       process.nextTick(() => stream.destroy(err));
@@ -131,14 +134,16 @@ export class LineReader {
   private tryLine(): void {
     const w = this.waiter;
     if (!w) return;
-    if (this.failure) {
-      this.waiter = null;
-      w.reject(this.failure);
-      return;
-    }
     const buf = this.pending;
     const lf = buf.indexOf(0x0a);
     if (lf < 0) {
+      // A line that arrived whole before the close (QUIT sent together with the FIN) is still
+      // served; only a read with nothing complete left fails.
+      if (this.failure) {
+        this.waiter = null;
+        w.reject(this.failure);
+        return;
+      }
       if (buf.length >= this.maxLine) {
         this.waiter = null;
         w.reject(new LineError('too-long', `line longer than ${this.maxLine} bytes`));

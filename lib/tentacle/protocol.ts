@@ -19,6 +19,15 @@ export function isValidName(name: string): boolean {
   return true;
 }
 
+/**
+ * A name that can become a file of its own in the storage directory: valid, and not the empty
+ * name, `.`, `..` or a name with a NUL byte. The reference accepts those in SEND and then fails
+ * writing after taking the data; we refuse them up front as invalid names.
+ */
+export function isStorableName(name: string): boolean {
+  return isValidName(name) && name !== '' && name !== '.' && name !== '..' && !name.includes('\0');
+}
+
 /** The `PASS` digest: lowercase hex MD5 of the raw MD5 of the UTF-8 password. */
 export function passwordDigest(password: string): string {
   const inner = createHash('md5').update(Buffer.from(password, 'utf8')).digest();

@@ -31,6 +31,7 @@ import { LineReader } from './line-reader';
 import {
   DEFAULT_PORT,
   inactivityMs,
+  isStorableName,
   isValidName,
   parseCommand,
   passwordDigest,
@@ -443,7 +444,7 @@ export class TentacleServer extends EventEmitter {
 
   /** Checks a SEND in the reference's order, then quota; reserves the target. */
   private async admit(cmd: Upload, name: string, size: number): Promise<string> {
-    if (!isValidName(name)) throw new Refusal(Reply.invalidName(cmd), 'invalid file name');
+    if (!isStorableName(name)) throw new Refusal(Reply.invalidName(cmd), 'invalid file name');
     if (size < 1 || size > this.opts.maxSize) {
       throw new Refusal(Reply.tooBig(cmd), 'file is too big');
     }

@@ -149,19 +149,8 @@ describe('authentication faults between puller and buffer', { timeout: 120_000 }
     ],
   ];
 
-  // With TLS 1.3 the server checks the client certificate after the client's handshake is done,
-  // so the client has already sent PASS when the buffer hangs up.
-  const MISREAD =
-    'TentacleClient bug: a buffer refusing the client certificate (TLS 1.3, checked after the ' +
-    'client handshake) is reported as "wrong Tentacle password": translate() turns every close ' +
-    'after PASS into ERR_AUTH, hiding the certificate problem';
-  const todo: Record<string, string> = {
-    'a client certificate from another CA': MISREAD,
-    'an expired client certificate': MISREAD,
-  };
-
   for (const [what, setup, why] of refused) {
-    it(`refuses ${what}: nothing moves, the puller says why`, { todo: todo[what] }, async () => {
+    it(`refuses ${what}: nothing moves, the puller says why`, async () => {
       const b = await setup();
       const before = snapshot(b.storage);
       const { summary, incoming } = await pull(b.port, b.tls, b.password);

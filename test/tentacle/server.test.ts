@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { TentacleClient, TentacleError, type TentacleEvent } from '../../lib/tentacle';
@@ -135,12 +135,23 @@ describe('tentacle server and client over loopback', () => {
     assert.equal((await stat(join(s.storage, 'limit.data'))).size, 2_000_000);
   });
 
-  it('empty name: SEND OK then the connection closes, nothing stored', async () => {
+  it('empty name, ".", ".." and NUL: refused as invalid names, nothing written anywhere', async () => {
+    // The reference takes the data and then fails writing (a directory); we refuse up front,
+    // so no temp file is ever created outside the storage directory.
     const c = await TentacleClient.connect({ host: '127.0.0.1', port: s.port });
-    await assert.rejects(c.send('', Buffer.from('12345')), { code: 'ERR_CLOSED' });
-    assert.ok(!c.connected);
+    for (const name of ['', '.', '..', 'nul\0.data']) {
+      await assert.rejects(c.send(name, Buffer.from('12345')), {
+        reply: 'SEND ERR (invalid file name)',
+      });
+    }
+    assert.ok(c.connected);
+    await c.quit();
     assert.deepEqual(
       (await listDir(s.storage)).filter((n) => n.includes('~')),
+      [],
+    );
+    assert.deepEqual(
+      (await listDir(dirname(s.storage))).filter((n) => n.includes('~')),
       [],
     );
   });
@@ -432,7 +443,7 @@ describe('tentacle server and client over loopback', () => {
     await c.quit();
     await assert.rejects(
       TentacleClient.connect({ host: '127.0.0.1', port: x.port, password: 'wrong' }),
-      { code: 'ERR_AUTH', message: /password was probably refused/ },
+      { code: 'ERR_AUTH', message: /after PASS: wrong password/ },
     );
     for (const first of [
       'PASS 703B089710823916D4BB7FF2DEFF4D8F\n',
