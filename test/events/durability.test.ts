@@ -5,23 +5,12 @@ import { after, before, describe, it } from 'node:test';
 import { createPool, Pool } from '../../lib/db/pool';
 import { EventPuller, PullProblem } from '../../lib/events';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
+import { sleep, until } from '../helpers/wait';
 import { createCommandCenter, createInstance, insertEvents } from './fixtures/pandora';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function count(c: { query: Pool['query'] }, sql: string): Promise<number> {
   const [rows] = (await c.query(sql)) as unknown as [{ n: string | number }[]];
   return Number(rows[0].n);
-}
-
-/** Polls until `check` is true, at most `ms` milliseconds. */
-async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return true;
-    await sleep(100);
-  }
-  return check();
 }
 
 describe('event-pull durability', () => {

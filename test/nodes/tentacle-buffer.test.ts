@@ -7,6 +7,7 @@ import type { Node, NodeMessage } from 'node-red';
 import { TentacleClient } from '../../lib/tentacle';
 import tentacleBuffer from '../../nodes/tentacle-buffer/tentacle-buffer';
 import helper from '../sync/red-helper';
+import { waitFor } from '../helpers/wait';
 import { RawPeer, removeDir, sleep, tempDir } from '../tentacle/helpers';
 
 type Msg = NodeMessage & { filename?: string; size?: number; peer?: string; reason?: string };
@@ -20,14 +21,6 @@ function freePort(): Promise<number> {
     });
     s.once('error', reject);
   });
-}
-
-async function until(ok: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(20);
-  }
 }
 
 function errorsOf(id: string): string[] {
@@ -108,14 +101,14 @@ describe('tentacle-buffer node', () => {
     });
     await c.quit();
     assert.equal(got, '<agent_data/>');
-    await until(() => d.msgs.some((m) => m.topic === 'pulled'));
+    await waitFor(() => d.msgs.some((m) => m.topic === 'pulled'));
     const received = d.msgs.filter((m) => m.topic === 'received').map((m) => m.filename);
     assert.deepEqual(received, ['agent_1.1.data', 'agent.conf']);
     const rejected = d.msgs.find((m) => m.topic === 'rejected');
     assert.equal(rejected?.reason, 'file already exists');
     assert.match(String(rejected?.peer), /^127\.0\.0\.1:\d+$/);
     assert.ok(!(await readdir(d.storage)).includes('agent_1.1.data'));
-    await until(() => d.statuses.some((s) => /1 files/.test(s.text ?? '')));
+    await waitFor(() => d.statuses.some((s) => /1 files/.test(s.text ?? '')));
   });
 
   it('overwrite on replaces files; input messages store files and refuse bad ones', async () => {
@@ -126,11 +119,11 @@ describe('tentacle-buffer node', () => {
     assert.equal(await readFile(join(d.storage, 'o.data'), 'utf8'), 'two');
     await c.quit();
     d.node.receive({ filename: 'from-flow.data', payload: 'hello' } as NodeMessage);
-    await until(async () => (await readdir(d.storage)).includes('from-flow.data'));
+    await waitFor(async () => (await readdir(d.storage)).includes('from-flow.data'));
     assert.equal(await readFile(join(d.storage, 'from-flow.data'), 'utf8'), 'hello');
     d.node.receive({ filename: 'bad/name', payload: 'x' } as NodeMessage);
     d.node.receive({ filename: 'big.data', payload: Buffer.alloc(11) } as NodeMessage);
-    await until(() => errorsOf('buf').length >= 2);
+    await waitFor(() => errorsOf('buf').length >= 2);
     assert.match(errorsOf('buf').join('\n'), /invalid file name/);
     assert.match(errorsOf('buf').join('\n'), /too big/);
   });
@@ -141,16 +134,16 @@ describe('tentacle-buffer node', () => {
     await c.send('a.data', Buffer.from('a'));
     await assert.rejects(c.send('b.data', Buffer.from('b')), { reply: /quota exceeded/ });
     await c.quit();
-    await until(() => d.msgs.some((m) => m.topic === 'rejected' && /quota/.test(m.reason ?? '')));
+    await waitFor(() => d.msgs.some((m) => m.topic === 'rejected' && /quota/.test(m.reason ?? '')));
   });
 
   it('the status follows what the buffer holds', async () => {
     const d = await deploy({});
-    await until(() => d.statuses.some((s) => /0 files, 0 B/.test(s.text ?? '')));
+    await waitFor(() => d.statuses.some((s) => /0 files, 0 B/.test(s.text ?? '')));
     const c = await connect(d.port);
     for (let i = 0; i < 20; i++) await c.send(`f${i}.data`, Buffer.alloc(100));
     await c.quit();
-    await until(() => d.statuses.some((s) => /20 files, 2\.0 KB/.test(s.text ?? '')));
+    await waitFor(() => d.statuses.some((s) => /20 files, 2\.0 KB/.test(s.text ?? '')));
     // Throttled: far fewer status updates than files.
     assert.ok(d.statuses.length < 15, `${d.statuses.length} status updates`);
   });
@@ -190,10 +183,10 @@ describe('tentacle-buffer node', () => {
     const port = (blocker.address() as net.AddressInfo).port;
     try {
       const d = await deploy({ port });
-      await until(() => errorsOf('buf').some((e) => /port in use/.test(e)));
+      await waitFor(() => errorsOf('buf').some((e) => /port in use/.test(e)));
       assert.ok(d.statuses.some((s) => s.fill === 'red'));
       d.node.receive({ filename: 'x.data', payload: 'x' } as NodeMessage);
-      await until(() => errorsOf('buf').some((e) => /not running/.test(e)));
+      await waitFor(() => errorsOf('buf').some((e) => /not running/.test(e)));
     } finally {
       blocker.close();
     }
@@ -202,12 +195,12 @@ describe('tentacle-buffer node', () => {
     dirs.push(join(file, '..'));
     await writeFile(file, 'not a directory');
     await deploy({ storage: join(file, 'data_in') });
-    await until(() => errorsOf('buf').some((e) => /ENOTDIR|not a directory/.test(e)));
+    await waitFor(() => errorsOf('buf').some((e) => /ENOTDIR|not a directory/.test(e)));
     await helper.unload();
     await deploy({ tlsCert: '/nonexistent/cert.pem', tlsKey: '/nonexistent/key.pem' });
-    await until(() => errorsOf('buf').some((e) => /cannot read tlsCert/.test(e)));
+    await waitFor(() => errorsOf('buf').some((e) => /cannot read tlsCert/.test(e)));
     await helper.unload();
     await deploy({ port: 'abc' });
-    await until(() => errorsOf('buf').some((e) => /port must be/.test(e)));
+    await waitFor(() => errorsOf('buf').some((e) => /port must be/.test(e)));
   });
 });

@@ -84,11 +84,4 @@ export function sha1(b: Buffer | string): string {
   return createHash('sha1').update(b).digest('hex');
 }
 
-/** Waits until `check` is true (bounded), polling. */
-export async function until(check: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+export { waitFor as until } from '../helpers/wait';
