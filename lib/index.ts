@@ -1,3 +1,13 @@
-/** The engine of node-red-contrib-pandora-sync, usable without Node-RED. */
-export * from './tls/generate';
+/**
+ * The engine of node-red-contrib-pandora-sync, usable without Node-RED. The Tentacle, Sync, conf,
+ * TLS and database pieces are exported flat; the two replication engines as namespaces, since
+ * both speak of instances in their own terms.
+ */
 export * from './tentacle';
+export * from './sync';
+export * from './conf';
+export * from './tls/generate';
+export * from './tls/material';
+export * from './db';
+export * as events from './events';
+export * as replicate from './replicate';
