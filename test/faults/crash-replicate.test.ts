@@ -1,0 +1,171 @@
+/**
+ * The replicator's process killed with SIGKILL at random moments, 20 times while the Command
+ * Center keeps queueing and changing rows, and restarted each time. The queue carries
+ * non-idempotent items (`max_agents = max_agents + 1`, INSERTs without a key), so an item applied
+ * twice shows as a wrong count. At the end: each node's counter equals the items queued for it,
+ * each keyless INSERT made exactly one row, the queue is empty, and the table-source objects on
+ * every node equal the Command Center's.
+ */
+import assert from 'node:assert/strict';
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Pool } from '../../lib/db/pool';
+import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
+import { until } from '../helpers/wait';
+import { dump, makeSite, Site } from '../replicate/fixture';
+import { seedFromEnv, seeded, sleep } from './util';
+
+const KILLS = 20;
+const CHILD = join(__dirname, 'replicate-child.js');
+const TABLE_SOURCE = ['ttag', 'tcategory', 'tperfil', 'tusuario'];
+
+async function count(c: Pool, sql: string, args: unknown[] = []): Promise<number> {
+  const [rows] = (await c.query(sql, args)) as unknown as [{ n: string | number }[]];
+  return Number(rows[0].n);
+}
+
+export async function enqueue(cc: Pool, target: number, sqls: string[]): Promise<void> {
+  await cc.query(
+    'INSERT INTO tsync_queue (`sql`, target, utimestamp, operation, `table`, error, result) VALUES ?',
+    [sqls.map((s) => [s, target, 0, s.split(' ')[0], 'tgrupo', '', ''])],
+  );
+}
+
+function runChild(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CHILD], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => reject(new Error(`child exited (${code}, ${signal})`)));
+    child.stdout!.once('data', () => resolve(child));
+  });
+}
+
+function kill(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+describe('fault: replicator killed with SIGKILL 20 times', () => {
+  let db: PrivateMariaDb;
+  let site: Site;
+  before(async () => {
+    db = await startMariaDb();
+    site = await makeSite(db, [
+      { db, name: 'cr_node1' },
+      { db, name: 'cr_node2' },
+    ]);
+  });
+  after(async () => {
+    await site?.cc.end();
+    for (const n of site?.nodes ?? []) await n.end();
+    await db?.destroy();
+  });
+
+  it('applies every queue item exactly once and converges the tables', async () => {
+    const seed = seedFromEnv();
+    const rnd = seeded(seed);
+    const { cc, nodes } = site;
+    for (const n of nodes) {
+      await n.query("INSERT INTO tgrupo (id_grupo, nombre, max_agents) VALUES (30, 'counter', 0)");
+    }
+    const queued = [0, 0];
+    const inserts = [0, 0];
+    let serial = 0;
+    /** Queues `n` increments and one keyless INSERT for each node; changes the CC's tables. */
+    const produce = async (n: number): Promise<void> => {
+      for (const target of [1, 2]) {
+        const sqls = Array.from(
+          { length: n },
+          () => 'UPDATE tgrupo SET max_agents = max_agents + 1 WHERE id_grupo = 30',
+        );
+        sqls.push(`INSERT INTO tgrupo (nombre) VALUES ('q${serial}')`);
+        await enqueue(cc, target, sqls);
+        queued[target - 1] += n;
+        inserts[target - 1] += 1;
+      }
+      serial++;
+      await cc.query('INSERT INTO ttag (id_tag, name, description, url) VALUES (?, ?, ?, ?)', [
+        serial,
+        `tag${serial}`,
+        'd',
+        '',
+      ]);
+      await cc.query(
+        "INSERT INTO tusuario (id_user, fullname, firstname, lastname, middlename, password) VALUES (?, ?, 'F', 'L', '', 'x')",
+        [`u${serial}`, `User&#x20;${serial}`],
+      );
+      if (serial % 3 === 0) {
+        await cc.query('UPDATE tusuario SET fullname = CONCAT(fullname, ?) WHERE id_user = ?', [
+          '+',
+          `u${serial - 1}`,
+        ]);
+        await cc.query('DELETE FROM ttag WHERE id_tag = ?', [serial - 2]);
+      }
+    };
+    await cc.query("INSERT INTO tcategory (id, name) VALUES (1, 'Networking')");
+    await cc.query("INSERT INTO tperfil (id_perfil, name) VALUES (5, 'Operator')");
+    await produce(600);
+
+    const env = {
+      ...process.env,
+      REPLICATE_CC: JSON.stringify({ ...db.facts, database: 'cc' }),
+    };
+    const pendingAtKill: number[] = [];
+    let midFlow = 0;
+    const t0 = Date.now();
+    for (let k = 0; k < KILLS; k++) {
+      const child = await runChild(env);
+      const adding = produce(100);
+      await sleep(100 + Math.floor(rnd() * 700));
+      await kill(child);
+      await adding;
+      const pending = await count(cc, 'SELECT COUNT(*) AS n FROM tsync_queue');
+      pendingAtKill.push(pending);
+      if (pending > 0) midFlow++;
+    }
+    const last = await runChild(env);
+    const drained = await until(
+      async () => (await count(cc, 'SELECT COUNT(*) AS n FROM tsync_queue')) === 0,
+      45_000,
+    );
+    // One more full round of the table source after the queue is empty.
+    const converged = await until(async () => {
+      const want = await dump(cc, TABLE_SOURCE);
+      for (const n of nodes) {
+        if (JSON.stringify(await dump(n, TABLE_SOURCE)) !== JSON.stringify(want)) return false;
+      }
+      return true;
+    }, 30_000);
+    await kill(last);
+    const secs = (Date.now() - t0) / 1000;
+    console.log(
+      `# crash-replicate seed ${seed}: ${queued[0] + inserts[0]} items per node, ${KILLS} SIGKILLs (${midFlow} mid-queue), queue left at each kill ${pendingAtKill.join(', ')}; ${secs.toFixed(1)} s`,
+    );
+    assert.ok(drained, 'the queue drained after the last restart');
+    assert.ok(midFlow >= KILLS / 4, `kills landed with items queued (${midFlow} of ${KILLS})`);
+    for (const [i, n] of nodes.entries()) {
+      assert.equal(
+        await count(n, 'SELECT max_agents AS n FROM tgrupo WHERE id_grupo = 30'),
+        queued[i],
+        `node ${i + 1}: each increment applied exactly once`,
+      );
+      assert.equal(
+        await count(n, "SELECT COUNT(*) AS n FROM tgrupo WHERE nombre LIKE 'q%'"),
+        inserts[i],
+        `node ${i + 1}: each keyless INSERT made one row`,
+      );
+      assert.equal(
+        await count(n, "SELECT COUNT(DISTINCT nombre) AS n FROM tgrupo WHERE nombre LIKE 'q%'"),
+        inserts[i],
+      );
+    }
+    assert.ok(converged, 'table-source objects equal the Command Center on every node');
+    for (const n of nodes)
+      assert.deepEqual(await dump(n, TABLE_SOURCE), await dump(cc, TABLE_SOURCE));
+  });
+});
