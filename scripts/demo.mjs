@@ -39,7 +39,20 @@ async function stopAll(code = 0) {
 process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
 
-const esc = (s) => s.replace(/&/g, '&#x26;');
+// Pandora's console stores text as io_safe_input() leaves it: HTML entities, with spaces and
+// parentheses encoded too (pandoradb_data.sql has 'Operator&#x20;&#40;Read&#41;').
+const safe = (s) =>
+  s
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#039;')
+    .replace(/ /g, '&#x20;')
+    .replace(/\(/g, '&#40;')
+    .replace(/\)/g, '&#41;');
+// tusuario.password is VARCHAR(60), a bcrypt hash's exact length; these only look like one.
+const fakeHash = (tag) => `$2y$10$${tag.padEnd(53, '.')}`.slice(0, 60);
 
 async function prepareDatabases() {
   mkdirSync(demo, { recursive: true });
@@ -71,17 +84,18 @@ async function prepareDatabases() {
     ],
   );
   // A few shared objects in the Command Center, stored HTML-entity encoded as the console does.
+  // Every NOT NULL column without a default is given (MariaDB runs in strict mode).
   await cc.query(
     'INSERT INTO tgrupo (id_grupo, nombre, icon, parent) VALUES (?, ?, ?, 0), (?, ?, ?, 0), (?, ?, ?, 10)',
-    [10, 'Servers', 'server_database', 11, esc('Network & Links'), 'transmit', 12, 'Web', 'world'],
+    [10, 'Servers', 'server_database', 11, safe('Network & Links'), 'transmit', 12, 'Web', 'world'],
   );
   await cc.query('INSERT INTO ttag (id_tag, name, description) VALUES (?, ?, ?), (?, ?, ?)', [
     1,
     'critical',
-    'Business critical',
+    safe('Business critical'),
     2,
     'network',
-    'Network devices',
+    safe('Network devices'),
   ]);
   await cc.query('INSERT INTO tcategory (id, name) VALUES (?, ?), (?, ?)', [
     1,
@@ -89,43 +103,48 @@ async function prepareDatabases() {
     2,
     'Web',
   ]);
-  await cc.query('INSERT INTO tperfil (id_perfil, name) VALUES (?, ?), (?, ?)', [
-    1,
-    esc('Operator (Read)').replace(/ /g, '&#x20;'),
-    5,
-    'Pandora&#x20;Administrator',
-  ]);
   await cc.query(
-    'INSERT INTO tusuario (id_user, fullname, password, email, is_admin) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)',
+    'INSERT INTO tperfil (id_perfil, name, agent_view, event_view) VALUES (?, ?, 1, 1), (?, ?, 1, 1)',
+    [1, safe('Operator (Read)'), 5, safe('Pandora Administrator')],
+  );
+  await cc.query(
+    'INSERT INTO tusuario (id_user, fullname, firstname, lastname, middlename, password, email, is_admin) ' +
+      'VALUES (?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?)',
     [
       'admin',
       'Pandora',
-      '$2y$10$demo.only.not.a.real.hash.xxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+      'Pandora',
+      'Admin',
+      '',
+      fakeHash('demo.admin.not.a.real.hash'),
       'admin@example.com',
       1,
       'operator',
-      'Night&#x20;operator',
-      '$2y$10$demo.only.not.a.real.hash.yyyyyyyyyyyyyyyyyyyyyyyyyyyy',
+      safe('Night operator'),
+      'Night',
+      'Operator',
+      '',
+      fakeHash('demo.operator.not.a.real.hash'),
       'ops@example.com',
       0,
     ],
   );
   await cc.query(
-    'INSERT INTO tusuario_perfil (id_up, id_usuario, id_perfil, id_grupo) VALUES (?, ?, ?, ?), (?, ?, ?, ?)',
-    [1, 'admin', 5, 0, 2, 'operator', 1, 10],
+    'INSERT INTO tusuario_perfil (id_up, id_usuario, id_perfil, id_grupo, assigned_by) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?)',
+    [1, 'admin', 5, 0, 'admin', 2, 'operator', 1, 10, 'admin'],
   );
-  await cc.query('INSERT INTO talert_commands (id, name, command) VALUES (?, ?, ?)', [
+  await cc.query('INSERT INTO talert_commands (id, name, command, internal) VALUES (?, ?, ?, 1)', [
     1,
     'eMail',
-    'Internal&#x20;type',
+    safe('Internal type'),
   ]);
   await cc.query(
     'INSERT INTO talert_actions (id, name, id_alert_command, field1) VALUES (?, ?, ?, ?)',
-    [1, 'Mail&#x20;to&#x20;Admin', 1, 'admin@example.com'],
+    [1, safe('Mail to Admin'), 1, 'admin@example.com'],
   );
   await cc.query(
-    'INSERT INTO talert_templates (id, name, type, id_alert_action) VALUES (?, ?, ?, ?)',
-    [1, 'Critical&#x20;condition', 'critical', 1],
+    'INSERT INTO talert_templates (id, name, type, id_alert_action, priority) VALUES (?, ?, ?, ?, 4)',
+    [1, safe('Critical condition'), 'critical', 1],
   );
   await cc.end();
 
@@ -148,14 +167,10 @@ async function prepareDatabases() {
 
 function generateEvents(nodes) {
   const kinds = [
-    ['going_up_critical', 4, 'Module&#x20;cpu_load&#x20;is&#x20;going&#x20;to&#x20;CRITICAL'],
-    ['going_down_normal', 2, 'Module&#x20;cpu_load&#x20;is&#x20;going&#x20;to&#x20;NORMAL'],
-    [
-      'going_up_warning',
-      3,
-      'Module&#x20;mysql_connections&#x20;is&#x20;going&#x20;to&#x20;WARNING',
-    ],
-    ['system', 1, 'Agent&#x20;db-01&#x20;restarted'],
+    ['going_up_critical', 4, safe('Module cpu_load is going to CRITICAL')],
+    ['going_down_normal', 2, safe('Module cpu_load is going to NORMAL')],
+    ['going_up_warning', 3, safe('Module mysql_connections is going to WARNING')],
+    ['system', 1, safe('Agent db-01 restarted')],
   ];
   let n = 0;
   return setInterval(async () => {
@@ -195,7 +210,7 @@ const counts = context.get('counts') || {};
 const names = ['maintenance','informational','normal','warning','critical','minor','major'];
 for (const e of msg.payload) { const k = names[Number(e.criticity)] || String(e.criticity); counts[k] = (counts[k] || 0) + 1; }
 context.set('counts', counts);
-node.status({ text: Object.entries(counts).map(([k, v]) => k + ' ' + v).join(', ') });
+node.status({ fill: 'green', shape: 'dot', text: Object.entries(counts).map(([k, v]) => k + ' ' + v).join(', ') });
 return { payload: counts, instance: msg.instance };`;
   return [
     { id: tab, type: 'tab', label: 'Pandora Sync demo' },
@@ -203,16 +218,16 @@ return { payload: counts, instance: msg.instance };`;
       id: 'd3m0c0mment0001',
       type: 'comment',
       z: tab,
-      x: 250,
+      x: 370,
       y: 40,
       wires: [],
-      name: 'Isolated network: a simulated agent sends data files to the buffer; the central pull drains it into .demo/data_in',
+      name: 'Isolated network: agent files go to the buffer; the Sync server pulls them to .demo/data_in',
     },
     {
       id: 'd3m0inject00001',
       type: 'inject',
       z: tab,
-      x: 140,
+      x: 110,
       y: 100,
       name: 'every 5 s',
       repeat: '5',
@@ -228,9 +243,9 @@ return { payload: counts, instance: msg.instance };`;
       id: 'd3m0agent000001',
       type: 'function',
       z: tab,
-      x: 330,
+      x: 290,
       y: 100,
-      name: 'simulated agent (XML data file)',
+      name: 'simulated agent',
       func: agentXml,
       outputs: 1,
       wires: [['d3m0buffer00001']],
@@ -239,7 +254,7 @@ return { payload: counts, instance: msg.instance };`;
       id: 'd3m0buffer00001',
       type: 'tentacle-buffer',
       z: tab,
-      x: 560,
+      x: 520,
       y: 100,
       name: 'isolated network buffer',
       address: '127.0.0.1',
@@ -263,7 +278,7 @@ return { payload: counts, instance: msg.instance };`;
       id: 'd3m0debugbuf001',
       type: 'debug',
       z: tab,
-      x: 780,
+      x: 740,
       y: 100,
       name: 'buffer events',
       active: false,
@@ -271,11 +286,23 @@ return { payload: counts, instance: msg.instance };`;
       wires: [],
     },
     {
+      id: 'd3m0injpull0001',
+      type: 'inject',
+      z: tab,
+      x: 290,
+      y: 190,
+      name: 'pull now',
+      props: [],
+      repeat: '',
+      once: false,
+      wires: [['d3m0pull0000001']],
+    },
+    {
       id: 'd3m0pull0000001',
       type: 'tentacle-pull',
       z: tab,
-      x: 170,
-      y: 180,
+      x: 520,
+      y: 190,
       name: 'central sync pull',
       config: cfg,
       interval: '5',
@@ -290,8 +317,8 @@ return { payload: counts, instance: msg.instance };`;
       id: 'd3m0debugfile01',
       type: 'debug',
       z: tab,
-      x: 420,
-      y: 160,
+      x: 740,
+      y: 170,
       name: 'pulled files',
       active: true,
       complete: 'true',
@@ -301,8 +328,8 @@ return { payload: counts, instance: msg.instance };`;
       id: 'd3m0debugsumm01',
       type: 'debug',
       z: tab,
-      x: 420,
-      y: 200,
+      x: 760,
+      y: 210,
       name: 'per-buffer summary',
       active: false,
       complete: 'payload',
@@ -312,17 +339,32 @@ return { payload: counts, instance: msg.instance };`;
       id: 'd3m0c0mment0002',
       type: 'comment',
       z: tab,
-      x: 250,
-      y: 260,
+      x: 380,
+      y: 280,
       wires: [],
-      name: 'Command Center: objects replicated to the two Instances, and their events gathered',
+      name: 'Command Center: shared objects replicated to two Instances, their events gathered back',
+    },
+    {
+      id: 'd3m0injsync0001',
+      type: 'inject',
+      z: tab,
+      x: 110,
+      y: 320,
+      name: 'sync now',
+      topic: 'sync',
+      payload: '',
+      payloadType: 'str',
+      props: [{ p: 'topic', vt: 'str' }],
+      repeat: '',
+      once: false,
+      wires: [['d3m0repl000001']],
     },
     {
       id: 'd3m0repl000001',
       type: 'metaconsole-replicate',
       z: tab,
-      x: 200,
-      y: 320,
+      x: 330,
+      y: 340,
       name: 'replicate shared objects',
       config: cfg,
       instances: '',
@@ -335,7 +377,7 @@ return { payload: counts, instance: msg.instance };`;
       type: 'inject',
       z: tab,
       x: 110,
-      y: 380,
+      y: 360,
       name: 'plan',
       topic: 'plan',
       payload: '',
@@ -349,18 +391,30 @@ return { payload: counts, instance: msg.instance };`;
       id: 'd3m0debugrepl01',
       type: 'debug',
       z: tab,
-      x: 440,
-      y: 320,
+      x: 560,
+      y: 340,
       name: 'replication',
       active: true,
       complete: 'payload',
       wires: [],
     },
     {
+      id: 'd3m0injevts0001',
+      type: 'inject',
+      z: tab,
+      x: 110,
+      y: 440,
+      name: 'round now',
+      props: [],
+      repeat: '',
+      once: false,
+      wires: [['d3m0events00001']],
+    },
+    {
       id: 'd3m0events00001',
       type: 'event-pull',
       z: tab,
-      x: 180,
+      x: 300,
       y: 440,
       name: 'gather events',
       config: cfg,
@@ -374,7 +428,7 @@ return { payload: counts, instance: msg.instance };`;
       id: 'd3m0count000001',
       type: 'function',
       z: tab,
-      x: 400,
+      x: 500,
       y: 440,
       name: 'count per criticity',
       func: countJs,
@@ -385,7 +439,7 @@ return { payload: counts, instance: msg.instance };`;
       id: 'd3m0debugevt001',
       type: 'debug',
       z: tab,
-      x: 620,
+      x: 700,
       y: 440,
       name: 'events',
       active: true,
