@@ -3,6 +3,7 @@
  * strings. Used by tests (certificates are made at test time, never committed) and by the
  * editor's "create certificates" button.
  */
+import { generateKeyPair } from 'node:crypto';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
 
@@ -64,19 +65,28 @@ function pem(cert: forge.pki.Certificate, keys: forge.pki.rsa.KeyPair): PemPair 
   };
 }
 
-/** Creates a CA and a server and client certificate signed by it. */
-export function generateCertificates(options: CertificateOptions = {}): CertificateSet {
-  const bits = options.bits ?? 2048;
+interface SetKeys {
+  ca: forge.pki.rsa.KeyPair;
+  server: forge.pki.rsa.KeyPair;
+  client: forge.pki.rsa.KeyPair;
+}
+
+/** Validity of a set made with these options: the same for the CA and both certificates. */
+export function validityOf(options: CertificateOptions = {}): { notBefore: Date; notAfter: Date } {
   const days = options.days ?? 825;
   const notBefore = options.notBefore ?? new Date(Date.now() - 60_000);
+  return { notBefore, notAfter: new Date(notBefore.getTime() + days * 86_400_000) };
+}
+
+function signSet(options: CertificateOptions, keys: SetKeys): CertificateSet {
+  const days = options.days ?? 825;
+  const { notBefore } = validityOf(options);
   const caName = options.caName ?? 'Pandora Sync private CA';
   const names = options.serverNames?.length ? options.serverNames : ['127.0.0.1', 'localhost'];
-  const gen = () => forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 });
 
-  const caKeys = gen();
   const caCert = makeCert(
     caName,
-    caKeys,
+    keys.ca,
     null,
     [
       { name: 'basicConstraints', cA: true, critical: true },
@@ -86,13 +96,12 @@ export function generateCertificates(options: CertificateOptions = {}): Certific
     notBefore,
     days,
   );
-  const issuer = { cn: caName, key: caKeys.privateKey };
+  const issuer = { cn: caName, key: keys.ca.privateKey };
 
-  const serverKeys = gen();
   const altNames = names.map((n) => (isIP(n) ? { type: 7, ip: n } : { type: 2, value: n }));
   const serverCert = makeCert(
     names[0],
-    serverKeys,
+    keys.server,
     issuer,
     [
       { name: 'basicConstraints', cA: false },
@@ -104,10 +113,9 @@ export function generateCertificates(options: CertificateOptions = {}): Certific
     days,
   );
 
-  const clientKeys = gen();
   const clientCert = makeCert(
     options.clientName ?? 'pandora-sync-client',
-    clientKeys,
+    keys.client,
     issuer,
     [
       { name: 'basicConstraints', cA: false },
@@ -119,8 +127,53 @@ export function generateCertificates(options: CertificateOptions = {}): Certific
   );
 
   return {
-    ca: pem(caCert, caKeys),
-    server: pem(serverCert, serverKeys),
-    client: pem(clientCert, clientKeys),
+    ca: pem(caCert, keys.ca),
+    server: pem(serverCert, keys.server),
+    client: pem(clientCert, keys.client),
   };
+}
+
+/** Creates a CA and a server and client certificate signed by it. */
+export function generateCertificates(options: CertificateOptions = {}): CertificateSet {
+  const bits = options.bits ?? 2048;
+  const gen = () => forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 });
+  return signSet(options, { ca: gen(), server: gen(), client: gen() });
+}
+
+function nativeKeyPair(bits: number): Promise<forge.pki.rsa.KeyPair> {
+  return new Promise((resolve, reject) => {
+    generateKeyPair(
+      'rsa',
+      {
+        modulusLength: bits,
+        publicExponent: 0x10001,
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+        privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      },
+      (err, publicKey, privateKey) => {
+        if (err) return reject(err);
+        resolve({
+          publicKey: forge.pki.publicKeyFromPem(publicKey) as forge.pki.rsa.PublicKey,
+          privateKey: forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey,
+        });
+      },
+    );
+  });
+}
+
+/**
+ * The same set, with the RSA keys made by Node's crypto on its thread pool. Meant for a running
+ * Node-RED: node-forge's pure-JS prime search would stall the event loop (and every Tentacle
+ * connection it serves) for seconds per 2048-bit key.
+ */
+export async function generateCertificatesAsync(
+  options: CertificateOptions = {},
+): Promise<CertificateSet> {
+  const bits = options.bits ?? 2048;
+  const [ca, server, client] = await Promise.all([
+    nativeKeyPair(bits),
+    nativeKeyPair(bits),
+    nativeKeyPair(bits),
+  ]);
+  return signSet(options, { ca, server, client });
 }

@@ -6,6 +6,12 @@ import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { EventBatch, EventPuller, PullMode, PullProblem } from '../../lib/events';
 import { toBool, toInteger, toList, toNumber, toText } from '../../lib/util/values';
 import type { PandoraConfigNode } from '../pandora-config/types';
+import { WORDS, failed, joinParts, shortText, status } from '../shared/status';
+
+/** Beyond this many instances the status gives the worst lag instead of each one. */
+const LAGS_SHOWN = 4;
+/** Seconds of lag that make the status yellow. */
+const BEHIND_S = 60;
 
 interface EventPullDef extends NodeDef {
   config: string;
@@ -27,14 +33,34 @@ export = function (RED: NodeAPI) {
     const showStatus = (): void => {
       if (!puller) return;
       const list = puller.status();
-      const text = puller.statusText();
-      const bad = /^Command Center/.test(text) || list.some((s) => s.down);
-      const behind = list.some((s) => (s.lag ?? 0) > 60);
-      node.status({
-        fill: bad ? 'red' : behind ? 'yellow' : 'green',
-        shape: bad ? 'ring' : 'dot',
-        text,
-      });
+      const summary = puller.statusText();
+      if (/^Command Center/.test(summary)) {
+        node.status(failed(summary));
+        return;
+      }
+      if (list.length === 0) {
+        node.status(status('grey', WORDS.noInstances));
+        return;
+      }
+      const lag = (s: (typeof list)[number]) =>
+        s.down || s.lag === null ? '?' : String(Math.round(s.lag));
+      const known = list.filter((s) => !s.down && s.lag !== null).map((s) => s.lag as number);
+      const lags =
+        list.length <= LAGS_SHOWN
+          ? `lag ${list.map(lag).join('/')} s`
+          : `max lag ${known.length ? Math.round(Math.max(...known)) : '?'} s`;
+      const down = list.filter((s) => s.down).map((s) => s.id);
+      const behind = known.some((l) => l > BEHIND_S);
+      node.status(
+        status(
+          down.length ? 'red' : behind ? 'yellow' : 'green',
+          joinParts(
+            `${list.length} inst`,
+            lags,
+            down.length > 0 && shortText(`down: ${down.join(', ')}`, 20),
+          ),
+        ),
+      );
     };
 
     try {
@@ -64,11 +90,11 @@ export = function (RED: NodeAPI) {
         node.log(`${r.key === 'cc' ? 'Command Center' : `instance ${r.key}`} is reachable again`);
       });
       puller.on('status', showStatus);
-      node.status({ fill: 'grey', shape: 'ring', text: 'starting' });
+      node.status(status('grey', WORDS.starting));
       puller.start();
     } catch (err) {
       puller = null;
-      node.status({ fill: 'red', shape: 'ring', text: (err as Error).message });
+      node.status(failed(err as Error));
       node.error(err);
     }
 

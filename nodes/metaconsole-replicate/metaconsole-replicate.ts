@@ -7,6 +7,7 @@ import { InstanceReport, MergeReport, Replicator } from '../../lib/replicate/rep
 import { parseObjects } from '../../lib/replicate/tables';
 import { toInteger, toList, toNumber, toText } from '../../lib/util/values';
 import type { PandoraConfigNode } from '../pandora-config/types';
+import { WORDS, failed, joinParts, status } from '../shared/status';
 
 interface ReplicateDef extends NodeDef {
   config: string;
@@ -30,16 +31,16 @@ export = function (RED: NodeAPI) {
     let timer: NodeJS.Timeout | null = null;
     let closing = false;
 
-    const fail = (text: string): void => node.status({ fill: 'red', shape: 'ring', text });
+    const fail = (text: string): void => node.status(failed(text));
     const showStatus = (): void => {
       if (!replicator) return;
       const s = replicator.status();
-      const text = `${s['in sync']} in sync, ${s.behind} behind, ${s.failing} failing`;
-      node.status({
-        fill: s.failing > 0 ? 'red' : s.behind > 0 ? 'yellow' : 'green',
-        shape: 'dot',
-        text,
-      });
+      node.status(
+        status(
+          s.failing > 0 ? 'red' : s.behind > 0 ? 'yellow' : 'green',
+          joinParts(`${s['in sync']} in sync`, `${s.behind} behind`, `${s.failing} failing`),
+        ),
+      );
     };
 
     try {
@@ -59,6 +60,9 @@ export = function (RED: NodeAPI) {
           });
         };
         timer = setTimeout(tick, 500);
+        node.status(status('grey', WORDS.starting));
+      } else {
+        node.status(status('grey', WORDS.waiting));
       }
     } catch (err) {
       replicator = null;
@@ -110,7 +114,7 @@ export = function (RED: NodeAPI) {
       const topic = toText(m.topic, 'sync');
       if (topic === 'merge') {
         const priority = toList(m.priority).map((v) => toInteger(v, 0, 'priority'));
-        node.status({ fill: 'blue', shape: 'dot', text: 'merging' });
+        node.status(status('blue', WORDS.merging));
         replicator
           .merge({
             priority,

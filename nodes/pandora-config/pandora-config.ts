@@ -15,6 +15,7 @@ import {
 import { createPool, describeDb, type Pool } from '../../lib/db/pool';
 import { readTlsMaterial } from '../../lib/tls/material';
 import { toText } from '../../lib/util/values';
+import { registerCertificateEndpoint } from '../shared/certificates';
 import type { PandoraConfigCredentials, PandoraConfigNode } from './types';
 
 interface PandoraConfigDef extends NodeDef, PandoraConfigProps {
@@ -121,6 +122,8 @@ export = function (RED: NodeAPI) {
       },
     },
   );
+
+  registerCertificateEndpoint(RED);
 
   // The editor's "show" button: what a pandora_server.conf says, for the fields left empty.
   // Only the tokens this node uses are returned with their values, and never `dbpass` itself.

@@ -3,10 +3,24 @@
  * Sync server pulls with LS + MV. A thin adapter over TentacleServer: properties mirror
  * tentacle_server's options, events become messages, holdings become the status.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { TentacleServer, type TentacleEvent, type TentacleServerOptions } from '../../lib/tentacle';
 import { toBool, toInteger, toText } from '../../lib/util/values';
+import { registerCertificateEndpoint } from '../shared/certificates';
+import {
+  WORDS,
+  certFill,
+  certText,
+  daysUntil,
+  failed,
+  joinParts,
+  plural,
+  sizeText,
+  status,
+  worst,
+} from '../shared/status';
 
 interface TentacleBufferDef extends NodeDef {
   address?: unknown;
@@ -37,13 +51,8 @@ interface PutMessage extends NodeMessage {
 /** Node-RED waits about 15 s for close handlers; stay well inside that. */
 const CLOSE_GRACE_MS = 5000;
 const STATUS_EVERY_MS = 300;
-
-function size(bytes: number): string {
-  if (bytes >= 1_073_741_824) return `${(bytes / 1_073_741_824).toFixed(1)} GB`;
-  if (bytes >= 1_048_576) return `${(bytes / 1_048_576).toFixed(1)} MB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${bytes} B`;
-}
+/** An idle buffer still shows the certificate's days going down. */
+const CERT_STATUS_EVERY_MS = 3_600_000;
 
 /** Server options from the node's properties; throws a clear error for a bad value. */
 function bufferOptions(
@@ -78,6 +87,15 @@ async function readPem(path: string, what: string): Promise<Buffer> {
   }
 }
 
+/** The end of validity of the buffer's certificate (the first one of a chain file). */
+function certNotAfter(pem: Buffer, path: string): Date {
+  try {
+    return new Date(new X509Certificate(pem).validTo);
+  } catch (err) {
+    throw new Error(`tlsCert ${path} is not a PEM certificate: ${(err as Error).message}`);
+  }
+}
+
 export = function (RED: NodeAPI) {
   function TentacleBuffer(this: Node, def: TentacleBufferDef) {
     RED.nodes.createNode(this, def);
@@ -86,12 +104,14 @@ export = function (RED: NodeAPI) {
     let server: TentacleServer | null = null;
     let listening = '';
     let statusTimer: NodeJS.Timeout | null = null;
+    let certTimer: NodeJS.Timeout | null = null;
+    let notAfter: Date | null = null;
     let lastStatus = 0;
     let closed = false;
 
     const fail = (err: Error) => {
       node.error(`tentacle-buffer: ${err.message}`);
-      node.status({ fill: 'red', shape: 'ring', text: err.message.slice(0, 60) });
+      node.status(failed(err));
     };
 
     const showStatus = () => {
@@ -99,11 +119,17 @@ export = function (RED: NodeAPI) {
       if (!server || closed) return;
       lastStatus = Date.now();
       const { files, bytes } = server.stats();
-      node.status({
-        fill: 'green',
-        shape: 'dot',
-        text: `${listening} · ${files} files, ${size(bytes)}`,
-      });
+      const days = notAfter ? daysUntil(notAfter) : undefined;
+      node.status(
+        status(
+          worst('green', certFill(days)),
+          joinParts(
+            listening,
+            `${plural(files, 'file')}, ${sizeText(bytes)}`,
+            days !== undefined && certText(days),
+          ),
+        ),
+      );
     };
     // Many files a second must not mean many status messages a second.
     const scheduleStatus = () => {
@@ -140,6 +166,13 @@ export = function (RED: NodeAPI) {
           key: await readPem(tlsFiles.key, 'tlsKey'),
           ca: tlsFiles.ca ? await readPem(tlsFiles.ca, 'tlsCa') : undefined,
         };
+        notAfter = certNotAfter(tls.cert as Buffer, tlsFiles.cert);
+        const days = daysUntil(notAfter);
+        if (days < 0) {
+          node.warn(`tlsCert ${tlsFiles.cert} expired on ${notAfter.toISOString()}`);
+        } else if (certFill(days)) {
+          node.warn(`tlsCert ${tlsFiles.cert} expires in ${days} days (${notAfter.toISOString()})`);
+        }
       }
       const s = new TentacleServer({ ...base, tls });
       s.on('received', forward);
@@ -153,11 +186,15 @@ export = function (RED: NodeAPI) {
         return;
       }
       server = s;
-      listening = `${tls ? 'tls ' : ''}${at.address}:${at.port}`;
+      listening = `${at.address}:${at.port}`;
       showStatus();
+      if (notAfter) {
+        certTimer = setInterval(scheduleStatus, CERT_STATUS_EVERY_MS);
+        certTimer.unref();
+      }
     };
 
-    node.status({ fill: 'grey', shape: 'ring', text: 'starting' });
+    node.status(status('grey', WORDS.starting));
     const ready = start().catch((err: Error) => {
       fail(
         (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
@@ -191,6 +228,8 @@ export = function (RED: NodeAPI) {
       closed = true;
       if (statusTimer) clearTimeout(statusTimer);
       statusTimer = null;
+      if (certTimer) clearInterval(certTimer);
+      certTimer = null;
       void ready
         .then(() => server?.close(CLOSE_GRACE_MS))
         .catch((err: Error) => node.error(`tentacle-buffer: close: ${err.message}`))
@@ -205,4 +244,5 @@ export = function (RED: NodeAPI) {
   RED.nodes.registerType('tentacle-buffer', TentacleBuffer, {
     credentials: { password: { type: 'password' } },
   });
+  registerCertificateEndpoint(RED);
 };

@@ -13,6 +13,20 @@ import {
 } from '../../lib/sync/puller';
 import { toBool, toInteger, toText } from '../../lib/util/values';
 import type { PandoraConfigNode } from '../pandora-config/types';
+import {
+  WORDS,
+  certFill,
+  certText,
+  daysUntil,
+  failed,
+  joinParts,
+  plural,
+  secondsText,
+  shortText,
+  status,
+  worst,
+  type Fill,
+} from '../shared/status';
 
 interface TentaclePullDef extends NodeDef {
   config: string;
@@ -31,12 +45,6 @@ interface PullMessage extends NodeMessage {
 
 const DELIVER_MODES: DeliverMode[] = ['dir', 'msg', 'both'];
 
-function kb(bytes: number): string {
-  return bytes >= 1_048_576
-    ? `${(bytes / 1_048_576).toFixed(1)} MB`
-    : `${Math.round(bytes / 1024)} KB`;
-}
-
 export = function (RED: NodeAPI) {
   function TentaclePull(this: Node, def: TentaclePullDef) {
     RED.nodes.createNode(this, def);
@@ -50,6 +58,13 @@ export = function (RED: NodeAPI) {
     let intervalMs = 0;
     // Rounds asked for by a message report their errors through done(err) instead.
     let manual = 0;
+    // The client certificate (sync_cert) the buffers see: its days left go in the status.
+    let certNotAfter: Date | undefined;
+    const certPart = (): { days?: number; text?: string } => {
+      if (!certNotAfter) return {};
+      const days = daysUntil(certNotAfter);
+      return { days, text: certText(days) };
+    };
 
     try {
       const cfg = RED.nodes.getNode(def.config) as PandoraConfigNode | null;
@@ -61,9 +76,8 @@ export = function (RED: NodeAPI) {
       if (!DELIVER_MODES.includes(deliver)) {
         throw new Error(`deliver must be one of ${DELIVER_MODES.join(', ')}, got "${deliver}"`);
       }
-      if (cfg.sync.buffers.length === 0) {
-        node.status({ fill: 'yellow', shape: 'ring', text: 'no sync_address in pandora-config' });
-      }
+      certNotAfter = cfg.tls?.notAfter;
+      if (cfg.sync.buffers.length === 0) node.status(status('yellow', WORDS.noBuffers));
       puller = new SyncPuller({
         buffers: cfg.sync.buffers,
         incomingDir: cfg.incomingDir,
@@ -80,7 +94,7 @@ export = function (RED: NodeAPI) {
     } catch (err) {
       setupError = err as Error;
       node.error(setupError.message);
-      node.status({ fill: 'red', shape: 'ring', text: setupError.message.slice(0, 60) });
+      node.status(failed(setupError));
     }
 
     const onFile = (f: PulledFile) => {
@@ -107,17 +121,19 @@ export = function (RED: NodeAPI) {
     };
     const showRound = (summaries: BufferSummary[]) => {
       const files = summaries.reduce((n, s) => n + s.files, 0);
-      const bytes = summaries.reduce((n, s) => n + s.bytes, 0);
       const ms = summaries.reduce((n, s) => Math.max(n, s.ms), 0);
       const total = puller?.buffers.length ?? 0;
-      let text = `${files} files, ${kb(bytes)} in ${ms} ms`;
-      if (failing.size)
-        text += ` · ${failing.size}/${total} failing: ${[...failing.keys()].join(' ')}`;
-      node.status({
-        fill: failing.size === 0 ? 'green' : failing.size < total ? 'yellow' : 'red',
-        shape: 'dot',
-        text,
-      });
+      const cert = certPart();
+      const fill: Fill = failing.size === 0 ? 'green' : failing.size < total ? 'yellow' : 'red';
+      const round = `${plural(files, 'file')} in ${secondsText(ms)}`;
+      node.status(
+        status(
+          worst(fill, certFill(cert.days)),
+          failing.size
+            ? joinParts(`${failing.size}/${total} failing`, round, cert.text)
+            : joinParts(plural(total, 'buffer'), round, cert.text),
+        ),
+      );
     };
 
     const schedule = () => {
@@ -135,7 +151,16 @@ export = function (RED: NodeAPI) {
     if (puller) {
       puller.on('file', onFile);
       puller.on('summary', onSummary);
-      if (puller.buffers.length) node.status({ fill: 'grey', shape: 'ring', text: 'waiting' });
+      if (puller.buffers.length) {
+        const cert = certPart();
+        const warn = certFill(cert.days);
+        // A certificate about to expire shows before the first round, not only after it.
+        node.status(
+          warn
+            ? status(warn, joinParts(plural(puller.buffers.length, 'buffer'), cert.text))
+            : status('grey', WORDS.waiting),
+        );
+      }
       schedule();
     }
 
@@ -175,25 +200,29 @@ export = function (RED: NodeAPI) {
               typeof msg.payload === 'string' ? msg.payload : JSON.stringify(msg.payload),
             );
         const name = filename.split('/').pop() as string;
-        node.status({ fill: 'blue', shape: 'dot', text: `pushing ${name}` });
+        node.status(status('blue', shortText(`pushing ${name}`, 40)));
         active.push(name, payload, only).then(
           (results) => {
             for (const r of results) {
               send([null, { ...msg, topic: 'push', address: r.address, payload: r }]);
             }
             const failed = results.filter((r) => !r.ok);
-            node.status({
-              fill: failed.length ? 'red' : 'green',
-              shape: 'dot',
-              text: `pushed ${name} to ${results.length - failed.length}/${results.length}`,
-            });
+            node.status(
+              status(
+                failed.length ? 'red' : 'green',
+                joinParts(
+                  shortText(`pushed ${name}`, 30),
+                  `${results.length - failed.length}/${results.length} buffers`,
+                ),
+              ),
+            );
             done(failed.length ? new Error(failed.map((r) => r.error).join('; ')) : undefined);
           },
           (err: Error) => done(err),
         );
         return;
       }
-      node.status({ fill: 'blue', shape: 'dot', text: 'pulling' });
+      node.status(status('blue', WORDS.pulling));
       manual++;
       active.requestRound(only, true).then(
         (summaries) => {

@@ -118,7 +118,7 @@ describe('event-pull node', () => {
     assert.equal(a1[0].payload[0].id_source_event, '1');
     assert.equal(a1[0].payload[0].server_id, 1);
     await sleep(300);
-    assert.match(statuses.at(-1)?.text ?? '', /^2 inst, lag 0\/0 s$/);
+    assert.match(statuses.at(-1)?.text ?? '', /^2 inst · lag 0\/0 s$/);
     await Promise.all([a.end(), b.end()]);
   });
 
@@ -171,7 +171,7 @@ describe('event-pull node', () => {
     });
     const s = statuses.at(-1);
     assert.equal(s?.fill, 'red');
-    assert.match(s?.text ?? '', /^3 inst, lag 0\/0\/\? s; down: 3 /);
+    assert.match(s?.text ?? '', /^3 inst · lag 0\/0\/\? s · down: 3$/);
   });
 
   it('shows a clear status for a bad mode instead of crashing', async () => {

@@ -108,7 +108,7 @@ describe('tentacle-buffer node', () => {
     assert.equal(rejected?.reason, 'file already exists');
     assert.match(String(rejected?.peer), /^127\.0\.0\.1:\d+$/);
     assert.ok(!(await readdir(d.storage)).includes('agent_1.1.data'));
-    await waitFor(() => d.statuses.some((s) => /1 files/.test(s.text ?? '')));
+    await waitFor(() => d.statuses.some((s) => /\b1 file\b/.test(s.text ?? '')));
   });
 
   it('overwrite on replaces files; input messages store files and refuse bad ones', async () => {

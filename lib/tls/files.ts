@@ -1,0 +1,143 @@
+/**
+ * Writes a certificate set (lib/tls/generate) to a folder as PEM files, the way an administrator
+ * would lay them out by hand for `tentacle_server -e -k -f` and `sync_cert`/`sync_key`/`sync_ca`.
+ * The CA's private key is not written: nothing here signs again, and a CA key lying on disk is
+ * a key that can mint certificates the buffers would trust.
+ */
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import type { CertificateSet } from './generate';
+
+/** File names inside the folder. */
+export const CERTIFICATE_FILES = {
+  ca: 'ca.pem',
+  serverCert: 'server-cert.pem',
+  serverKey: 'server-key.pem',
+  clientCert: 'client-cert.pem',
+  clientKey: 'client-key.pem',
+} as const;
+
+export type CertificateFile = keyof typeof CERTIFICATE_FILES;
+export type CertificatePaths = Record<CertificateFile, string>;
+
+export interface WriteOptions {
+  /** Replace files already in the folder; otherwise their presence is an error. */
+  overwrite?: boolean;
+}
+
+/** Why a set could not be written; `code` tells the caller which HTTP answer fits. */
+export class CertificateFilesError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'relative' | 'exists' | 'io',
+    readonly files: string[] = [],
+  ) {
+    super(message);
+    this.name = 'CertificateFilesError';
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/**
+ * One file, whole or not at all: written under a temp name (with `~`, which no Tentacle peer can
+ * ask for), fsynced, then put in place. Without overwrite, link() refuses an existing target
+ * atomically, so a file that appeared since the check is still not replaced.
+ */
+async function writeOne(path: string, text: string, mode: number, overwrite: boolean) {
+  const temp = `${path}.${randomBytes(4).toString('hex')}~`;
+  const fh = await open(temp, 'wx', mode);
+  try {
+    await fh.writeFile(text, 'utf8');
+    // The umask may have narrowed it, never widened it; a key must end up 0600 exactly.
+    await fh.chmod(mode);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    if (overwrite) {
+      await rename(temp, path);
+    } else {
+      await link(temp, path);
+      await unlink(temp);
+    }
+  } catch (err) {
+    await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Writes the CA certificate, the server certificate and key and the client certificate and key
+ * into `dir` (created if missing). Keys get mode 0600, certificates 0644. Refuses a relative
+ * folder and, unless `overwrite`, any file already there (before writing anything).
+ */
+export async function writeCertificateSet(
+  dir: string,
+  set: CertificateSet,
+  options: WriteOptions = {},
+): Promise<CertificatePaths> {
+  if (!dir || !isAbsolute(dir)) {
+    throw new CertificateFilesError(
+      `the folder must be an absolute path on the Node-RED host, got "${dir}"`,
+      'relative',
+    );
+  }
+  const paths = Object.fromEntries(
+    Object.entries(CERTIFICATE_FILES).map(([k, name]) => [k, join(dir, name)]),
+  ) as CertificatePaths;
+  const content: Record<CertificateFile, [string, number]> = {
+    ca: [set.ca.cert, 0o644],
+    serverCert: [set.server.cert, 0o644],
+    serverKey: [set.server.key, 0o600],
+    clientCert: [set.client.cert, 0o644],
+    clientKey: [set.client.key, 0o600],
+  };
+  const overwrite = options.overwrite === true;
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    if (!overwrite) {
+      const present: string[] = [];
+      for (const p of Object.values(paths)) if (await exists(p)) present.push(p);
+      if (present.length > 0) {
+        throw new CertificateFilesError(
+          `${present.length === 1 ? 'a file is' : 'files are'} already there: ${present.join(', ')}`,
+          'exists',
+          present,
+        );
+      }
+    }
+    for (const k of Object.keys(CERTIFICATE_FILES) as CertificateFile[]) {
+      const [text, mode] = content[k];
+      await writeOne(paths[k], text, mode, overwrite);
+    }
+    await syncDir(dir);
+  } catch (err) {
+    if (err instanceof CertificateFilesError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EEXIST') {
+      throw new CertificateFilesError(`a file appeared while writing: ${e.path ?? dir}`, 'exists');
+    }
+    throw new CertificateFilesError(`cannot write in ${dir}: ${e.message}`, 'io');
+  }
+  return paths;
+}
