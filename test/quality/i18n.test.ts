@@ -1,12 +1,14 @@
 /**
  * Every node speaks English and Spanish alike: the es-ES label files carry exactly the keys of
  * the en-US ones, both help texts exist for the right node type and cover the same technical
- * ground, and every i18n key the editor dialogs use exists. Files only, no Node-RED runtime.
+ * ground, and every i18n key the editor dialogs use exists; and the real node-red, with the packed
+ * package installed, serves the Spanish help and labels to a Spanish editor.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { startNodeRed, type RunningNodeRed } from '../helpers/node-red';
 
 const root = resolve(__dirname, '../../..');
 const NODES = [
@@ -172,4 +174,40 @@ describe('i18n: en-US and es-ES for every node', () => {
       });
     });
   }
+});
+
+describe('i18n: node-red serves the packed package in Spanish', () => {
+  let nr: RunningNodeRed;
+  before(async () => {
+    nr = await startNodeRed({ flows: [] });
+  });
+  after(async () => {
+    await nr?.stop();
+  });
+
+  it('gives a Spanish editor the es-ES help and labels, an English one the en-US ones', async () => {
+    for (const lang of LANGS) {
+      const res = await fetch(`${nr.url}/nodes`, {
+        headers: { Accept: 'text/html', 'Accept-Language': lang },
+      });
+      assert.equal(res.status, 200);
+      const served = helpBlocks(await res.text());
+      for (const node of NODES) {
+        const expected = helpBlocks(readFileSync(helpPath(node, lang), 'utf8'))[0].body;
+        const got = served.find((b) => b.name === node);
+        assert.ok(got, `${lang}: node-red serves help for ${node}`);
+        assert.equal(
+          got.body.trim(),
+          expected.trim(),
+          `${lang}: the ${node} help is the ${lang} one`,
+        );
+
+        const labels = await fetch(
+          `${nr.url}/locales/node-red-contrib-pandora-sync/${node}?lng=${lang}`,
+        );
+        assert.equal(labels.status, 200);
+        assert.deepEqual(await labels.json(), readLabels(node, lang), `${lang}: ${node} labels`);
+      }
+    }
+  });
 });
