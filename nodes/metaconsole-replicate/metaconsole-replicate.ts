@@ -149,12 +149,16 @@ export = function (RED: NodeAPI) {
         done(new Error(`unknown msg.topic "${topic}": use sync, plan or merge`));
         return;
       }
+      if (topic === 'sync') node.status(status('blue', WORDS.syncing));
       replicator
         .round(topic, (r) => {
           emit(r, m);
           showStatus();
         })
-        .then(() => done())
+        .then(() => {
+          showStatus();
+          done();
+        })
         .catch((err: Error) => {
           fail(err.message);
           done(err);

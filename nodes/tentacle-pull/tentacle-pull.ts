@@ -77,7 +77,8 @@ export = function (RED: NodeAPI) {
         throw new Error(`deliver must be one of ${DELIVER_MODES.join(', ')}, got "${deliver}"`);
       }
       certNotAfter = cfg.tls?.notAfter;
-      if (cfg.sync.buffers.length === 0) node.status(status('yellow', WORDS.noBuffers));
+      // Nothing to pull from is a configuration to fix, not a degraded state.
+      if (cfg.sync.buffers.length === 0) node.status(status('red', WORDS.noBuffers));
       puller = new SyncPuller({
         buffers: cfg.sync.buffers,
         incomingDir: cfg.incomingDir,
