@@ -210,7 +210,7 @@ const counts = context.get('counts') || {};
 const names = ['maintenance','informational','normal','warning','critical','minor','major'];
 for (const e of msg.payload) { const k = names[Number(e.criticity)] || String(e.criticity); counts[k] = (counts[k] || 0) + 1; }
 context.set('counts', counts);
-node.status({ fill: 'green', shape: 'dot', text: Object.entries(counts).map(([k, v]) => k + ' ' + v).join(', ') });
+node.status({ fill: 'green', shape: 'dot', text: Object.entries(counts).map(([k, v]) => k + ' ' + v).join(' · ') });
 return { payload: counts, instance: msg.instance };`;
   return [
     { id: tab, type: 'tab', label: 'Pandora Sync demo' },
