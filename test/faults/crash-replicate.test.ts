@@ -25,7 +25,7 @@ async function count(c: Pool, sql: string, args: unknown[] = []): Promise<number
   return Number(rows[0].n);
 }
 
-export async function enqueue(cc: Pool, target: number, sqls: string[]): Promise<void> {
+async function enqueue(cc: Pool, target: number, sqls: string[]): Promise<void> {
   await cc.query(
     'INSERT INTO tsync_queue (`sql`, target, utimestamp, operation, `table`, error, result) VALUES ?',
     [sqls.map((s) => [s, target, 0, s.split(' ')[0], 'tgrupo', '', ''])],
