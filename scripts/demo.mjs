@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -190,6 +191,8 @@ function generateEvents(nodes) {
 function demoFlow(dbPort) {
   const dataIn = join(demo, 'data_in');
   const storage = join(demo, 'buffer');
+  // Each run starts empty, like its databases, so what you see was moved by this run.
+  for (const dir of [dataIn, storage]) rmSync(dir, { recursive: true, force: true });
   mkdirSync(dataIn, { recursive: true });
   const tab = 'd3m0f10w0000001';
   const cfg = 'd3m0c0nf1g00001';
@@ -506,7 +509,27 @@ function prepareNodeRed(dbPort) {
   return userDir;
 }
 
+// Said before anything starts, rather than as a Node-RED or tentacle-buffer error later.
+function portFree(port) {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 async function main() {
+  for (const [port, what, env] of [
+    [UI_PORT, 'Node-RED', 'DEMO_PORT'],
+    [BUFFER_PORT, 'the tentacle-buffer', 'DEMO_BUFFER_PORT'],
+  ]) {
+    if (!(await portFree(port))) {
+      console.error(
+        `demo: port ${port} (${what}) is in use on 127.0.0.1: stop what uses it, or set ${env}`,
+      );
+      process.exit(1);
+    }
+  }
   const { db, nodes } = await prepareDatabases();
   started.push(async () => {
     for (const c of nodes) await c.end().catch(() => {});
