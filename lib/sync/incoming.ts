@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { Readable } from 'node:stream';
 import { DeliveryJournal } from './journal';
 
 /** A local failure (disk full, permissions...): the file stays on its buffer. */
@@ -111,6 +110,7 @@ export class IncomingDir {
     name: string,
     data: NodeJS.ReadableStream,
     size: number,
+    expected?: { size: number; sha1: string },
   ): Promise<StoreResult> {
     const { dir, write, keep, journal } = this.opts;
     const hash = createHash('sha1');
@@ -138,17 +138,31 @@ export class IncomingDir {
           await local(() => out.write(chunk));
         }
       }
-      if (fh) {
-        const out = fh;
-        await local(() => out.sync());
-      }
     } catch (err) {
       await fh?.close().catch(() => {});
       if (fh) await unlink(temp).catch(() => {});
       throw err;
     }
-    await fh?.close();
     const sha1 = hash.digest('hex');
+    // A second download of a file already stored (the MV after a RECV in safe mode): the same
+    // bytes need no fsync and no delivery; different ones (the buffer took a new version with
+    // -o in between) are a new delivery like any other.
+    if (expected && received === expected.size && sha1 === expected.sha1 && received === size) {
+      await fh?.close();
+      if (fh) await unlink(temp).catch(() => {});
+      return { name, size: received, sha1, duplicate: true };
+    }
+    if (fh) {
+      const out = fh;
+      try {
+        await local(() => out.sync());
+      } catch (err) {
+        await out.close().catch(() => {});
+        await unlink(temp).catch(() => {});
+        throw err;
+      }
+    }
+    await fh?.close();
     const result: StoreResult = { name, size: received, sha1, duplicate: false };
     if (keep) result.payload = Buffer.concat(chunks, received);
     if (received !== size) {
@@ -182,32 +196,6 @@ export class IncomingDir {
     }
     await journal.record({ address, name, size, sha1 });
     return result;
-  }
-
-  /**
-   * Reads the bytes of a second download of a file already stored (the MV after a RECV in safe
-   * mode): nothing is written when they are the same; a changed file is stored as a new delivery.
-   */
-  async verifyOrStore(
-    address: string,
-    name: string,
-    data: NodeJS.ReadableStream,
-    size: number,
-    expected: { size: number; sha1: string },
-  ): Promise<StoreResult> {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    for await (const c of data) {
-      const chunk = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
-      chunks.push(chunk);
-      received += chunk.length;
-    }
-    const content = Buffer.concat(chunks, received);
-    const sha1 = createHash('sha1').update(content).digest('hex');
-    if (received === expected.size && sha1 === expected.sha1) {
-      return { name, size: received, sha1, duplicate: true };
-    }
-    return this.store(address, name, Readable.from([content]), size);
   }
 
   /**

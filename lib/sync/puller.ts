@@ -436,9 +436,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     const kept = first as StoreResult | null;
     await client.mv(name, async (data, size) => {
       // The buffer may have been given a new version between RECV and MV (`-o`): keep it too.
-      const r = kept
-        ? await incoming.verifyOrStore(b.address, name, data, size, kept)
-        : await incoming.store(b.address, name, data, size);
+      const r = await incoming.store(b.address, name, data, size, kept ?? undefined);
       if (!r.duplicate) announce(r);
     });
     return delivered;
