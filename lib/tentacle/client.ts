@@ -10,6 +10,7 @@ import net from 'node:net';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import tls from 'node:tls';
+import { drain } from './drain';
 import { TentacleError, type TentacleErrorCode } from './errors';
 
 export { TentacleError } from './errors';
@@ -388,20 +389,12 @@ export class TentacleClient {
     });
   }
 
-  private drained(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const done = () => {
-        this.socket.off('drain', done);
-        this.socket.off('close', closed);
-        resolve();
-      };
-      const closed = () => {
-        this.socket.off('drain', done);
-        reject(this.closed ?? new TentacleError('ERR_CLOSED', `${this.address}: closed`));
-      };
-      this.socket.on('drain', done);
-      this.socket.once('close', closed);
-    });
+  private async drained(): Promise<void> {
+    try {
+      await drain(this.socket);
+    } catch {
+      throw this.closed ?? new TentacleError('ERR_CLOSED', `${this.address}: closed`);
+    }
   }
 
   private download(

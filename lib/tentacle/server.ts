@@ -26,6 +26,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import tls from 'node:tls';
+import { drain } from './drain';
 import { filterDir, parseFilters, type TentacleFilter } from './filters';
 import { LineReader } from './line-reader';
 import {
@@ -112,21 +113,6 @@ class Refusal extends Error {
 function tempName(dir: string, name: string): string {
   // Keep well under NAME_MAX even for multi-byte names.
   return join(dir, `${name.slice(0, 40)}~tentacle-${randomBytes(6).toString('hex')}`);
-}
-
-function waitDrain(socket: net.Socket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      socket.off('close', closed);
-      resolve();
-    };
-    const closed = () => {
-      socket.off('drain', done);
-      reject(new Error('connection closed'));
-    };
-    socket.once('drain', done);
-    socket.once('close', closed);
-  });
 }
 
 function writeLine(socket: net.Socket, line: string): void {
@@ -613,7 +599,7 @@ export class TentacleServer extends EventEmitter {
     });
     for await (const chunk of stream) {
       sent += (chunk as Buffer).length;
-      if (!s.socket.write(chunk as Buffer)) await waitDrain(s.socket);
+      if (!s.socket.write(chunk as Buffer)) await drain(s.socket);
     }
     if (sent !== size) throw new Error(`file changed while being sent (${sent} of ${size})`);
   }
@@ -739,7 +725,7 @@ export class TentacleServer extends EventEmitter {
     writeLine(s.socket, `LS SIZE ${listing.length}`);
     const answer = (await s.reader.readLine(false)).toString('utf8');
     if (answer !== 'LS OK') return true;
-    if (listing.length > 0 && !s.socket.write(listing)) await waitDrain(s.socket);
+    if (listing.length > 0 && !s.socket.write(listing)) await drain(s.socket);
     return true;
   }
 }
