@@ -1,6 +1,8 @@
 /**
  * The editor as an administrator meets it: the real node-red with the packed package, driven in
- * Debian's chromium through playwright-core. Saves the screenshots the README shows.
+ * Debian's chromium through playwright-core. Takes the screenshots the README shows: into
+ * docs/images when UPDATE_SCREENSHOTS=1, otherwise into a temp folder so a test run leaves the
+ * working tree as it was.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -21,7 +23,10 @@ const NODE_TYPES = [
   'event-pull',
   'metaconsole-replicate',
 ];
-const shots = join(repoRoot, 'docs/images');
+const shots =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? join(repoRoot, 'docs/images')
+    : join(tmpdir(), 'pandora-sync-screenshots');
 
 describe('editor in a real browser', () => {
   let db: PrivateMariaDb;
