@@ -186,7 +186,9 @@ describe('editor in a real browser', () => {
         const pulled = /[1-9]\d* files?/.test(
           red.nodes.node('b7e1a0c4f2d90003')?.status?.text ?? '',
         );
-        return ok('b7e1a0c4f2d90002') && ok('b7e1a0c4f2d90003') && pulled;
+        // The buffer's status follows what it holds: empty again once the pull took the files.
+        const emptied = /\b0 files\b/.test(red.nodes.node('b7e1a0c4f2d90002')?.status?.text ?? '');
+        return ok('b7e1a0c4f2d90002') && ok('b7e1a0c4f2d90003') && pulled && emptied;
       },
       undefined,
       { timeout: 30_000 },
