@@ -41,8 +41,13 @@ export interface NodeRedOptions {
   settings?: Record<string, unknown>;
 }
 
-/** Installs the packed package into a fresh userDir, starts node-red and waits for its editor. */
-export async function startNodeRed(options: NodeRedOptions): Promise<RunningNodeRed> {
+export interface PreparedUserDir {
+  userDir: string;
+  port: number;
+}
+
+/** A fresh userDir with the packed package installed, settings on a free port, and the flows. */
+export async function prepareUserDir(options: NodeRedOptions): Promise<PreparedUserDir> {
   const userDir = mkdtempSync(join(tmpdir(), 'pandora-sync-nr-'));
   writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'nr-user', private: true }));
   execFileSync(
@@ -66,7 +71,11 @@ export async function startNodeRed(options: NodeRedOptions): Promise<RunningNode
   };
   writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings)};\n`);
   writeFileSync(join(userDir, 'flows.json'), JSON.stringify(options.flows));
+  return { userDir, port };
+}
 
+/** Starts node-red on a prepared userDir (again, after a crash) and waits for its flows. */
+export async function launchNodeRed({ userDir, port }: PreparedUserDir): Promise<RunningNodeRed> {
   let log = '';
   const child = spawn(
     process.execPath,
@@ -109,4 +118,9 @@ export async function startNodeRed(options: NodeRedOptions): Promise<RunningNode
       rmSync(userDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Installs the packed package into a fresh userDir, starts node-red and waits for its flows. */
+export async function startNodeRed(options: NodeRedOptions): Promise<RunningNodeRed> {
+  return launchNodeRed(await prepareUserDir(options));
 }
