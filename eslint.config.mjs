@@ -32,6 +32,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['resources/**/*.js'],
+    languageOptions: { globals: { window: 'readonly', $: 'readonly' } },
+  },
+  {
     files: ['**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
