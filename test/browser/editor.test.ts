@@ -254,13 +254,20 @@ describe('editor in a real browser', () => {
       .click();
     await page.click('#red-ui-clipboard-dialog-ok');
     await page.mouse.click(700, 500);
-    const count = await page.evaluate(() => {
-      let n = 0;
-      (window as unknown as RedWindow).RED.nodes.eachNode((node: { type: string }) => {
-        if (node.type === 'tentacle-buffer') n++;
+    // The import lands a moment after the click (the example brings its own tab).
+    const buffers = () =>
+      page.evaluate(() => {
+        let n = 0;
+        (window as unknown as RedWindow).RED.nodes.eachNode((node: { type: string }) => {
+          if (node.type === 'tentacle-buffer') n++;
+        });
+        return n;
       });
-      return n;
-    });
+    let count = await buffers();
+    for (let i = 0; i < 50 && count < 2; i++) {
+      await page.waitForTimeout(200);
+      count = await buffers();
+    }
     assert.ok(count >= 2, 'the example added a tentacle-buffer');
   });
 });
