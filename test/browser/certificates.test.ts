@@ -9,11 +9,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Browser, chromium, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openEditor } from '../helpers/browser';
 import { freePort } from '../helpers/mariadb';
 import { RunningNodeRed, startNodeRed } from '../helpers/node-red';
 
-const CHROMIUM = '/usr/bin/chromium';
 const TAB = 'c3a9e1f0b2d40001';
 const CFG = 'c3a9e1f0b2d40002';
 const PULL = 'c3a9e1f0b2d40003';
@@ -26,9 +26,6 @@ describe('Create certificates… in the editor', () => {
   let work: string;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
-    }
     work = mkdtempSync(join(tmpdir(), 'pandora-sync-certs-browser-'));
     const bufferPort = await freePort();
     nr = await startNodeRed({
@@ -65,21 +62,7 @@ describe('Create certificates… in the editor', () => {
         },
       ],
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(nr.url);
-    await page.waitForSelector('.red-ui-palette-node', { timeout: 30_000 });
+    ({ browser, page } = await openEditor(nr.url, { width: 1400, height: 900 }));
   });
 
   after(async () => {

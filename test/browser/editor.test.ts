@@ -5,17 +5,17 @@
  * working tree as it was.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Browser, chromium, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openEditor } from '../helpers/browser';
 import { applySchema } from '../../lib/db/schema';
 import { TentacleClient } from '../../lib/tentacle/client';
 import { freePort, PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { repoRoot, RunningNodeRed, startNodeRed } from '../helpers/node-red';
 
-const CHROMIUM = '/usr/bin/chromium';
 const NODE_TYPES = [
   'pandora-config',
   'tentacle-buffer',
@@ -37,9 +37,6 @@ describe('editor in a real browser', () => {
   let bufferPort: number;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
-    }
     work = mkdtempSync(join(tmpdir(), 'pandora-sync-browser-'));
     db = await startMariaDb();
     await db.freshDatabase('cc');
@@ -130,21 +127,7 @@ describe('editor in a real browser', () => {
         },
       ],
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-    await page.goto(nr.url);
-    await page.waitForSelector('.red-ui-palette-node', { timeout: 30_000 });
+    ({ browser, page } = await openEditor(nr.url));
     mkdirSync(shots, { recursive: true });
   });
 

@@ -5,14 +5,12 @@
  * the names resolved, and each checkpoint sits on its instance's last id.
  */
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Connection } from 'mysql2/promise';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { until } from '../helpers/wait';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
-import { debug, seedFromEnv, seeded, sleep } from './util';
+import { debug, seedFromEnv, seeded, sleep, count, killChild, runChild } from './util';
 
 const KILLS = 20;
 // The event-pull suite's own child: a started EventPuller (interval 20 ms, batches of 13).
@@ -34,29 +32,6 @@ const SAME = [
   'owner_user',
   'ack_utimestamp',
 ];
-
-async function count(c: Connection, sql: string, args: unknown[] = []): Promise<number> {
-  const [rows] = (await c.query(sql, args)) as unknown as [{ n: string | number }[]];
-  return Number(rows[0].n);
-}
-
-function runChild(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`child exited (${code}, ${signal})`)));
-    child.stdout!.once('data', () => resolve(child));
-  });
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
 
 describe('fault: event puller killed with SIGKILL 20 times', () => {
   let db: PrivateMariaDb;
@@ -87,23 +62,23 @@ describe('fault: event puller killed with SIGKILL 20 times', () => {
     let midFlow = 0;
     const t0 = Date.now();
     for (let k = 0; k < KILLS; k++) {
-      const child = await runChild(env);
+      const child = await runChild(CHILD, env);
       // New events land while the puller runs, on both instances.
       const adding = insertEvents(nodes[k % 2], 200, 100_000 + k * 1000);
       total += 200;
       await sleep(80 + Math.floor(rnd() * 600));
-      await kill(child);
+      await killChild(child);
       await adding;
       const copied = await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event');
       copiedAtKill.push(copied);
       if (copied < total) midFlow++;
     }
-    const last = await runChild(env);
+    const last = await runChild(CHILD, env);
     const caughtUp = await until(
       async () => (await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event')) >= total,
       45_000,
     );
-    await kill(last);
+    await killChild(last);
     const secs = (Date.now() - t0) / 1000;
     console.log(
       `# crash-events seed ${seed}: ${total} events, ${KILLS} SIGKILLs (${midFlow} mid-flow), copied at each kill ${copiedAtKill.join(', ')}; ${secs.toFixed(1)} s`,

@@ -5,20 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Connection } from 'mysql2/promise';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { launchNodeRed, prepareUserDir, type RunningNodeRed } from '../helpers/node-red';
 import { sleep, waitFor } from '../helpers/wait';
-import { seedFromEnv, seeded } from './util';
+import { count, seedFromEnv, seeded } from './util';
 
 const KILLS = 20;
 const PER_INSTANCE = 5_000;
-
-async function one(c: Connection, sql: string): Promise<number> {
-  const [rows] = (await c.query(sql)) as unknown as [{ n: number | string }[]];
-  return Number(rows[0].n);
-}
 
 describe('node-red running event-pull, killed with SIGKILL 20 times', () => {
   let db: PrivateMariaDb;
@@ -70,7 +64,7 @@ describe('node-red running event-pull, killed with SIGKILL 20 times', () => {
         },
       ],
     });
-    const copied = () => one(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event').catch(() => 0);
+    const copied = () => count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event').catch(() => 0);
     const killedAt: number[] = [];
     let midFlow = 0;
     // Events keep arriving on both Instances the whole time, about 1,000 a second, so a kill
@@ -109,7 +103,7 @@ describe('node-red running event-pull, killed with SIGKILL 20 times', () => {
       assert.ok(midFlow >= KILLS / 2, `${midFlow} kills landed while events were being copied`);
       assert.equal(await copied(), total, 'nothing twice');
       assert.equal(
-        await one(
+        await count(
           cc,
           'SELECT COUNT(DISTINCT server_id, id_source_event) AS n FROM tmetaconsole_event',
         ),
@@ -119,11 +113,11 @@ describe('node-red running event-pull, killed with SIGKILL 20 times', () => {
         [1, n1],
         [2, n2],
       ] as const) {
-        const mine = await one(
+        const mine = await count(
           cc,
           `SELECT COUNT(*) AS n FROM tmetaconsole_event WHERE server_id = ${id}`,
         );
-        assert.equal(mine, await one(c, 'SELECT COUNT(*) AS n FROM tevento'), `instance ${id}`);
+        assert.equal(mine, await count(c, 'SELECT COUNT(*) AS n FROM tevento'), `instance ${id}`);
       }
     } finally {
       feeding = false;

@@ -7,47 +7,23 @@
  * every node equal the Command Center's.
  */
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from '../../lib/db/pool';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { until } from '../helpers/wait';
 import { dump, makeSite, Site } from '../replicate/fixture';
-import { seedFromEnv, seeded, sleep } from './util';
+import { seedFromEnv, seeded, sleep, count, killChild, runChild } from './util';
 
 const KILLS = 20;
 const CHILD = join(__dirname, 'replicate-child.js');
 const TABLE_SOURCE = ['ttag', 'tcategory', 'tperfil', 'tusuario'];
-
-async function count(c: Pool, sql: string, args: unknown[] = []): Promise<number> {
-  const [rows] = (await c.query(sql, args)) as unknown as [{ n: string | number }[]];
-  return Number(rows[0].n);
-}
 
 async function enqueue(cc: Pool, target: number, sqls: string[]): Promise<void> {
   await cc.query(
     'INSERT INTO tsync_queue (`sql`, target, utimestamp, operation, `table`, error, result) VALUES ?',
     [sqls.map((s) => [s, target, 0, s.split(' ')[0], 'tgrupo', '', ''])],
   );
-}
-
-function runChild(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`child exited (${code}, ${signal})`)));
-    child.stdout!.once('data', () => resolve(child));
-  });
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 describe('fault: replicator killed with SIGKILL 20 times', () => {
@@ -119,16 +95,16 @@ describe('fault: replicator killed with SIGKILL 20 times', () => {
     let midFlow = 0;
     const t0 = Date.now();
     for (let k = 0; k < KILLS; k++) {
-      const child = await runChild(env);
+      const child = await runChild(CHILD, env);
       const adding = produce(100);
       await sleep(100 + Math.floor(rnd() * 700));
-      await kill(child);
+      await killChild(child);
       await adding;
       const pending = await count(cc, 'SELECT COUNT(*) AS n FROM tsync_queue');
       pendingAtKill.push(pending);
       if (pending > 0) midFlow++;
     }
-    const last = await runChild(env);
+    const last = await runChild(CHILD, env);
     const drained = await until(
       async () => (await count(cc, 'SELECT COUNT(*) AS n FROM tsync_queue')) === 0,
       45_000,
@@ -141,7 +117,7 @@ describe('fault: replicator killed with SIGKILL 20 times', () => {
       }
       return true;
     }, 30_000);
-    await kill(last);
+    await killChild(last);
     const secs = (Date.now() - t0) / 1000;
     console.log(
       `# crash-replicate seed ${seed}: ${queued[0] + inserts[0]} items per node, ${KILLS} SIGKILLs (${midFlow} mid-queue), queue left at each kill ${pendingAtKill.join(', ')}; ${secs.toFixed(1)} s`,

@@ -1,4 +1,5 @@
-/** Small shared pieces of the fault suite: temp trees, hashes, a seeded random source. */
+/** Small shared pieces of the fault suite: temp trees, hashes, a seeded random source, child processes. */
+import { ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -89,4 +90,34 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
 /** Progress lines on stderr when FAULT_DEBUG is set, to find where a hung run stopped. */
 export function debug(...args: unknown[]): void {
   if (process.env.FAULT_DEBUG) console.error(...args);
+}
+
+/** Starts a compiled child script and resolves once it has printed its first line (ready). */
+export function runChild(script: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => reject(new Error(`child exited (${code}, ${signal})`)));
+    child.stdout?.once('data', () => resolve(child));
+  });
+}
+
+/** SIGKILLs a child started by runChild and waits for it to be gone. */
+export function killChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+/** The number in column `n` of a one-row query. */
+export async function count(
+  db: { query(sql: string, args?: unknown[]): Promise<unknown> },
+  sql: string,
+  args: unknown[] = [],
+): Promise<number> {
+  const [rows] = (await db.query(sql, args)) as [{ n: string | number }[]];
+  return Number(rows[0].n);
 }
