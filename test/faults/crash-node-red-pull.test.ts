@@ -4,14 +4,13 @@
  * incomingDir exactly once, none is left on the buffer, and no temp file is visible.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { TentacleServer } from '../../lib/tentacle/server';
 import { launchNodeRed, prepareUserDir, type RunningNodeRed } from '../helpers/node-red';
 import { sleep, waitFor } from '../helpers/wait';
-import { hashesIn, seedFromEnv, seeded, sha1, tempDir, tempNames } from './util';
+import { hashesIn, seedAgentFiles, seedFromEnv, seeded, tempDir, tempNames } from './util';
 
 const FILES = Number(process.env.FAULT_FILES) || 10_000;
 const KILLS = 20;
@@ -25,14 +24,7 @@ describe('node-red running tentacle-pull, killed with SIGKILL 20 times', () => {
     const rnd = seeded(seed);
     const storage = join(root, 'buffer');
     const incoming = join(root, 'data_in');
-    mkdirSync(storage);
-    const expected = new Map<string, string>();
-    for (let i = 0; i < FILES; i++) {
-      const name = `agent${i % 23}.${200000 + i}.data`;
-      const body = Buffer.concat([Buffer.from(`<agent_data seq="${i}">`), randomBytes(64)]);
-      writeFileSync(join(storage, name), body);
-      expected.set(name, sha1(body));
-    }
+    const expected = seedAgentFiles(storage, FILES, () => 64);
     const buffer = new TentacleServer({ address: '127.0.0.1', port: 0, storage });
     const { port } = await buffer.listen();
     const tab = 'c4a5e1f0b2d30001';

@@ -5,12 +5,20 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { TentacleServer } from '../../lib/tentacle/server';
-import { hashesIn, removeDir, seedFromEnv, seeded, sha1, sleep, tempDir, tempNames } from './util';
+import {
+  hashesIn,
+  removeDir,
+  seedAgentFiles,
+  seedFromEnv,
+  seeded,
+  sleep,
+  tempDir,
+  tempNames,
+} from './util';
 
 const FILES = Number(process.env.FAULT_FILES) || 2500;
 const KILLS = 20;
@@ -32,14 +40,7 @@ async function crashDrain(safe: boolean): Promise<void> {
   const root = tempDir('fault-crash-sync-');
   const storage = join(root, 'buffer');
   const incoming = join(root, 'data_in');
-  mkdirSync(storage);
-  const expected = new Map<string, string>();
-  for (let i = 0; i < FILES; i++) {
-    const name = `crash${i % 13}.${200000 + i}.data`;
-    const body = randomBytes(64 + Math.floor(rnd() * 3000));
-    writeFileSync(join(storage, name), body);
-    expected.set(name, sha1(body));
-  }
+  const expected = seedAgentFiles(storage, FILES, () => 64 + Math.floor(rnd() * 3000));
   const server = new TentacleServer({
     address: '127.0.0.1',
     port: 0,

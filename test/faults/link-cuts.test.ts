@@ -6,8 +6,7 @@
  * without it (MV only).
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { SyncPuller } from '../../lib/sync/puller';
@@ -17,9 +16,9 @@ import {
   debug,
   hashesIn,
   removeDir,
+  seedAgentFiles,
   seedFromEnv,
   seeded,
-  sha1,
   tempDir,
   tempNames,
   within,
@@ -36,17 +35,7 @@ async function drainWithCuts(safe: boolean): Promise<void> {
   const root = tempDir('fault-cuts-');
   const storage = join(root, 'buffer');
   const incoming = join(root, 'incoming');
-  mkdirSync(storage);
-  const expected = new Map<string, string>();
-  for (let i = 0; i < FILES; i++) {
-    const name = `agent${i % 37}.${100000 + i}.data`;
-    const body = Buffer.concat([
-      Buffer.from(`<agent_data seq="${i}">`),
-      randomBytes(32 + Math.floor(rnd() * 1500)),
-    ]);
-    writeFileSync(join(storage, name), body);
-    expected.set(name, sha1(body));
-  }
+  const expected = seedAgentFiles(storage, FILES, () => 32 + Math.floor(rnd() * 1500));
   const server = new TentacleServer({
     address: '127.0.0.1',
     port: 0,

@@ -1,7 +1,15 @@
 /** Small shared pieces of the fault suite: temp trees, hashes, a seeded random source, child processes. */
 import { ChildProcess, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -120,4 +128,24 @@ export async function count(
 ): Promise<number> {
   const [rows] = (await db.query(sql, args)) as [{ n: string | number }[]];
   return Number(rows[0].n);
+}
+
+/**
+ * Fills a buffer's storage with `files` agent data files of `extra(i)` random bytes after an XML
+ * opening, and returns each name's sha1 (what must arrive, exactly once).
+ */
+export function seedAgentFiles(
+  storage: string,
+  files: number,
+  extra: (i: number) => number,
+): Map<string, string> {
+  mkdirSync(storage, { recursive: true });
+  const expected = new Map<string, string>();
+  for (let i = 0; i < files; i++) {
+    const name = `agent${i % 37}.${100000 + i}.data`;
+    const body = Buffer.concat([Buffer.from(`<agent_data seq="${i}">`), randomBytes(extra(i))]);
+    writeFileSync(join(storage, name), body);
+    expected.set(name, sha1(body));
+  }
+  return expected;
 }
