@@ -430,6 +430,14 @@ export class TentacleServer extends EventEmitter {
 
   /** Checks a SEND in the reference's order, then quota; reserves the target. */
   private async admit(cmd: Upload, name: string, size: number): Promise<string> {
+    return (await this.admitting(cmd, name, size)).target;
+  }
+
+  private async admitting(
+    cmd: Upload,
+    name: string,
+    size: number,
+  ): Promise<{ target: string; existing: number }> {
     if (!isStorableName(name)) throw new Refusal(Reply.invalidName(cmd), 'invalid file name');
     if (size < 1 || size > this.opts.maxSize) {
       throw new Refusal(Reply.tooBig(cmd), 'file is too big');
@@ -469,7 +477,35 @@ export class TentacleServer extends EventEmitter {
       }
     }
     this.uploads.set(target, size);
-    return target;
+    return { target, existing };
+  }
+
+  /**
+   * The bound on what a ZSEND may inflate to, checked as the bytes come out: `maxSize`, and
+   * the quota room left beside what is held and what other uploads have reserved. The upload's
+   * reservation grows with its inflated size, so two bombs cannot both take the same room.
+   */
+  private inflateGuard(
+    target: string,
+    existing: number,
+    compressed: number,
+  ): (inflated: number) => Error | null {
+    return (inflated) => {
+      if (inflated > this.opts.maxSize) {
+        return new Refusal(Reply.tooBig('ZSEND'), 'file is too big once decompressed');
+      }
+      const { quotaBytes } = this.opts;
+      if (quotaBytes > 0) {
+        let others = 0;
+        for (const [path, v] of this.uploads) if (path !== target) others += v;
+        if (this.held.bytes + others + inflated - existing > quotaBytes) {
+          const reason = `quota exceeded: ${this.held.bytes + others} bytes held, the decompressed file would pass the limit of ${quotaBytes}`;
+          return new Refusal(`ZSEND ERR (${reason})`, reason);
+        }
+      }
+      this.uploads.set(target, Math.max(compressed, inflated));
+      return null;
+    };
   }
 
   /** Writes a temp file with `fill`, fsyncs and renames it to `target`; counts it. */
@@ -517,8 +553,9 @@ export class TentacleServer extends EventEmitter {
 
   private async onSend(s: Session, cmd: Upload, name: string, size: number): Promise<boolean> {
     let target: string;
+    let existing: number;
     try {
-      target = await this.admit(cmd, name, size);
+      ({ target, existing } = await this.admitting(cmd, name, size));
     } catch (err) {
       if (!(err instanceof Refusal)) throw err;
       writeLine(s.socket, err.reply);
@@ -528,19 +565,22 @@ export class TentacleServer extends EventEmitter {
     try {
       writeLine(s.socket, `${cmd} OK`);
       const payload = s.reader.readPayload(size);
-      let zipFailed = false;
+      let zipFailure: Error | null = null;
       try {
         await this.store(target, name, s.peer, async (fh) => {
           let written = 0;
-          const source: Readable = cmd === 'ZSEND' ? payload.pipe(createUnzipReader()) : payload;
+          let source: Readable = payload;
           if (cmd === 'ZSEND') {
+            source = payload.pipe(
+              createUnzipReader({ check: this.inflateGuard(target, existing, size) }),
+            );
             let cut = false;
             payload.on('error', (err) => {
               cut = true;
               source.destroy(err);
             });
-            source.on('error', () => {
-              zipFailed = !cut;
+            source.on('error', (err) => {
+              if (!cut) zipFailure = err;
             });
           }
           for await (const chunk of source) {
@@ -550,14 +590,21 @@ export class TentacleServer extends EventEmitter {
           return written;
         });
       } catch (err) {
-        if (cmd === 'ZSEND' && zipFailed) {
+        const failure = zipFailure as Error | null;
+        if (cmd === 'ZSEND' && failure) {
           // Take the rest of the payload to stay in step, then say so like the reference.
           if (!payload.readableEnded) {
+            payload.unpipe();
             payload.resume();
             await once(payload, 'end');
           }
-          writeLine(s.socket, Reply.ZSEND_ERR);
-          this.reject(name, size, s.peer, 'decompression failed');
+          if (failure instanceof Refusal) {
+            writeLine(s.socket, failure.reply);
+            this.reject(name, size, s.peer, failure.reason);
+          } else {
+            writeLine(s.socket, Reply.ZSEND_ERR);
+            this.reject(name, size, s.peer, `decompression failed: ${failure.message}`);
+          }
           return true;
         }
         this.reject(name, size, s.peer, `upload failed: ${(err as Error).message}`);
