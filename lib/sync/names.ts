@@ -1,7 +1,5 @@
 /** Which names of a buffer's LS listing the Sync server takes. */
-
-/** Tentacle's invalid file-name characters (section 4 of the protocol notes). */
-export const BANNED_CHARS = /[?[\]/\\=+<>:;',*~]/;
+import { isValidName } from '../tentacle/protocol';
 
 /** The default `pattern`: agent data files. */
 export const DEFAULT_PATTERN = '\\.data$';
@@ -19,7 +17,7 @@ export const MAX_NAME_BYTES = 200;
  */
 export function isTakeable(name: string, pattern: RegExp): boolean {
   if (name === '' || name === '.' || name === '..') return false;
-  if (BANNED_CHARS.test(name) || /[\0\n\r]/.test(name)) return false;
+  if (!isValidName(name) || /[\0\n\r]/.test(name)) return false;
   if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) return false;
   // A global or sticky regex keeps state between test() calls; never let that skip a file.
   pattern.lastIndex = 0;

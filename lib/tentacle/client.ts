@@ -3,9 +3,8 @@
  * many files. Every way the connection ends goes through one close path (`fail`), which
  * rejects the running request and every later call with the reason.
  */
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import net from 'node:net';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
@@ -17,6 +16,7 @@ export { TentacleError } from './errors';
 export type { TentacleErrorCode } from './errors';
 import { LineError, LineReader } from './line-reader';
 import { DEFAULT_PORT, inactivityMs, passwordDigest } from './protocol';
+import { writeFileDurably } from '../util/durable-file';
 import { createUnzipReader, zipBuffer } from './zip';
 
 export interface TentacleClientOptions {
@@ -209,24 +209,11 @@ export class TentacleClient {
     return this.download('MV', name, consume);
   }
 
-  /** RECV into `path` atomically (temp name, fsync, rename); resolves with the size. */
-  async recvToFile(name: string, path: string): Promise<number> {
-    const temp = `${path}~${randomBytes(6).toString('hex')}`;
-    try {
-      return await this.recv(name, async (data) => {
-        const fh = await open(temp, 'wx');
-        try {
-          for await (const chunk of data) await fh.write(chunk as Buffer);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await rename(temp, path);
-      });
-    } catch (err) {
-      await unlink(temp).catch(() => undefined);
-      throw err;
-    }
+  /** RECV into `path` durably (temp name, fsync, rename, directory fsync); resolves with the size. */
+  recvToFile(name: string, path: string): Promise<number> {
+    return this.recv(name, async (data) => {
+      await writeFileDurably(path, data as AsyncIterable<unknown>);
+    });
   }
 
   /** Sends QUIT and waits for the connection to close. */
