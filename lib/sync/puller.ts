@@ -169,7 +169,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       connectTimeoutMs: options.connectTimeoutMs,
       deliver: options.deliver ?? 'dir',
       concurrency: options.concurrency ?? 4,
-      connections: options.connections ?? 4,
+      connections: options.connections ?? 8,
       safe: options.safe ?? true,
       timeout: options.timeout ?? 10,
       retries: options.retries ?? 3,

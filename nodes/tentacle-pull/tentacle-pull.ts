@@ -107,7 +107,7 @@ export = function (RED: NodeAPI) {
         deliver,
         pattern: compilePattern(toText(def.pattern)),
         concurrency: intProp(def.concurrency, 4, 'concurrency', 1, 64),
-        connections: intProp(def.connections, 4, 'connections', 1, 64),
+        connections: intProp(def.connections, 8, 'connections', 1, 64),
         maxSize: intProp(def.maxSize, 2_000_000, 'maxSize', 1, Number.MAX_SAFE_INTEGER),
         safe: toBool(def.safe, true),
         tls: cfg.tls ?? undefined,
