@@ -3,6 +3,7 @@
  * past a checkpoint with the names the Command Center cannot join for itself, light rows for the
  * change re-poll, and tevent_comment rows.
  */
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Pool } from '../db/pool';
 
 export type Row = Record<string, unknown>;
@@ -25,6 +26,24 @@ export interface InstanceTables {
   talert_template_modules: boolean;
   talert_templates: boolean;
   tevent_comment: boolean;
+}
+
+interface ColumnRow extends RowDataPacket {
+  t: string;
+  c: string;
+}
+
+interface CommentIdRow extends RowDataPacket {
+  id: string;
+  id_event: string;
+}
+
+interface CommentRow extends RowDataPacket {
+  id_event: string;
+  comment: string;
+  action: string;
+  id_user: string;
+  utimestamp: string;
 }
 
 const REQUIRED_EVENT_COLUMNS = [
@@ -70,14 +89,17 @@ export class InstanceSide {
     private readonly queryTimeoutMs: number,
   ) {}
 
-  private async q<T = Row[]>(sql: string, values: unknown[] = []): Promise<T> {
-    const [rows] = await this.pool.query({ sql, timeout: this.queryTimeoutMs }, values);
-    return rows as unknown as T;
+  private async q<T extends RowDataPacket = RowDataPacket>(
+    sql: string,
+    values: unknown[] = [],
+  ): Promise<T[]> {
+    const [rows] = await this.pool.query<T[]>({ sql, timeout: this.queryTimeoutMs }, values);
+    return rows;
   }
 
   /** Reads which tables and tevento columns this Instance has; fails clearly when tevento is unusable. */
   async describe(): Promise<InstanceTables> {
-    const rows = await this.q<{ t: string; c: string }[]>(
+    const rows = await this.q<ColumnRow>(
       'SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)',
       [
         [
@@ -196,7 +218,7 @@ export class InstanceSide {
     maxEventId: bigint,
     limit: number,
   ): Promise<{ lastId: bigint; eventIds: bigint[] }> {
-    const rows = await this.q<{ id: string; id_event: string }[]>(
+    const rows = await this.q<CommentIdRow>(
       'SELECT id, id_event FROM tevent_comment WHERE id > ? ORDER BY id LIMIT ?',
       [afterId, limit],
     );
@@ -220,9 +242,7 @@ export class InstanceSide {
     if (!this.tables?.tevent_comment) return out;
     const grouped = new Map<string, unknown[]>();
     for (const part of chunks(ids, 1000)) {
-      const rows = await this.q<
-        { id_event: string; comment: string; action: string; id_user: string; utimestamp: string }[]
-      >(
+      const rows = await this.q<CommentRow>(
         'SELECT id_event, comment, action, id_user, utimestamp FROM tevent_comment WHERE id_event IN (?) ORDER BY id',
         [part],
       );
@@ -249,7 +269,7 @@ export class InstanceSide {
    * changed the event itself at the same time or later (the newer ack_utimestamp wins).
    */
   async writeBack(state: EventState): Promise<boolean> {
-    const [res] = await this.pool.query(
+    const [res] = await this.pool.query<ResultSetHeader>(
       {
         sql: 'UPDATE tevento SET estado = ?, id_usuario = ?, owner_user = ?, ack_utimestamp = ? WHERE id_evento = ? AND ack_utimestamp < ?',
         timeout: this.queryTimeoutMs,
@@ -263,6 +283,6 @@ export class InstanceSide {
         BigInt(state.ack_utimestamp),
       ],
     );
-    return (res as { affectedRows?: number }).affectedRows === 1;
+    return res.affectedRows === 1;
   }
 }
