@@ -5,7 +5,7 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Pool, PoolConnection } from '../db/pool';
 import { schemaStatements } from '../db/schema';
-import { chunks, EventState, toState } from './instance-side';
+import { chunks, EventState, IN_LIST_MAX, toState } from './instance-side';
 
 export interface Checkpoint {
   /** Every tevento row up to this id has been considered (copied, or skipped by mode). */
@@ -142,7 +142,7 @@ export class CommandCenterSide {
   ): Promise<Map<bigint, EventState & { user_comment: string }>> {
     const out = new Map<bigint, EventState & { user_comment: string }>();
     const withComment = this.columns.has('user_comment');
-    for (const part of chunks(ids, 1000)) {
+    for (const part of chunks(ids, IN_LIST_MAX)) {
       const [rows] = await this.pool.query<RowDataPacket[]>(
         `SELECT id_source_event, estado, id_usuario, owner_user, ack_utimestamp${withComment ? ', user_comment' : ''} FROM tmetaconsole_event WHERE server_id = ? AND id_source_event IN (?)`,
         [serverId, part],
@@ -155,11 +155,14 @@ export class CommandCenterSide {
     return out;
   }
 
-  /** Copies of one instance validated or taken on the Command Center at or after `sinceAck`. */
+  /**
+   * Copies of one instance validated or taken on the Command Center at or after `sinceAck` (never
+   * those with ack_utimestamp 0: nobody touched them, see InstanceSide.statesAckedSince).
+   */
   async copiesAckedSince(serverId: number, sinceAck: number, limit: number): Promise<EventState[]> {
     const [rows] = await this.pool.query<RowDataPacket[]>(
       'SELECT id_source_event, estado, id_usuario, owner_user, ack_utimestamp FROM tmetaconsole_event WHERE server_id = ? AND ack_utimestamp >= ? ORDER BY ack_utimestamp LIMIT ?',
-      [serverId, sinceAck, limit],
+      [serverId, Math.max(1, sinceAck), limit],
     );
     return rows.map(toState);
   }

@@ -73,6 +73,13 @@ export function sameState(a: EventState, b: EventState): boolean {
   );
 }
 
+/**
+ * Most values in one IN list. MariaDB turns an IN list of 1000 values or more
+ * (in_predicate_conversion_threshold) into a join with a derived table, which it may answer by
+ * scanning the whole table instead of looking each value up in the index.
+ */
+export const IN_LIST_MAX = 500;
+
 /** Splits a list into slices of at most `size` (IN lists and multi-row statements stay bounded). */
 export function chunks<T>(list: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -175,8 +182,15 @@ export class InstanceSide {
 
   /** The named events (those that changed since they were copied). */
   async eventsById(ids: bigint[]): Promise<Row[]> {
-    if (ids.length === 0) return [];
-    return this.q(`${this.selectHead} WHERE e.id_evento IN (?) ORDER BY e.id_evento`, [ids]);
+    const out: Row[] = [];
+    for (const part of chunks(ids, IN_LIST_MAX)) {
+      out.push(
+        ...(await this.q(`${this.selectHead} WHERE e.id_evento IN (?) ORDER BY e.id_evento`, [
+          part,
+        ])),
+      );
+    }
+    return out;
   }
 
   /** Light rows of events in (fromId, toId]: the bounded re-check window of recent events. */
@@ -191,18 +205,20 @@ export class InstanceSide {
   /**
    * Light rows of events up to `maxId` validated or taken at or after `sinceAck`. tevento has no
    * index on ack_utimestamp, so this scans the table; Pandora purges it (event_purge days).
+   * An ack_utimestamp of 0 is an event nobody has validated or taken: not a change, and while
+   * the cursor is still at 0 it would be every event of the table, every round.
    */
   async statesAckedSince(sinceAck: number, maxId: bigint, limit: number): Promise<EventState[]> {
     const rows = await this.q(
       'SELECT id_evento, estado, id_usuario, owner_user, ack_utimestamp FROM tevento WHERE ack_utimestamp >= ? AND id_evento <= ? ORDER BY ack_utimestamp LIMIT ?',
-      [sinceAck, maxId, limit],
+      [Math.max(1, sinceAck), maxId, limit],
     );
     return rows.map(toState);
   }
 
   async statesById(ids: bigint[]): Promise<Map<bigint, EventState>> {
     const out = new Map<bigint, EventState>();
-    for (const part of chunks(ids, 1000)) {
+    for (const part of chunks(ids, IN_LIST_MAX)) {
       const rows = await this.q(
         'SELECT id_evento, estado, id_usuario, owner_user, ack_utimestamp FROM tevento WHERE id_evento IN (?)',
         [part],
@@ -241,7 +257,7 @@ export class InstanceSide {
     const out = new Map<string, string>();
     if (!this.tables?.tevent_comment) return out;
     const grouped = new Map<string, unknown[]>();
-    for (const part of chunks(ids, 1000)) {
+    for (const part of chunks(ids, IN_LIST_MAX)) {
       const rows = await this.q<CommentRow>(
         'SELECT id_event, comment, action, id_user, utimestamp FROM tevent_comment WHERE id_event IN (?) ORDER BY id',
         [part],

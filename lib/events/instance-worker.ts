@@ -17,6 +17,13 @@ import { chunks, EventState, InstanceSide, Row, sameState } from './instance-sid
 import type { ResolvedOptions } from './options';
 import type { EventPullerEvents, InstanceRef, InstanceReport, InstanceStatus } from './types';
 
+/** A batch ready to write: the copy's columns, each row's values in that order, the events sent. */
+interface Copies {
+  columns: string[];
+  values: unknown[][];
+  events: Row[];
+}
+
 /** What a worker needs from the puller that owns it. */
 export interface WorkerHost<T> {
   readonly opts: ResolvedOptions;
@@ -215,64 +222,76 @@ export class InstanceWorker<T> {
     return ['id_source_event', 'server_id', ...(this.columns ?? []), ...extra, ...comment];
   }
 
-  private async toCopies(
-    rows: Row[],
-  ): Promise<{ columns: string[]; values: unknown[][]; events: Row[] }> {
+  /** Builds the copies of `rows`: their values in the copy's column order, and the events as sent. */
+  private async toCopies(rows: Row[]): Promise<Copies> {
     const columns = this.copyColumns();
+    const commentAt = columns.indexOf('user_comment');
     const comments =
-      columns.includes('user_comment') && rows.length > 0
+      commentAt >= 0 && rows.length > 0
         ? await this.side.commentsOf(rows.map((r) => BigInt(String(r.id_evento))))
         : new Map<string, string>();
-    const events: Row[] = [];
-    const values: unknown[][] = [];
-    for (const r of rows) {
+    const serverId = this.instance.id;
+    const events: Row[] = new Array<Row>(rows.length);
+    const values: unknown[][] = new Array<unknown[]>(rows.length);
+    // Columns 0 and 1 are id_source_event and server_id (copyColumns); the rest come from the row.
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
       const id = String(r.id_evento);
-      const ev: Row = {
-        ...r,
-        id_source_event: id,
-        server_id: this.instance.id,
-        user_comment: comments.get(id) ?? '',
-      };
-      delete ev.id_evento;
-      const vals = columns.map((c) => (c === 'id_source_event' ? BigInt(id) : ev[c]));
-      values.push(vals);
-      const out: Row = {};
-      for (const c of columns) out[c] = ev[c];
-      events.push(out);
+      const vals = new Array<unknown>(columns.length);
+      const ev: Row = { id_source_event: id, server_id: serverId };
+      vals[0] = BigInt(id);
+      vals[1] = serverId;
+      for (let k = 2; k < columns.length; k++) {
+        const v = k === commentAt ? (comments.get(id) ?? '') : r[columns[k]];
+        ev[columns[k]] = v;
+        vals[k] = v;
+      }
+      values[i] = vals;
+      events[i] = ev;
     }
     return { columns, values, events };
   }
 
-  private async commit(
-    rows: Row[],
-    next: Checkpoint,
-  ): Promise<{ events: Row[]; columns: string[] }> {
-    const expected = this.checkpoint!;
-    const copies = await this.toCopies(rows);
+  /** Writes copies and moves the checkpoint to `next`, in one Command Center transaction. */
+  private async write(copies: Copies, next: Checkpoint): Promise<void> {
     await this.onCc(
       this.host.cc.commit(
         this.instance.id,
         copies.columns,
         copies.values,
-        expected,
+        this.checkpoint!,
         next,
         this.host.opts.mode,
         this.host.opts.hooks,
       ),
     );
     this.checkpoint = next;
+  }
+
+  private async commit(rows: Row[], next: Checkpoint): Promise<Copies> {
+    const copies = await this.toCopies(rows);
+    await this.write(copies, next);
     return copies;
   }
 
-  /** Copies events past the checkpoint, batch by batch, reading the next batch while writing. */
+  /**
+   * Copies events past the checkpoint, batch by batch. The next batch is read and prepared (its
+   * comments fetched, its copies built) while the current one is written.
+   */
   private async copyNew(): Promise<number> {
     const { batchSize, mode, maxDrainMs } = this.host.opts;
     const deadline = Date.now() + maxDrainMs;
+    const read = async (afterId: bigint): Promise<{ rows: Row[]; copies: Copies }> => {
+      const rows = await this.side.eventsAfter(afterId, batchSize);
+      const selected =
+        mode === 'only_validated' ? rows.filter((r) => Number(r.estado) === 1) : rows;
+      return { rows, copies: await this.toCopies(selected) };
+    };
     let copied = 0;
-    let pending: Promise<Row[]> | null = this.side.eventsAfter(this.checkpoint!.lastId, batchSize);
+    let pending: Promise<{ rows: Row[]; copies: Copies }> | null = read(this.checkpoint!.lastId);
     try {
       while (pending) {
-        const rows: Row[] = await pending;
+        const { rows, copies } = await pending;
         pending = null;
         if (rows.length === 0) {
           this.caughtUp();
@@ -282,12 +301,11 @@ export class InstanceWorker<T> {
         const lastId = BigInt(String(lastRow.id_evento));
         const more = rows.length >= batchSize && Date.now() < deadline && !this.host.closed;
         if (more) {
-          pending = this.side.eventsAfter(lastId, batchSize);
+          pending = read(lastId);
           pending.catch(() => {});
         }
-        const selected =
-          mode === 'only_validated' ? rows.filter((r) => Number(r.estado) === 1) : rows;
-        const { events } = await this.commit(selected, { ...this.checkpoint!, lastId });
+        await this.write(copies, { ...this.checkpoint!, lastId });
+        const { events } = copies;
         copied += events.length;
         if (events.length > 0) {
           this.host.emitSafe('batch', {

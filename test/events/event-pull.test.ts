@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPool, Pool } from '../../lib/db/pool';
-import { EventBatch, EventPuller, EventPullOptions, PullProblem } from '../../lib/events';
+import {
+  CommandCenterSide,
+  EventBatch,
+  EventPuller,
+  EventPullOptions,
+  InstanceSide,
+  PullProblem,
+} from '../../lib/events';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import {
   AGENT_NAME,
@@ -188,6 +195,22 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
         [1, 2, ['second']],
       ],
     );
+    await w.close();
+  });
+
+  it('the validation re-polls never take untouched events (ack_utimestamp 0) for changes', async () => {
+    const w = await world();
+    // Every third event validated (ack_utimestamp set), the rest never touched.
+    await insertEvents(w.n1, 30, 0, { estado: (i) => (i % 3 === 0 ? 1 : 0) });
+    await w.puller.round();
+    // The instance's pool is not at hand here: read its tables through a pool of the same server.
+    const inst = createPool({ ...db.facts, database: `node1_${w.tag}` });
+    pools.push(inst);
+    const acked = await new InstanceSide(inst, 5000).statesAckedSince(0, 1000n, 1000);
+    assert.equal(acked.length, 10);
+    assert.ok(acked.every((s) => s.estado === 1));
+    const copies = await new CommandCenterSide(w.cc).copiesAckedSince(1, 0, 1000);
+    assert.equal(copies.length, 10);
     await w.close();
   });
 
