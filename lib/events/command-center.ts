@@ -169,8 +169,9 @@ export class CommandCenterSide {
 
   /**
    * Writes the rows (multi-row upserts keyed by server_id + id_source_event) and moves the
-   * checkpoint from `expected` to `next`, in one transaction. Throws CheckpointMoved, writing
-   * nothing, when the stored checkpoint is not `expected` (a second puller on the same instance).
+   * checkpoint from `expected` to `next`, in one transaction. `after` is the commit of the batch
+   * before, when it is still running. Throws CheckpointMoved, writing nothing, when the stored
+   * checkpoint is not `expected` (a second puller on the same instance, or `after` failed).
    */
   async commit(
     serverId: number,
@@ -180,10 +181,11 @@ export class CommandCenterSide {
     next: Checkpoint,
     mode: string,
     hooks: CommitHooks = {},
+    after?: Promise<unknown>,
   ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.commitOnce(serverId, columns, rows, expected, next, mode, hooks);
+        return await this.commitOnce(serverId, columns, rows, expected, next, mode, hooks, after);
       } catch (err) {
         const code = (err as { code?: string }).code;
         // InnoDB picked this transaction as a deadlock victim and rolled it back: run it again.
@@ -201,21 +203,13 @@ export class CommandCenterSide {
     next: Checkpoint,
     mode: string,
     hooks: CommitHooks = {},
+    after?: Promise<unknown>,
   ): Promise<void> {
     const conn: PoolConnection = await this.pool.getConnection();
     let open = false;
     try {
       await conn.beginTransaction();
       open = true;
-      const [cur] = await conn.query<CheckpointRow[]>(
-        'SELECT last_id, last_ack, last_comment_id, last_cc_ack FROM tevent_pull_checkpoint WHERE server_id = ? FOR UPDATE',
-        [serverId],
-      );
-      if (!sameCheckpoint(fromRow(cur[0]), expected)) {
-        throw new CheckpointMoved(
-          `the checkpoint of instance ${serverId} moved under us (is a second event-pull copying the same instance?)`,
-        );
-      }
       if (rows.length > 0) {
         const names = columns.map((c) => `\`${c}\``).join(', ');
         const updates = columns
@@ -236,6 +230,19 @@ export class CommandCenterSide {
           size += s;
         }
         if (part.length > 0) await conn.query(sql, [part]);
+      }
+      // The rows go in before the checkpoint is locked, so that a batch's rows can be written
+      // while the batch before it (`after`) commits; the check below, made once that one has
+      // ended, still decides before COMMIT whether any of it stays.
+      if (after) await after.catch(() => {});
+      const [cur] = await conn.query<CheckpointRow[]>(
+        'SELECT last_id, last_ack, last_comment_id, last_cc_ack FROM tevent_pull_checkpoint WHERE server_id = ? FOR UPDATE',
+        [serverId],
+      );
+      if (!sameCheckpoint(fromRow(cur[0]), expected)) {
+        throw new CheckpointMoved(
+          `the checkpoint of instance ${serverId} moved under us (is a second event-pull copying the same instance?)`,
+        );
       }
       await conn.query(
         'INSERT INTO tevent_pull_checkpoint (server_id, last_id, last_ack, last_comment_id, last_cc_ack, mode, updated_utimestamp) VALUES (?, ?, ?, ?, ?, ?, UNIX_TIMESTAMP()) ' +

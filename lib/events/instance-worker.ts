@@ -254,18 +254,32 @@ export class InstanceWorker<T> {
 
   /** Writes copies and moves the checkpoint to `next`, in one Command Center transaction. */
   private async write(copies: Copies, next: Checkpoint): Promise<void> {
-    await this.onCc(
+    await this.writeFrom(this.checkpoint!, copies, next);
+    this.checkpoint = next;
+  }
+
+  /**
+   * The transaction of write(), from an explicit `expected` checkpoint; `after` is the write of
+   * the batch before, still running (see copyNew).
+   */
+  private writeFrom(
+    expected: Checkpoint,
+    copies: Copies,
+    next: Checkpoint,
+    after?: Promise<void>,
+  ): Promise<void> {
+    return this.onCc(
       this.host.cc.commit(
         this.instance.id,
         copies.columns,
         copies.values,
-        this.checkpoint!,
+        expected,
         next,
         this.host.opts.mode,
         this.host.opts.hooks,
+        after,
       ),
     );
-    this.checkpoint = next;
   }
 
   private async commit(rows: Row[], next: Checkpoint): Promise<Copies> {
@@ -275,8 +289,10 @@ export class InstanceWorker<T> {
   }
 
   /**
-   * Copies events past the checkpoint, batch by batch. The next batch is read and prepared (its
-   * comments fetched, its copies built) while the current one is written.
+   * Copies events past the checkpoint, batch by batch, in a pipeline: while batch k commits,
+   * batch k+1's rows are already being written in its own transaction (which checks the
+   * checkpoint only once k has ended, and keeps nothing if k failed) and batch k+2 is read and
+   * prepared.
    */
   private async copyNew(): Promise<number> {
     const { batchSize, mode, maxDrainMs } = this.host.opts;
@@ -287,40 +303,70 @@ export class InstanceWorker<T> {
         mode === 'only_validated' ? rows.filter((r) => Number(r.estado) === 1) : rows;
       return { rows, copies: await this.toCopies(selected) };
     };
+    /** A batch whose transaction has started, and what to record once it has committed. */
+    interface InFlight {
+      done: Promise<void>;
+      copies: Copies;
+      next: Checkpoint;
+      full: boolean;
+      lastUtimestamp: number;
+    }
     let copied = 0;
-    let pending: Promise<{ rows: Row[]; copies: Copies }> | null = read(this.checkpoint!.lastId);
+    let planned = this.checkpoint!;
+    let inFlight: InFlight | null = null;
+    const settle = async (w: InFlight): Promise<void> => {
+      await w.done;
+      this.checkpoint = w.next;
+      copied += w.copies.events.length;
+      if (w.copies.events.length > 0) {
+        this.host.emitSafe('batch', {
+          instance: this.ref,
+          kind: 'new',
+          events: w.copies.events,
+          requests: this.requests,
+        });
+      }
+      if (!w.full) this.caughtUp();
+      else this.lag = Math.max(0, Date.now() / 1000 - w.lastUtimestamp);
+    };
+    let pending: Promise<{ rows: Row[]; copies: Copies }> | null = read(planned.lastId);
     try {
       while (pending) {
         const { rows, copies } = await pending;
         pending = null;
         if (rows.length === 0) {
-          this.caughtUp();
+          if (!inFlight) this.caughtUp();
           break;
         }
         const lastRow = rows[rows.length - 1];
         const lastId = BigInt(String(lastRow.id_evento));
-        const more = rows.length >= batchSize && Date.now() < deadline && !this.host.closed;
-        if (more) {
+        const full = rows.length >= batchSize;
+        if (full && Date.now() < deadline && !this.host.closed) {
           pending = read(lastId);
           pending.catch(() => {});
         }
-        await this.write(copies, { ...this.checkpoint!, lastId });
-        const { events } = copies;
-        copied += events.length;
-        if (events.length > 0) {
-          this.host.emitSafe('batch', {
-            instance: this.ref,
-            kind: 'new',
-            events,
-            requests: this.requests,
-          });
-        }
-        if (rows.length < batchSize) this.caughtUp();
-        else this.lag = Math.max(0, Date.now() / 1000 - Number(lastRow.utimestamp ?? 0));
+        const next = { ...planned, lastId };
+        const started: InFlight = {
+          done: this.writeFrom(planned, copies, next, inFlight?.done),
+          copies,
+          next,
+          full,
+          lastUtimestamp: Number(lastRow.utimestamp ?? 0),
+        };
+        started.done.catch(() => {});
+        planned = next;
+        const previous = inFlight;
+        inFlight = started;
+        if (previous) await settle(previous);
       }
+      const last = inFlight;
+      inFlight = null;
+      if (last) await settle(last);
     } finally {
-      // A read started for a batch we will not write (error, close) must not go unhandled.
+      // A read or a write started for a batch we will not record (error, close) must end before
+      // the next round reads the checkpoint, and must not go unhandled.
       pending?.catch(() => {});
+      await inFlight?.done.catch(() => {});
     }
     return copied;
   }
