@@ -5,7 +5,8 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Pool, PoolConnection } from '../db/pool';
 import { schemaStatements } from '../db/schema';
-import { chunks, EventState, IN_LIST_MAX, toState } from './instance-side';
+import { chunks, IN_LIST_MAX } from './in-list';
+import { EventState, toState } from './instance-side';
 
 export interface Checkpoint {
   /** Every tevento row up to this id has been considered (copied, or skipped by mode). */

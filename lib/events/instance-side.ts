@@ -5,6 +5,8 @@
  */
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Pool } from '../db/pool';
+import { chunks, IN_LIST_MAX } from './in-list';
+import { EventNames } from './names';
 
 export type Row = Record<string, unknown>;
 
@@ -73,22 +75,9 @@ export function sameState(a: EventState, b: EventState): boolean {
   );
 }
 
-/**
- * Most values in one IN list. MariaDB turns an IN list of 1000 values or more
- * (in_predicate_conversion_threshold) into a join with a derived table, which it may answer by
- * scanning the whole table instead of looking each value up in the index.
- */
-export const IN_LIST_MAX = 500;
-
-/** Splits a list into slices of at most `size` (IN lists and multi-row statements stay bounded). */
-export function chunks<T>(list: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
-  return out;
-}
-
 export class InstanceSide {
   private selectHead = '';
+  private names: EventNames | null = null;
   tables: InstanceTables | null = null;
 
   constructor(
@@ -139,45 +128,34 @@ export class InstanceSide {
     return tables;
   }
 
-  /** Builds the SELECT that returns the given tevento columns plus the four denormalised names. */
+  /** Builds the SELECT of the given tevento columns; their names come from EventNames. */
   prepare(columns: string[]): void {
     const t = this.tables;
     if (!t) throw new Error('describe() first');
     const list = ['id_evento', ...columns.filter((c) => c !== 'id_evento')];
-    const fields = list.map((c) => `e.\`${c}\``);
-    const joins: string[] = [];
-    // Pandora's own console shows group 0 as "All": there is no tgrupo row for it.
-    const hasGroup = t.tevento.has('id_grupo');
-    if (t.tagente && t.tevento.has('id_agente')) {
-      joins.push('LEFT JOIN tagente a ON a.id_agente = e.id_agente');
-      fields.push("COALESCE(a.nombre, '') AS agent_name");
-    } else fields.push("'' AS agent_name");
-    if (t.tgrupo && hasGroup) {
-      joins.push('LEFT JOIN tgrupo g ON g.id_grupo = e.id_grupo');
-      fields.push(
-        "CASE WHEN e.id_grupo = 0 THEN 'All' ELSE COALESCE(g.nombre, '') END AS group_name",
-      );
-    } else if (hasGroup)
-      fields.push("CASE WHEN e.id_grupo = 0 THEN 'All' ELSE '' END AS group_name");
-    else fields.push("'' AS group_name");
-    if (t.tagente_modulo && t.tevento.has('id_agentmodule')) {
-      joins.push('LEFT JOIN tagente_modulo m ON m.id_agente_modulo = e.id_agentmodule');
-      fields.push("COALESCE(m.nombre, '') AS module_name");
-    } else fields.push("'' AS module_name");
-    if (t.talert_template_modules && t.talert_templates && t.tevento.has('id_alert_am')) {
-      joins.push('LEFT JOIN talert_template_modules tm ON tm.id = e.id_alert_am');
-      joins.push('LEFT JOIN talert_templates tt ON tt.id = tm.id_alert_template');
-      fields.push("COALESCE(tt.name, '') AS alert_template_name");
-    } else fields.push("'' AS alert_template_name");
-    this.selectHead = `SELECT ${fields.join(', ')} FROM tevento e ${joins.join(' ')}`;
+    this.selectHead = `SELECT ${list.map((c) => `e.\`${c}\``).join(', ')} FROM tevento e`;
+    this.names = new EventNames(t, (sql, values) => this.q(sql, values));
+  }
+
+  /** Forgets the names read so far (each round reads them afresh). */
+  forgetNames(): void {
+    this.names?.forget();
+  }
+
+  /** Events with their four names set. */
+  private async named(rows: Row[]): Promise<Row[]> {
+    await this.names!.fill(rows);
+    return rows;
   }
 
   /** Up to `limit` events with an id above `afterId`, in id order. */
   async eventsAfter(afterId: bigint, limit: number): Promise<Row[]> {
-    return this.q(`${this.selectHead} WHERE e.id_evento > ? ORDER BY e.id_evento LIMIT ?`, [
-      afterId,
-      limit,
-    ]);
+    return this.named(
+      await this.q(`${this.selectHead} WHERE e.id_evento > ? ORDER BY e.id_evento LIMIT ?`, [
+        afterId,
+        limit,
+      ]),
+    );
   }
 
   /** The named events (those that changed since they were copied). */
@@ -190,7 +168,7 @@ export class InstanceSide {
         ])),
       );
     }
-    return out;
+    return this.named(out);
   }
 
   /** Light rows of events in (fromId, toId]: the bounded re-check window of recent events. */

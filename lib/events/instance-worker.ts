@@ -13,7 +13,8 @@ import {
   CommandCenterSide,
   COPY_ONLY_COLUMNS,
 } from './command-center';
-import { chunks, EventState, InstanceSide, Row, sameState } from './instance-side';
+import { chunks } from './in-list';
+import { EventState, InstanceSide, Row, sameState } from './instance-side';
 import type { ResolvedOptions } from './options';
 import type { EventPullerEvents, InstanceRef, InstanceReport, InstanceStatus } from './types';
 
@@ -131,6 +132,8 @@ export class InstanceWorker<T> {
     // A round asked for by hand replaces the automatic one that was waiting.
     this.clearTimer();
     this.requests = requests;
+    // Names are read afresh each round, so a renamed agent shows its new name from the next one.
+    this.side.forgetNames();
     const report: InstanceReport = {
       ...this.ref,
       copied: 0,
