@@ -137,9 +137,9 @@ export class InstanceSide {
     this.names = new EventNames(t, (sql, values) => this.q(sql, values));
   }
 
-  /** Forgets the names read so far (each round reads them afresh). */
-  forgetNames(): void {
-    this.names?.forget();
+  /** Forgets the names read more than `olderThanMs` ago (rounds read them afresh). */
+  forgetNames(olderThanMs: number): void {
+    this.names?.forget(olderThanMs);
   }
 
   /** Events with their four names set. */

@@ -25,6 +25,19 @@ interface Copies {
   events: Row[];
 }
 
+/** What one round serves: the requests given to round(), and whether anyone asked for it. */
+interface Ask<T> {
+  requests: T[];
+  /** Asked for through round(), rather than started by the worker's own timer. */
+  manual: boolean;
+}
+
+/**
+ * Shortest time between two looks for changes to copied events (and two readings of the names)
+ * in automatic rounds; a round asked for through round() always looks.
+ */
+const CHANGES_EVERY_MS = 1000;
+
 /** What a worker needs from the puller that owns it. */
 export interface WorkerHost<T> {
   readonly opts: ResolvedOptions;
@@ -59,10 +72,14 @@ export class InstanceWorker<T> {
   private lastCaughtUp = 0;
   private removed = false;
   private readonly backoff: Backoff;
-  private readonly rounds: RoundScheduler<T[], InstanceReport>;
+  private readonly rounds: RoundScheduler<Ask<T>, InstanceReport>;
   private timer: NodeJS.Timeout | null = null;
   /** The requests the round in progress serves (carried by what it emits). */
   private requests: T[] = [];
+  /** When the last round looked for changes to events already copied. */
+  private lastChangesAt = 0;
+  /** Whether the round in progress was asked for through round(). */
+  private manual = false;
 
   constructor(
     instance: Instance,
@@ -75,9 +92,12 @@ export class InstanceWorker<T> {
       baseMs: Math.max(host.opts.intervalMs, 1000),
       maxMs: host.opts.maxBackoffMs,
     });
-    this.rounds = new RoundScheduler({
-      run: (requests) => this.execute(requests),
-      merge: (queued, next) => [...queued, ...next],
+    this.rounds = new RoundScheduler<Ask<T>, InstanceReport>({
+      run: (ask) => this.execute(ask),
+      merge: (queued, next) => ({
+        requests: [...queued.requests, ...next.requests],
+        manual: queued.manual || next.manual,
+      }),
     });
   }
 
@@ -100,7 +120,7 @@ export class InstanceWorker<T> {
    * given) travels with what that round emits.
    */
   trigger(request?: T): Promise<InstanceReport> {
-    return this.rounds.request(request === undefined ? [] : [request])!;
+    return this.rounds.request({ requests: request === undefined ? [] : [request], manual: true })!;
   }
 
   /** Waits for the round in progress and the one queued, if any. */
@@ -123,17 +143,19 @@ export class InstanceWorker<T> {
     this.clearTimer();
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.trigger();
+      void this.rounds.request({ requests: [], manual: false });
     }, delayMs);
     this.timer.unref?.();
   }
 
-  private async execute(requests: T[]): Promise<InstanceReport> {
+  private async execute({ requests, manual }: Ask<T>): Promise<InstanceReport> {
     // A round asked for by hand replaces the automatic one that was waiting.
     this.clearTimer();
     this.requests = requests;
-    // Names are read afresh each round, so a renamed agent shows its new name from the next one.
-    this.side.forgetNames();
+    // Names are read afresh (automatic rounds: at most every CHANGES_EVERY_MS), so a rename
+    // shows in the copies made after it.
+    this.side.forgetNames(manual ? 0 : CHANGES_EVERY_MS);
+    this.manual = manual;
     const report: InstanceReport = {
       ...this.ref,
       copied: 0,
@@ -210,7 +232,12 @@ export class InstanceWorker<T> {
     if (!this.checkpoint) this.checkpoint = await this.onCc(cc.loadCheckpoint(this.instance.id));
     if (this.host.opts.writeBack) report.writtenBack = await this.writeBack();
     report.copied = await this.copyNew();
-    report.updated = await this.copyChanges();
+    // Automatic rounds faster than CHANGES_EVERY_MS look for changes only that often: the
+    // re-poll reads the recent window and every validation since the cursor, on both sides.
+    if (this.manual || Date.now() - this.lastChangesAt >= CHANGES_EVERY_MS) {
+      this.lastChangesAt = Date.now();
+      report.updated = await this.copyChanges();
+    }
     report.lag = this.lag;
   }
 

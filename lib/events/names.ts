@@ -1,6 +1,7 @@
 /**
  * The four names a copy carries beside tevento's ids (agent, group, module, alert template),
- * looked up on the Instance by id and kept for the rest of the round. Joining them into every
+ * looked up on the Instance by id and kept for the rest of the round (or a second, for rounds
+ * more frequent than that). Joining them into every
  * SELECT of events cost more server time than writing the copies; a batch of events names few
  * distinct agents, groups, modules and alerts, so most lookups are answered from memory.
  */
@@ -31,6 +32,8 @@ export class EventNames {
   private readonly kinds: NameKind[];
   private readonly known = new Map<NameKind['column'], Map<string, string>>();
   private kept = 0;
+  /** When the names now kept started to be read. */
+  private since = 0;
 
   constructor(
     tables: InstanceTables,
@@ -76,10 +79,12 @@ export class EventNames {
     for (const k of this.kinds) this.known.set(k.column, new Map());
   }
 
-  /** Forgets every name: the next lookups read them again (a new round sees renames). */
-  forget(): void {
+  /** Forgets the names if read more than `olderThanMs` ago (all, when no age is given). */
+  forget(olderThanMs = 0): void {
+    if (olderThanMs > 0 && Date.now() - this.since < olderThanMs) return;
     for (const m of this.known.values()) m.clear();
     this.kept = 0;
+    this.since = Date.now();
   }
 
   /** Sets the four name columns of each row, reading the names not yet known. */

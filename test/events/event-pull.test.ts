@@ -10,6 +10,7 @@ import {
   PullProblem,
 } from '../../lib/events';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
+import { waitFor } from '../helpers/wait';
 import {
   AGENT_NAME,
   createCommandCenter,
@@ -192,6 +193,30 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     assert.equal(
       await count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_event WHERE server_id = 1'),
       605,
+    );
+    await w.close();
+  });
+
+  it('automatic rounds faster than a second still bring validations, at most about a second later', async () => {
+    const w = await world({ intervalMs: 50 });
+    await insertEvents(w.n1, 5);
+    w.puller.start();
+    await waitFor(
+      async () => (await count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_event')) === 5,
+      10_000,
+      'the copies',
+    );
+    await w.n1.query(
+      "UPDATE tevento SET estado = 1, id_usuario = 'admin', ack_utimestamp = UNIX_TIMESTAMP() WHERE id_evento = 3",
+    );
+    await waitFor(
+      async () =>
+        (await count(
+          w.c,
+          'SELECT estado AS n FROM tmetaconsole_event WHERE server_id = 1 AND id_source_event = 3',
+        )) === 1,
+      10_000,
+      'the validation on the copy',
     );
     await w.close();
   });
