@@ -38,6 +38,12 @@ interface Ask<T> {
  */
 const CHANGES_EVERY_MS = 1000;
 
+/**
+ * Batch transactions of one instance open at once (copyNew): each batch's rows are written while
+ * the batches before it commit.
+ */
+const WRITES_IN_FLIGHT = 2;
+
 /** What a worker needs from the puller that owns it. */
 export interface WorkerHost<T> {
   readonly opts: ResolvedOptions;
@@ -343,7 +349,8 @@ export class InstanceWorker<T> {
     }
     let copied = 0;
     let planned = this.checkpoint!;
-    let inFlight: InFlight | null = null;
+    // Oldest first; each write checks the checkpoint only after the one before it has ended.
+    const inFlight: InFlight[] = [];
     const settle = async (w: InFlight): Promise<void> => {
       await w.done;
       this.checkpoint = w.next;
@@ -365,7 +372,7 @@ export class InstanceWorker<T> {
         const { rows, copies } = await pending;
         pending = null;
         if (rows.length === 0) {
-          if (!inFlight) this.caughtUp();
+          if (inFlight.length === 0) this.caughtUp();
           break;
         }
         const lastRow = rows[rows.length - 1];
@@ -377,7 +384,7 @@ export class InstanceWorker<T> {
         }
         const next = { ...planned, lastId };
         const started: InFlight = {
-          done: this.writeFrom(planned, copies, next, inFlight?.done),
+          done: this.writeFrom(planned, copies, next, inFlight.at(-1)?.done),
           copies,
           next,
           full,
@@ -385,18 +392,15 @@ export class InstanceWorker<T> {
         };
         started.done.catch(() => {});
         planned = next;
-        const previous = inFlight;
-        inFlight = started;
-        if (previous) await settle(previous);
+        inFlight.push(started);
+        while (inFlight.length >= WRITES_IN_FLIGHT) await settle(inFlight.shift()!);
       }
-      const last = inFlight;
-      inFlight = null;
-      if (last) await settle(last);
+      while (inFlight.length > 0) await settle(inFlight.shift()!);
     } finally {
       // A read or a write started for a batch we will not record (error, close) must end before
       // the next round reads the checkpoint, and must not go unhandled.
       pending?.catch(() => {});
-      await inFlight?.done.catch(() => {});
+      await Promise.allSettled(inFlight.map((w) => w.done));
     }
     return copied;
   }
