@@ -19,7 +19,9 @@ import {
   ReadFilters,
   ReadKind,
 } from './operations';
-import { planRead, sumTactical, Tactical } from './reads';
+import { InstanceRef, planRead, QueryRow, sumTactical, Tactical } from './reads';
+
+export type { InstanceRef, QueryRow } from './reads';
 
 export interface InstanceQueryOptions {
   /** The Command Center's pool (its node registry tmetaconsole_setup). */
@@ -46,8 +48,6 @@ const DEFAULTS = {
   auditUser: 'node-red',
 };
 
-export type InstanceRef = { id: number; name: string };
-
 /** One Instance's part of an answer. */
 export interface InstanceReport extends InstanceRef {
   ok: boolean;
@@ -55,8 +55,6 @@ export interface InstanceReport extends InstanceRef {
   rows: number;
   error: string | null;
 }
-
-export type QueryRow = Record<string, unknown> & { instance: InstanceRef };
 
 export interface QueryAnswer {
   operation: Operation;
@@ -252,7 +250,7 @@ export class InstanceQuery {
           return r;
         });
         const ref = { id: instance.id, name: instance.name };
-        return { rows: found.map((r) => ({ instance: ref, ...plan.row(r) })), count: found.length };
+        return { rows: found.map((r) => plan.row(r, ref)), count: found.length };
       },
       () => [],
     );

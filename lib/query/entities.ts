@@ -43,20 +43,15 @@ export function htmlEntityDecode(text: string): string {
   });
 }
 
-/** io_safe_output: the text as Pandora's console shows it. Non-strings are returned as given. */
+/**
+ * io_safe_output: the text as Pandora's console shows it. Non-strings are returned as given.
+ * The console first replaces &#40; &#41; &lt; &gt; and then decodes every reference; the
+ * characters those four give cannot start or end a reference, so one decoding pass gives the
+ * same text.
+ */
 export function ioSafeOutput<T>(value: T): T | string {
-  if (typeof value !== 'string' || value === '') return value;
-  return htmlEntityDecode(
-    value
-      .split('&#40;')
-      .join('(')
-      .split('&#41;')
-      .join(')')
-      .split('&lt;')
-      .join('<')
-      .split('&gt;')
-      .join('>'),
-  );
+  if (typeof value !== 'string' || !value.includes('&')) return value;
+  return htmlEntityDecode(value);
 }
 
 /** PHP's htmlentities($s, ENT_QUOTES, 'UTF-8', true) with the HTML 4.01 table. */

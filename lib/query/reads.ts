@@ -15,6 +15,11 @@ export type Counts = Record<Status, number> & { total: number };
 
 type DbRow = Record<string, unknown>;
 
+/** The Instance a row comes from: its tmetaconsole_setup id and server_name. */
+export type InstanceRef = { id: number; name: string };
+
+export type QueryRow = Record<string, unknown> & { instance: InstanceRef };
+
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const text = (v: unknown): string => String(ioSafeOutput(v ?? ''));
 const flag = (v: unknown): boolean => num(v) !== 0;
@@ -67,8 +72,9 @@ ORDER BY a.id_agente LIMIT ?`,
   };
 }
 
-function agentRow(r: DbRow): DbRow {
+function agentRow(r: DbRow, instance: InstanceRef): QueryRow {
   return {
+    instance,
     id: num(r.id_agente),
     name: text(r.nombre),
     alias: text(r.alias),
@@ -118,8 +124,9 @@ ORDER BY m.id_agente_modulo LIMIT ?`,
   };
 }
 
-function moduleRow(r: DbRow): DbRow {
+function moduleRow(r: DbRow, instance: InstanceRef): QueryRow {
   return {
+    instance,
     id: num(r.id_agente_modulo),
     name: text(r.nombre),
     agent: { id: num(r.id_agente), name: text(r.agent_name), alias: text(r.agent_alias) },
@@ -167,8 +174,9 @@ ORDER BY tm.id LIMIT ?`,
   };
 }
 
-function alertRow(r: DbRow): DbRow {
+function alertRow(r: DbRow, instance: InstanceRef): QueryRow {
   return {
+    instance,
     id: num(r.id),
     agent: { id: num(r.id_agente), name: text(r.agent_name), alias: text(r.agent_alias) },
     module: { id: num(r.id_agent_module), name: text(r.module_name) },
@@ -208,8 +216,9 @@ ORDER BY p.id LIMIT ?`,
 /** tpolicies.status: 0 applied, 1 database changes pending, 2 database and agent .conf changes pending. */
 const POLICY_STATUS = ['applied', 'pending_db', 'pending_conf'];
 
-function policyRow(r: DbRow): DbRow {
+function policyRow(r: DbRow, instance: InstanceRef): QueryRow {
   return {
+    instance,
     id: num(r.id),
     name: text(r.name),
     description: text(r.description),
@@ -279,7 +288,8 @@ export function sumTactical(parts: Tactical[]): Tactical {
 
 export interface ReadPlan {
   statement: Statement;
-  row(r: DbRow): DbRow;
+  /** One result row as the node gives it, tagged with its Instance. */
+  row(r: DbRow, instance: InstanceRef): QueryRow;
 }
 
 /** The SELECT of one read and how its rows read. */
@@ -294,6 +304,9 @@ export function planRead(kind: ReadKind, filters: ReadFilters, limit: number): R
     case 'policies':
       return { statement: policies(filters, limit), row: policyRow };
     case 'tactical':
-      return { statement: tactical(filters), row: (r) => ({ ...tacticalRow(r) }) };
+      return {
+        statement: tactical(filters),
+        row: (r, instance) => ({ instance, ...tacticalRow(r) }),
+      };
   }
 }
