@@ -76,7 +76,7 @@ export = function (RED: NodeAPI) {
         intervalMs: toNumber(def.interval, 10, 'interval') * 1000,
         batchSize: toInteger(def.batchSize, 1000, 'batchSize', 1, 100000),
         mode: mode as PullMode,
-        writeBack: toBool(def.writeBack, false),
+        writeBack: toBool(def.writeBack, false, 'writeBack'),
       });
       puller.on('batch', (b: EventBatch) => {
         node.send({ topic: b.kind, payload: b.events, instance: b.instance } as NodeMessage);
