@@ -86,7 +86,7 @@ export = function (RED: NodeAPI) {
         pattern: compilePattern(toText(def.pattern)),
         concurrency: toInteger(def.concurrency, 4, 'concurrency', 1, 64),
         connections: toInteger(def.connections, 4, 'connections', 1, 64),
-        safe: toBool(def.safe, true),
+        safe: toBool(def.safe, true, 'safe'),
         tls: cfg.tls ?? undefined,
         password: cfg.sync.password,
         timeout: cfg.sync.timeout,
