@@ -4,9 +4,11 @@
  * recorded on the Instance in the same transaction as the statement (tsync_replica_applied), then
  * removed from the queue; a crash in between replays as "already applied, just dequeue".
  */
-import type { Pool } from '../db/pool';
+import type { Pool, PoolConnection } from '../db/pool';
+import type { RowDataPacket } from 'mysql2';
 import { countCascades, TableCounts } from './apply';
-import { parseStatement, queueSql } from './sqltext';
+import { queueSql } from './sqltext';
+import { parseStatement, safeSqlMode } from './statement';
 import { TableDef } from './tables';
 
 export interface QueueItem {
@@ -61,29 +63,55 @@ export async function drainQueue(
     [inst.id, opts.batch ?? 500],
   )) as unknown as [QueueItem[]];
 
-  for (const item of items) {
-    const id = String(item.id);
-    try {
-      await applyItem(cc, inst, item, opts, result);
-    } catch (err) {
-      const message =
-        err instanceof ItemRefused
-          ? err.message
-          : `instance ${inst.id}: ${(err as Error).message ?? String(err)}`;
-      result.error = { id, message };
-      await cc
-        .query('UPDATE tsync_queue SET error = ? WHERE id = ?', [message, id])
-        .catch(() => undefined);
-      break;
+  let conn: PoolConnection | null = null;
+  try {
+    for (const item of items) {
+      const id = String(item.id);
+      try {
+        conn ??= await queueConnection(inst.pool);
+        await applyItem(cc, conn, item, opts, result);
+      } catch (err) {
+        const message =
+          err instanceof ItemRefused
+            ? err.message
+            : `instance ${inst.id}: ${(err as Error).message ?? String(err)}`;
+        result.error = { id, message };
+        await cc
+          .query('UPDATE tsync_queue SET error = ? WHERE id = ?', [message, id])
+          .catch(() => undefined);
+        break;
+      }
     }
+  } finally {
+    conn?.release();
   }
   result.pending = await pendingCount(cc, inst.id);
   return result;
 }
 
+/**
+ * One Instance connection for a whole drain, its sql_mode cleared of the flags that would make
+ * MariaDB read a literal differently from the check in statement.ts.
+ */
+async function queueConnection(pool: Pool): Promise<PoolConnection> {
+  const conn = await pool.getConnection();
+  try {
+    const [rows] = await conn.query<({ mode: string } & RowDataPacket)[]>(
+      'SELECT @@SESSION.sql_mode AS mode',
+    );
+    const mode = rows[0]?.mode ?? '';
+    const safe = safeSqlMode(mode);
+    if (safe !== mode) await conn.query('SET SESSION sql_mode = ?', [safe]);
+    return conn;
+  } catch (err) {
+    conn.release();
+    throw err;
+  }
+}
+
 async function applyItem(
   cc: Pool,
-  inst: { id: number; pool: Pool },
+  conn: PoolConnection,
   item: QueueItem,
   opts: DrainOptions,
   result: DrainResult,
@@ -104,7 +132,6 @@ async function applyItem(
     );
   }
 
-  const conn = await inst.pool.getConnection();
   let done = false;
   try {
     await conn.beginTransaction();
@@ -146,7 +173,6 @@ async function applyItem(
     done = true;
   } finally {
     if (!done) await conn.rollback().catch(() => undefined);
-    conn.release();
   }
   await opts.hooks?.afterApply?.(item);
   await cc.query('DELETE FROM tsync_queue WHERE id = ?', [id]);
