@@ -261,6 +261,7 @@ describe('hostile tsync_queue items', () => {
 
     for (const [i, sql] of inputs.entries()) {
       figures.tried += 1;
+      if (process.env.HOSTILE_TRACE) console.log('TRACE', JSON.stringify(sql));
       const r = await runOne(sql);
       if (r.error !== undefined && r.changed.length === 0) figures.refused += 1;
       else {

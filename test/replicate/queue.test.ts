@@ -146,7 +146,7 @@ describe('metaconsole-replicate: tsync_queue source', () => {
     assert.equal(left.length, 3);
     assert.match(left[0].error, /ttag/, 'the failure is kept in the head item');
     assert.equal(left[1].error, '', 'items behind the head are untouched');
-    assert.deepEqual(rep.status(), { 'in sync': 1, behind: 0, failing: 1 });
+    assert.deepEqual(rep.status(), { 'in sync': 1, behind: 0, degraded: 0, failing: 1 });
 
     await site.nodes[1].query('RENAME TABLE ttag_away TO ttag');
     await new Promise((r) => setTimeout(r, 20));
