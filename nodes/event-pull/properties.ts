@@ -41,6 +41,6 @@ export function pullerOptions(
     intervalMs: interval * 1000,
     batchSize: toInteger(def.batchSize, 1000, 'batchSize', 1, MAX_BATCH),
     mode: mode as PullMode,
-    writeBack: toBool(def.writeBack, false),
+    writeBack: toBool(def.writeBack, false, 'writeBack'),
   };
 }

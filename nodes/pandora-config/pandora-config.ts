@@ -3,8 +3,9 @@
  * mysql2 pool of its database and the sync TLS material.
  */
 import type { NodeAPI, NodeDef } from 'node-red';
+import { ConfPreviewError, previewPandoraConf } from '../../lib/conf/conf-preview';
 import {
-  CONF_TOKENS,
+  ConfFileError,
   parseSyncAddress,
   readPandoraConfSync,
   resolvePandoraSettings,
@@ -16,6 +17,7 @@ import { createPool, describeDb, type Pool } from '../../lib/db/pool';
 import { readTlsMaterial } from '../../lib/tls/material';
 import { toText } from '../../lib/util/values';
 import { registerCertificateEndpoint } from '../shared/certificates';
+import { translated } from '../shared/i18n';
 import type { PandoraConfigCredentials, PandoraConfigNode } from './types';
 
 interface PandoraConfigDef extends NodeDef, PandoraConfigProps {
@@ -125,30 +127,52 @@ export = function (RED: NodeAPI) {
 
   registerCertificateEndpoint(RED);
 
-  // The editor's "show" button: what a pandora_server.conf says, for the fields left empty.
-  // Only the tokens this node uses are returned with their values, and never `dbpass` itself.
-  RED.httpAdmin.get(
+  // The dialog's "Show" button: the values of the used tokens of a pandora_server.conf. It makes
+  // the Node-RED process open a path the caller names, so it needs a write permission (as
+  // deploying a flow does) and takes the path in a POST body, out of URLs and access logs; what
+  // the file holds beyond those values never leaves (see lib/conf/conf-preview.ts).
+  RED.httpAdmin.post(
     '/pandora-sync/conf',
-    RED.auth.needsPermission('pandora-config.read'),
+    RED.auth.needsPermission('pandora-config.write'),
     (req, res) => {
-      const path = typeof req.query.path === 'string' ? req.query.path.trim() : '';
-      if (!path) {
-        res.status(400).json({ error: 'no path given' });
+      // JSON only: a cross-site HTML form cannot send it without the browser asking first.
+      if (!req.is('application/json')) {
+        res
+          .status(415)
+          .json({ error: 'send the path as JSON: {"path": "/etc/pandora/pandora_server.conf"}' });
         return;
       }
-      try {
-        const parsed = readPandoraConfSync(path);
-        const known = new Set<string>(Object.keys(CONF_TOKENS));
-        const tokens: Record<string, string> = {};
-        for (const token of Object.keys(CONF_TOKENS)) {
-          if (!(token in parsed.tokens)) continue;
-          tokens[token] = token === 'dbpass' ? '(set)' : parsed.tokens[token];
-        }
-        const others = Object.keys(parsed.tokens).filter((t) => !known.has(t));
-        res.json({ path, tokens, others });
-      } catch (err) {
-        res.status(404).json({ error: (err as Error).message });
-      }
+      const body: unknown = req.body;
+      const given =
+        body && typeof body === 'object' ? (body as { path?: unknown }).path : undefined;
+      // Only a string is ever echoed: a crafted object's toString must not run here.
+      const echo = typeof given === 'string' ? given.trim() : '';
+      previewPandoraConf(given)
+        .then((preview) => res.json(preview))
+        .catch((err: unknown) => {
+          const e = err instanceof Error ? err : new Error('preview failed');
+          const { status, key } = previewRefusal(e);
+          const error = key ? translated(RED, key, e.message, { path: echo }) : e.message;
+          res.status(status).json({ error });
+        })
+        .catch((err: unknown) => RED.log.warn(`pandora-sync: conf preview: ${String(err)}`));
     },
   );
 };
+
+/** The HTTP status and catalogue key of a refused preview. */
+function previewRefusal(err: Error): { status: number; key?: string } {
+  if (err instanceof ConfPreviewError) {
+    return {
+      status: err.code === 'not-conf' ? 422 : 400,
+      key: `pandora-config.errors.conf.${err.code}`,
+    };
+  }
+  if (err instanceof ConfFileError) {
+    return {
+      status: err.code === 'not-found' ? 404 : 422,
+      key: `pandora-config.errors.conf.${err.code}`,
+    };
+  }
+  return { status: 500 };
+}

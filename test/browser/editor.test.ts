@@ -5,7 +5,7 @@
  * working tree as it was.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -213,6 +213,36 @@ describe('editor in a real browser', () => {
     }
   });
 
+  it("pandora-config's Show button lists a conf file's used tokens, and refuses other files", async () => {
+    const conf = join(work, 'pandora_server.conf');
+    writeFileSync(conf, '# central\ndbhost 10.9.9.9\ndbpass s3cret\nlog_file /var/log/x\n');
+    await page.evaluate(() =>
+      (window as unknown as RedWindow).RED.editor.editConfig(
+        '',
+        'pandora-config',
+        'b7e1a0c4f2d90004',
+      ),
+    );
+    await page.waitForSelector('#pandora-config-show-conf', { timeout: 10_000 });
+    const out = page.locator('#pandora-config-conf-tokens');
+    await page.fill('#node-config-input-confFile', conf);
+    await page.click('#pandora-config-show-conf');
+    await page.waitForFunction(() =>
+      /dbhost 10\.9\.9\.9/.test($('#pandora-config-conf-tokens').text() ?? ''),
+    );
+    const shown = (await out.textContent()) ?? '';
+    assert.match(shown, /dbpass \(set\)/);
+    assert.doesNotMatch(shown, /s3cret|log_file/);
+    await page.fill('#node-config-input-confFile', '/etc/passwd');
+    await page.click('#pandora-config-show-conf');
+    await page.waitForFunction(() =>
+      /pandora_server\.conf/.test($('#pandora-config-conf-tokens').text() ?? ''),
+    );
+    assert.doesNotMatch((await out.textContent()) ?? '', /root/);
+    await page.click('#node-config-dialog-cancel');
+    await page.waitForSelector('#pandora-config-show-conf', { state: 'detached', timeout: 10_000 });
+  });
+
   it("lists the package's examples under Import > Examples and imports one", async () => {
     await page.evaluate(() =>
       (window as unknown as RedWindow).RED.actions.invoke('core:show-examples-import-dialog'),
@@ -264,12 +294,13 @@ interface RedWindow {
       node(id: string): any;
       eachNode(cb: (n: { type: string }) => void): void;
     };
-    editor: { edit(node: unknown): void };
+    editor: { edit(node: unknown): void; editConfig(n: string, type: string, id: string): void };
     actions: { invoke(name: string): void };
   };
 }
 interface JQ {
   html(): string | undefined;
+  text(): string | undefined;
   not(selector: string): JQ;
   hide(): JQ;
 }
