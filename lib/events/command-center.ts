@@ -40,6 +40,20 @@ export const COPY_ONLY_COLUMNS = [
 /** Another puller moved this instance's checkpoint: our batch was not written. */
 export class CheckpointMoved extends Error {}
 
+/** One batch for commit(): copies of one instance and the checkpoint move that covers them. */
+export interface BatchWrite {
+  serverId: number;
+  /** The copy's columns, and each row's values in that order. */
+  columns: string[];
+  rows: unknown[][];
+  expected: Checkpoint;
+  next: Checkpoint;
+  mode: string;
+  hooks?: CommitHooks;
+  /** The commit of the batch before, still running: the checkpoint is checked once it ends. */
+  after?: Promise<unknown>;
+}
+
 export interface CommitHooks {
   /** Test hook: runs inside the transaction after the upsert, before COMMIT. */
   beforeCommit?: (info: { serverId: number; threadId: number }) => Promise<void>;
@@ -170,23 +184,13 @@ export class CommandCenterSide {
 
   /**
    * Writes the rows (multi-row upserts keyed by server_id + id_source_event) and moves the
-   * checkpoint from `expected` to `next`, in one transaction. `after` is the commit of the batch
-   * before, when it is still running. Throws CheckpointMoved, writing nothing, when the stored
+   * checkpoint from `expected` to `next`, in one transaction. Throws CheckpointMoved, writing nothing, when the stored
    * checkpoint is not `expected` (a second puller on the same instance, or `after` failed).
    */
-  async commit(
-    serverId: number,
-    columns: string[],
-    rows: unknown[][],
-    expected: Checkpoint,
-    next: Checkpoint,
-    mode: string,
-    hooks: CommitHooks = {},
-    after?: Promise<unknown>,
-  ): Promise<void> {
+  async commit(batch: BatchWrite): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.commitOnce(serverId, columns, rows, expected, next, mode, hooks, after);
+        return await this.commitOnce(batch);
       } catch (err) {
         const code = (err as { code?: string }).code;
         // InnoDB picked this transaction as a deadlock victim and rolled it back: run it again.
@@ -196,16 +200,16 @@ export class CommandCenterSide {
     }
   }
 
-  private async commitOnce(
-    serverId: number,
-    columns: string[],
-    rows: unknown[][],
-    expected: Checkpoint,
-    next: Checkpoint,
-    mode: string,
-    hooks: CommitHooks = {},
-    after?: Promise<unknown>,
-  ): Promise<void> {
+  private async commitOnce({
+    serverId,
+    columns,
+    rows,
+    expected,
+    next,
+    mode,
+    hooks = {},
+    after,
+  }: BatchWrite): Promise<void> {
     const conn: PoolConnection = await this.pool.getConnection();
     let open = false;
     try {

@@ -305,16 +305,16 @@ export class InstanceWorker<T> {
     after?: Promise<void>,
   ): Promise<void> {
     return this.onCc(
-      this.host.cc.commit(
-        this.instance.id,
-        copies.columns,
-        copies.values,
+      this.host.cc.commit({
+        serverId: this.instance.id,
+        columns: copies.columns,
+        rows: copies.values,
         expected,
         next,
-        this.host.opts.mode,
-        this.host.opts.hooks,
+        mode: this.host.opts.mode,
+        hooks: this.host.opts.hooks,
         after,
-      ),
+      }),
     );
   }
 
