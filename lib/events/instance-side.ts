@@ -6,7 +6,7 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Pool } from '../db/pool';
 import { chunks, IN_LIST_MAX } from './in-list';
-import { EventNames } from './names';
+import { EventNames, NAME_COLUMNS } from './names';
 
 export type Row = Record<string, unknown>;
 
@@ -134,7 +134,8 @@ export class InstanceSide {
     const t = this.tables;
     if (!t) throw new Error('describe() first');
     const list = ['id_evento', ...columns.filter((c) => c !== 'id_evento')];
-    this.selectHead = `SELECT ${list.map((c) => `e.\`${c}\``).join(', ')} FROM tevento e`;
+    // The four name columns come back empty and are filled in place: rows keep one shape.
+    this.selectHead = `SELECT ${list.map((c) => `e.\`${c}\``).join(', ')}, ${NAME_COLUMNS.map((c) => `'' AS ${c}`).join(', ')} FROM tevento e`;
     this.names = new EventNames(t, (sql, values) => this.q(sql, values));
   }
 

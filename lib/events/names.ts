@@ -14,15 +14,28 @@ interface NameRow extends RowDataPacket {
   name: string | null;
 }
 
+/** The copy's name columns. */
+export const NAME_COLUMNS = [
+  'agent_name',
+  'group_name',
+  'module_name',
+  'alert_template_name',
+] as const;
+
+/** An id as a map key: INT ids come as numbers, BIGINT ones as strings (big ones stay strings). */
+type Key = number | string;
+const keyOf = (id: unknown): Key =>
+  typeof id === 'number' ? id : /^\d{1,15}$/.test(String(id)) ? Number(id) : String(id);
+
 interface NameKind {
   /** The copy's column. */
-  column: 'agent_name' | 'group_name' | 'module_name' | 'alert_template_name';
+  column: (typeof NAME_COLUMNS)[number];
   /** The tevento column holding the id. */
   idColumn: string;
   /** Ids to names; `?` is the IN list. Null when this Instance lacks the tables. */
   sql: string | null;
   /** Names that are no row's (Pandora shows group 0 as "All": there is no tgrupo row for it). */
-  fixed?: Record<string, string>;
+  fixed?: Map<Key, string>;
 }
 
 /** A round with this many names in memory starts over (a long drain over many modules). */
@@ -30,7 +43,7 @@ const MAX_KEPT = 100_000;
 
 export class EventNames {
   private readonly kinds: NameKind[];
-  private readonly known = new Map<NameKind['column'], Map<string, string>>();
+  private readonly known = new Map<NameKind['column'], Map<Key, string>>();
   private kept = 0;
   /** When the names now kept started to be read. */
   private since = 0;
@@ -57,7 +70,7 @@ export class EventNames {
           t.tgrupo && ev.has('id_grupo')
             ? 'SELECT id_grupo AS id, nombre AS name FROM tgrupo WHERE id_grupo IN (?)'
             : null,
-        fixed: ev.has('id_grupo') ? { '0': 'All' } : undefined,
+        fixed: ev.has('id_grupo') ? new Map([[0, 'All']]) : undefined,
       },
       {
         column: 'module_name',
@@ -92,27 +105,25 @@ export class EventNames {
     if (this.kept > MAX_KEPT) this.forget();
     for (const kind of this.kinds) {
       const known = this.known.get(kind.column)!;
-      if (kind.sql) {
-        const missing = new Set<string>();
-        for (const r of rows) {
-          const id = r[kind.idColumn];
-          if (id === null || id === undefined) continue;
-          const key = String(id);
-          if (!known.has(key) && !kind.fixed?.[key]) missing.add(key);
-        }
-        for (const part of chunks([...missing], IN_LIST_MAX)) {
-          for (const row of await this.lookup(kind.sql, [part])) {
-            known.set(String(row.id), row.name ?? '');
-          }
-          // An id with no row has no name, as the LEFT JOIN it replaces gave.
-          for (const key of part) if (!known.has(key)) known.set(key, '');
-          this.kept += part.length;
-        }
+      const keys = new Array<Key | null>(rows.length);
+      const missing = new Set<Key>();
+      for (let i = 0; i < rows.length; i++) {
+        const id = rows[i][kind.idColumn];
+        const key = id === null || id === undefined ? null : keyOf(id);
+        keys[i] = key;
+        if (key !== null && kind.sql && !known.has(key) && !kind.fixed?.has(key)) missing.add(key);
       }
-      for (const r of rows) {
-        const id = r[kind.idColumn];
-        const key = id === null || id === undefined ? '' : String(id);
-        r[kind.column] = kind.fixed?.[key] ?? known.get(key) ?? '';
+      for (const part of chunks([...missing], IN_LIST_MAX)) {
+        for (const row of await this.lookup(kind.sql!, [part])) {
+          known.set(keyOf(row.id), row.name ?? '');
+        }
+        // An id with no row has no name, as the LEFT JOIN it replaces gave.
+        for (const key of part) if (!known.has(key)) known.set(key, '');
+        this.kept += part.length;
+      }
+      for (let i = 0; i < rows.length; i++) {
+        const key = keys[i];
+        rows[i][kind.column] = key === null ? '' : (kind.fixed?.get(key) ?? known.get(key) ?? '');
       }
     }
   }
