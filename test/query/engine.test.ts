@@ -328,6 +328,21 @@ describe('instance-query engine', () => {
       // Once free, the Instance answers again.
       const again = await quick.run('agents', { instances: [2] });
       assert.equal(report(again, 2)?.ok, true);
+      // No connection left behind: the locker's and at most the pool's two.
+      await waitFor(
+        async () =>
+          Number(
+            (
+              await rowsOf(
+                db,
+                'qb',
+                "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE db = 'qb' AND info IS NULL",
+              )
+            )[0].n,
+          ) <= 3,
+        10_000,
+        'the abandoned connections to close',
+      );
     } finally {
       await locker.query('UNLOCK TABLES').catch(() => {});
       await locker.end();
