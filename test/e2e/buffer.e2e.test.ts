@@ -10,6 +10,7 @@ import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TentacleClient } from '../../lib/tentacle';
+import { until } from '../helpers/wait';
 import { removeDir, sleep, tempDir } from '../tentacle/helpers';
 
 const PKG = 'node-red-contrib-pandora-sync';
@@ -41,18 +42,17 @@ function freePort(): Promise<number> {
 }
 
 async function waitPort(port: number, ms: number, alive: () => boolean): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (!alive()) throw new Error('node-red exited');
-    const ok = await new Promise<boolean>((r) => {
+  const open = () =>
+    new Promise<boolean>((r) => {
       const s = net.connect(port, '127.0.0.1', () => {
         s.destroy();
         r(true);
       });
       s.on('error', () => r(false));
     });
-    if (ok) return;
-    await sleep(200);
+  if (await until(async () => !alive() || (await open()), ms, 200)) {
+    if (!alive()) throw new Error('node-red exited');
+    return;
   }
   throw new Error(`port ${port} not open after ${ms} ms`);
 }

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from './mariadb';
+import { until } from './wait';
 
 export const repoRoot = resolve(__dirname, '../../..');
 
@@ -91,15 +92,12 @@ export async function launchNodeRed({ userDir, port }: PreparedUserDir): Promise
   child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`node-red exited early:\n${log}`);
-    if (/Started flows/.test(log)) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`node-red did not start within 60 s:\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  const started = await until(() => gone() || /Started flows/.test(log), 60_000, 100);
+  if (gone()) throw new Error(`node-red exited early:\n${log}`);
+  if (!started) {
+    child.kill('SIGKILL');
+    throw new Error(`node-red did not start within 60 s:\n${log}`);
   }
   return {
     url,

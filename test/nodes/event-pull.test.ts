@@ -6,6 +6,7 @@ import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import helper from '../sync/red-helper';
+import { waitFor } from '../helpers/wait';
 
 type BatchMsg = NodeMessage & {
   payload: Record<string, unknown>[];
@@ -117,7 +118,11 @@ describe('event-pull node', () => {
     );
     assert.equal(a1[0].payload[0].id_source_event, '1');
     assert.equal(a1[0].payload[0].server_id, 1);
-    await sleep(300);
+    await waitFor(
+      () => /^2 inst · lag 0\/0 s$/.test(statuses.at(-1)?.text ?? ''),
+      5000,
+      'the status',
+    );
     assert.match(statuses.at(-1)?.text ?? '', /^2 inst · lag 0\/0 s$/);
     await Promise.all([a.end(), b.end()]);
   });
@@ -183,7 +188,7 @@ describe('event-pull node', () => {
     const errors: unknown[] = [];
     spy(pull).on('call:error', (call: { args: unknown[] }) => errors.push(call.args[0]));
     pull.receive({} as NodeMessage);
-    await sleep(200);
+    await waitFor(() => errors.length > 0, 5000, 'the node error');
     assert.match(String(errors[0]), /mode must be "all" or "only_validated"/);
   });
 });
