@@ -5,7 +5,7 @@ import eventPull from '../../nodes/event-pull/event-pull';
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
-import helper from '../sync/red-helper';
+import helper from '../helpers/red-helper';
 import { waitFor } from '../helpers/wait';
 
 type BatchMsg = NodeMessage & {

@@ -8,7 +8,7 @@ import { generateCertificates } from '../../lib/tls/generate';
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import type { PandoraConfigNode } from '../../nodes/pandora-config/types';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
-import helper, { type ReplyBody } from '../sync/red-helper';
+import helper, { type ReplyBody } from '../helpers/red-helper';
 
 describe('pandora-config node', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pandora-config-node-'));

@@ -8,7 +8,7 @@ import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import tentaclePull from '../../nodes/tentacle-pull/tentacle-pull';
 import type { BufferSummary, PushResult } from '../../lib/sync/puller';
 import { dataFiles, filesIn, refusedPort, sha1, startBuffer, tempDir } from '../sync/fixtures';
-import helper from '../sync/red-helper';
+import helper from '../helpers/red-helper';
 import { waitFor } from '../helpers/wait';
 
 type AnyMsg = NodeMessage & Record<string, unknown>;
