@@ -2,9 +2,10 @@
  * The Command Center side of event-pull: the copy table tmetaconsole_event, our checkpoint table,
  * and the one transaction that writes a batch of events together with the checkpoint that covers it.
  */
+import type { RowDataPacket } from 'mysql2/promise';
 import type { Pool, PoolConnection } from '../db/pool';
 import { schemaStatements } from '../db/schema';
-import { chunks, EventState, Row, toState } from './instance-side';
+import { chunks, EventState, IN_LIST_MAX, toState } from './instance-side';
 
 export interface Checkpoint {
   /** Every tevento row up to this id has been considered (copied, or skipped by mode). */
@@ -52,11 +53,20 @@ function sameCheckpoint(a: Checkpoint, b: Checkpoint): boolean {
   );
 }
 
-interface CheckpointRow {
+interface CheckpointRow extends RowDataPacket {
   last_id: string;
   last_ack: string;
   last_comment_id: string;
   last_cc_ack: string;
+}
+
+interface ColumnRow extends RowDataPacket {
+  c: string;
+}
+
+interface KeyRow extends RowDataPacket {
+  k: string;
+  cols: string;
 }
 
 function fromRow(r: CheckpointRow | undefined): Checkpoint {
@@ -90,9 +100,9 @@ export class CommandCenterSide {
    */
   async ensureSchema(): Promise<void> {
     for (const statement of schemaStatements('event-copy')) await this.pool.query(statement);
-    const [cols] = (await this.pool.query(
+    const [cols] = await this.pool.query<ColumnRow[]>(
       "SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'tmetaconsole_event'",
-    )) as unknown as [{ c: string }[]];
+    );
     this.columns = new Set(cols.map((r) => r.c));
     const missing = ['id_source_event', 'server_id', 'estado', 'ack_utimestamp'].filter(
       (c) => !this.columns.has(c),
@@ -100,9 +110,9 @@ export class CommandCenterSide {
     if (missing.length > 0) {
       throw new Error(`tmetaconsole_event on the Command Center lacks ${missing.join(', ')}`);
     }
-    const [keys] = (await this.pool.query(
+    const [keys] = await this.pool.query<KeyRow[]>(
       "SELECT INDEX_NAME AS k, GROUP_CONCAT(COLUMN_NAME ORDER BY COLUMN_NAME) AS cols FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'tmetaconsole_event' AND NON_UNIQUE = 0 GROUP BY INDEX_NAME",
-    )) as unknown as [{ k: string; cols: string }[]];
+    );
     if (!keys.some((k) => k.cols === 'id_source_event,server_id')) {
       throw new Error(
         'tmetaconsole_event (Pandora legacy table) has no UNIQUE key on (server_id, id_source_event), so copies could not be made exactly once. ' +
@@ -118,10 +128,10 @@ export class CommandCenterSide {
     await this.pool.query('INSERT IGNORE INTO tevent_pull_checkpoint (server_id) VALUES (?)', [
       serverId,
     ]);
-    const [rows] = (await this.pool.query(
+    const [rows] = await this.pool.query<CheckpointRow[]>(
       'SELECT last_id, last_ack, last_comment_id, last_cc_ack FROM tevent_pull_checkpoint WHERE server_id = ?',
       [serverId],
-    )) as unknown as [CheckpointRow[]];
+    );
     return fromRow(rows[0]);
   }
 
@@ -132,11 +142,11 @@ export class CommandCenterSide {
   ): Promise<Map<bigint, EventState & { user_comment: string }>> {
     const out = new Map<bigint, EventState & { user_comment: string }>();
     const withComment = this.columns.has('user_comment');
-    for (const part of chunks(ids, 1000)) {
-      const [rows] = (await this.pool.query(
+    for (const part of chunks(ids, IN_LIST_MAX)) {
+      const [rows] = await this.pool.query<RowDataPacket[]>(
         `SELECT id_source_event, estado, id_usuario, owner_user, ack_utimestamp${withComment ? ', user_comment' : ''} FROM tmetaconsole_event WHERE server_id = ? AND id_source_event IN (?)`,
         [serverId, part],
-      )) as unknown as [Row[]];
+      );
       for (const r of rows) {
         const s = toState(r);
         out.set(s.id, { ...s, user_comment: String(r.user_comment ?? '') });
@@ -145,12 +155,15 @@ export class CommandCenterSide {
     return out;
   }
 
-  /** Copies of one instance validated or taken on the Command Center at or after `sinceAck`. */
+  /**
+   * Copies of one instance validated or taken on the Command Center at or after `sinceAck` (never
+   * those with ack_utimestamp 0: nobody touched them, see InstanceSide.statesAckedSince).
+   */
   async copiesAckedSince(serverId: number, sinceAck: number, limit: number): Promise<EventState[]> {
-    const [rows] = (await this.pool.query(
+    const [rows] = await this.pool.query<RowDataPacket[]>(
       'SELECT id_source_event, estado, id_usuario, owner_user, ack_utimestamp FROM tmetaconsole_event WHERE server_id = ? AND ack_utimestamp >= ? ORDER BY ack_utimestamp LIMIT ?',
-      [serverId, sinceAck, limit],
-    )) as unknown as [Row[]];
+      [serverId, Math.max(1, sinceAck), limit],
+    );
     return rows.map(toState);
   }
 
@@ -194,10 +207,10 @@ export class CommandCenterSide {
     try {
       await conn.beginTransaction();
       open = true;
-      const [cur] = (await conn.query(
+      const [cur] = await conn.query<CheckpointRow[]>(
         'SELECT last_id, last_ack, last_comment_id, last_cc_ack FROM tevent_pull_checkpoint WHERE server_id = ? FOR UPDATE',
         [serverId],
-      )) as unknown as [CheckpointRow[]];
+      );
       if (!sameCheckpoint(fromRow(cur[0]), expected)) {
         throw new CheckpointMoved(
           `the checkpoint of instance ${serverId} moved under us (is a second event-pull copying the same instance?)`,

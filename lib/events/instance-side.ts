@@ -3,6 +3,7 @@
  * past a checkpoint with the names the Command Center cannot join for itself, light rows for the
  * change re-poll, and tevent_comment rows.
  */
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Pool } from '../db/pool';
 
 export type Row = Record<string, unknown>;
@@ -25,6 +26,24 @@ export interface InstanceTables {
   talert_template_modules: boolean;
   talert_templates: boolean;
   tevent_comment: boolean;
+}
+
+interface ColumnRow extends RowDataPacket {
+  t: string;
+  c: string;
+}
+
+interface CommentIdRow extends RowDataPacket {
+  id: string;
+  id_event: string;
+}
+
+interface CommentRow extends RowDataPacket {
+  id_event: string;
+  comment: string;
+  action: string;
+  id_user: string;
+  utimestamp: string;
 }
 
 const REQUIRED_EVENT_COLUMNS = [
@@ -54,6 +73,13 @@ export function sameState(a: EventState, b: EventState): boolean {
   );
 }
 
+/**
+ * Most values in one IN list. MariaDB turns an IN list of 1000 values or more
+ * (in_predicate_conversion_threshold) into a join with a derived table, which it may answer by
+ * scanning the whole table instead of looking each value up in the index.
+ */
+export const IN_LIST_MAX = 500;
+
 /** Splits a list into slices of at most `size` (IN lists and multi-row statements stay bounded). */
 export function chunks<T>(list: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -70,14 +96,17 @@ export class InstanceSide {
     private readonly queryTimeoutMs: number,
   ) {}
 
-  private async q<T = Row[]>(sql: string, values: unknown[] = []): Promise<T> {
-    const [rows] = await this.pool.query({ sql, timeout: this.queryTimeoutMs }, values);
-    return rows as unknown as T;
+  private async q<T extends RowDataPacket = RowDataPacket>(
+    sql: string,
+    values: unknown[] = [],
+  ): Promise<T[]> {
+    const [rows] = await this.pool.query<T[]>({ sql, timeout: this.queryTimeoutMs }, values);
+    return rows;
   }
 
   /** Reads which tables and tevento columns this Instance has; fails clearly when tevento is unusable. */
   async describe(): Promise<InstanceTables> {
-    const rows = await this.q<{ t: string; c: string }[]>(
+    const rows = await this.q<ColumnRow>(
       'SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)',
       [
         [
@@ -153,8 +182,15 @@ export class InstanceSide {
 
   /** The named events (those that changed since they were copied). */
   async eventsById(ids: bigint[]): Promise<Row[]> {
-    if (ids.length === 0) return [];
-    return this.q(`${this.selectHead} WHERE e.id_evento IN (?) ORDER BY e.id_evento`, [ids]);
+    const out: Row[] = [];
+    for (const part of chunks(ids, IN_LIST_MAX)) {
+      out.push(
+        ...(await this.q(`${this.selectHead} WHERE e.id_evento IN (?) ORDER BY e.id_evento`, [
+          part,
+        ])),
+      );
+    }
+    return out;
   }
 
   /** Light rows of events in (fromId, toId]: the bounded re-check window of recent events. */
@@ -169,18 +205,20 @@ export class InstanceSide {
   /**
    * Light rows of events up to `maxId` validated or taken at or after `sinceAck`. tevento has no
    * index on ack_utimestamp, so this scans the table; Pandora purges it (event_purge days).
+   * An ack_utimestamp of 0 is an event nobody has validated or taken: not a change, and while
+   * the cursor is still at 0 it would be every event of the table, every round.
    */
   async statesAckedSince(sinceAck: number, maxId: bigint, limit: number): Promise<EventState[]> {
     const rows = await this.q(
       'SELECT id_evento, estado, id_usuario, owner_user, ack_utimestamp FROM tevento WHERE ack_utimestamp >= ? AND id_evento <= ? ORDER BY ack_utimestamp LIMIT ?',
-      [sinceAck, maxId, limit],
+      [Math.max(1, sinceAck), maxId, limit],
     );
     return rows.map(toState);
   }
 
   async statesById(ids: bigint[]): Promise<Map<bigint, EventState>> {
     const out = new Map<bigint, EventState>();
-    for (const part of chunks(ids, 1000)) {
+    for (const part of chunks(ids, IN_LIST_MAX)) {
       const rows = await this.q(
         'SELECT id_evento, estado, id_usuario, owner_user, ack_utimestamp FROM tevento WHERE id_evento IN (?)',
         [part],
@@ -196,7 +234,7 @@ export class InstanceSide {
     maxEventId: bigint,
     limit: number,
   ): Promise<{ lastId: bigint; eventIds: bigint[] }> {
-    const rows = await this.q<{ id: string; id_event: string }[]>(
+    const rows = await this.q<CommentIdRow>(
       'SELECT id, id_event FROM tevent_comment WHERE id > ? ORDER BY id LIMIT ?',
       [afterId, limit],
     );
@@ -219,10 +257,8 @@ export class InstanceSide {
     const out = new Map<string, string>();
     if (!this.tables?.tevent_comment) return out;
     const grouped = new Map<string, unknown[]>();
-    for (const part of chunks(ids, 1000)) {
-      const rows = await this.q<
-        { id_event: string; comment: string; action: string; id_user: string; utimestamp: string }[]
-      >(
+    for (const part of chunks(ids, IN_LIST_MAX)) {
+      const rows = await this.q<CommentRow>(
         'SELECT id_event, comment, action, id_user, utimestamp FROM tevent_comment WHERE id_event IN (?) ORDER BY id',
         [part],
       );
@@ -249,7 +285,7 @@ export class InstanceSide {
    * changed the event itself at the same time or later (the newer ack_utimestamp wins).
    */
   async writeBack(state: EventState): Promise<boolean> {
-    const [res] = await this.pool.query(
+    const [res] = await this.pool.query<ResultSetHeader>(
       {
         sql: 'UPDATE tevento SET estado = ?, id_usuario = ?, owner_user = ?, ack_utimestamp = ? WHERE id_evento = ? AND ack_utimestamp < ?',
         timeout: this.queryTimeoutMs,
@@ -263,6 +299,6 @@ export class InstanceSide {
         BigInt(state.ack_utimestamp),
       ],
     );
-    return (res as { affectedRows?: number }).affectedRows === 1;
+    return res.affectedRows === 1;
   }
 }

@@ -5,9 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { DeliveryJournal } from './journal';
+import { CommitGroup, DurableFile } from '../util/durable-file';
+import { DeliveryJournal, type JournalEntry } from './journal';
 
 /** A local failure (disk full, permissions...): the file stays on its buffer. */
 export class LocalStoreError extends Error {
@@ -60,17 +61,14 @@ async function fileSha1(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 export class IncomingDir {
-  constructor(private readonly opts: IncomingOptions) {}
+  /** Target paths chosen for files not yet renamed there: no second file may pick them. */
+  private readonly reserved = new Set<string>();
+  private readonly commits: CommitGroup<Omit<JournalEntry, 'at'>>;
+
+  constructor(private readonly opts: IncomingOptions) {
+    this.commits = new CommitGroup((done) => opts.journal.recordMany(done.map((d) => d.meta)));
+  }
 
   get dir(): string {
     return this.opts.dir;
@@ -116,7 +114,7 @@ export class IncomingDir {
     const hash = createHash('sha1');
     const chunks: Buffer[] = [];
     const temp = join(dir, `${name}${TEMP_MARK}${process.pid}.${++tempCounter}`);
-    let fh = null;
+    let file: DurableFile | null = null;
     let received = 0;
     // Only errors of our own disk are local; a stream error is the connection's.
     const local = async <T>(op: () => Promise<T>): Promise<T> => {
@@ -127,74 +125,82 @@ export class IncomingDir {
       }
     };
     try {
-      if (write) fh = await local(() => open(temp, 'wx', 0o644));
+      if (write) file = await local(() => DurableFile.open(join(dir, name), { tempPath: temp }));
       for await (const c of data) {
         const chunk = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
         hash.update(chunk);
         received += chunk.length;
         if (keep) chunks.push(chunk);
-        if (fh) {
-          const out = fh;
+        if (file) {
+          const out = file;
           await local(() => out.write(chunk));
         }
       }
     } catch (err) {
-      await fh?.close().catch(() => {});
-      if (fh) await unlink(temp).catch(() => {});
+      await file?.abort();
       throw err;
     }
     const sha1 = hash.digest('hex');
+    const drop = async () => {
+      await file?.abort();
+    };
     // A second download of a file already stored (the MV after a RECV in safe mode): the same
     // bytes need no fsync and no delivery; different ones (the buffer took a new version with
     // -o in between) are a new delivery like any other.
     if (expected && received === expected.size && sha1 === expected.sha1 && received === size) {
-      await fh?.close();
-      if (fh) await unlink(temp).catch(() => {});
+      await drop();
       return { name, size: received, sha1, duplicate: true };
     }
-    if (fh) {
-      const out = fh;
-      try {
-        await local(() => out.sync());
-      } catch (err) {
-        await out.close().catch(() => {});
-        await unlink(temp).catch(() => {});
-        throw err;
-      }
-    }
-    await fh?.close();
     const result: StoreResult = { name, size: received, sha1, duplicate: false };
     if (keep) result.payload = Buffer.concat(chunks, received);
     if (received !== size) {
-      if (fh) await unlink(temp).catch(() => {});
+      await drop();
       throw new Error(`${name}: received ${received} bytes of ${size}`);
     }
-    if (journal.has({ address, name, size, sha1 })) {
-      if (fh) await unlink(temp).catch(() => {});
+    const entry = { address, name, size, sha1 };
+    if (journal.has(entry)) {
+      await drop();
       result.duplicate = true;
       return result;
     }
-    if (write) {
-      try {
-        const target = await this.targetFor(name, size, sha1);
-        if (target.same) {
-          await unlink(temp).catch(() => {});
-          result.duplicate = true;
-        } else {
-          await rename(temp, target.path);
-          await fsyncDir(dir);
-        }
-        result.path = target.path;
-      } catch (err) {
-        await unlink(temp).catch(() => {});
-        throw new LocalStoreError(
-          `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
-          dir,
-          err,
-        );
-      }
+    if (!file) {
+      await journal.record(entry);
+      return result;
     }
-    await journal.record({ address, name, size, sha1 });
+    let target: { path: string; same: boolean };
+    try {
+      target = await this.targetFor(name, size, sha1);
+    } catch (err) {
+      await drop();
+      throw new LocalStoreError(
+        `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
+        dir,
+        err,
+      );
+    }
+    result.path = target.path;
+    if (target.same) {
+      // Already waiting in the directory with this content: record it, write nothing.
+      await drop();
+      result.duplicate = true;
+      await journal.record(entry);
+      return result;
+    }
+    file.path = target.path;
+    this.reserved.add(target.path);
+    try {
+      // Durable here (fsync, rename, directory fsync) and journalled, shared with the files
+      // that finish at the same time; only then may the file leave its buffer.
+      await this.commits.commit(file, entry);
+    } catch (err) {
+      throw new LocalStoreError(
+        `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
+        dir,
+        err,
+      );
+    } finally {
+      this.reserved.delete(target.path);
+    }
     return result;
   }
 
@@ -211,6 +217,7 @@ export class IncomingDir {
     const stem = name.slice(0, name.length - ext.length);
     for (let n = 0; n < 1000; n++) {
       const path = join(this.opts.dir, n === 0 ? name : `${stem}_${n}${ext}`);
+      if (this.reserved.has(path)) continue;
       let st;
       try {
         st = await stat(path);

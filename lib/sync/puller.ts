@@ -45,6 +45,19 @@ export interface SyncPullerOptions {
   maxBackoffMs?: number;
   /** First wait after a failure, ms (doubles per failure). */
   baseBackoffMs?: number;
+  /**
+   * Bytes: a file a buffer offers larger than this is declined and left there, reported once
+   * (`oversized`). Also bounds what a buffer can make this side write for one file.
+   */
+  maxSize?: number;
+}
+
+/** A file left on its buffer because it is larger than `maxSize`. */
+export interface OversizedFile {
+  address: string;
+  filename: string;
+  size: number;
+  maxSize: number;
 }
 
 /** One delivered file. */
@@ -70,6 +83,8 @@ export interface BufferSummary {
   listed?: number;
   /** Files left on the buffer because of a local or connection problem. */
   left?: number;
+  /** Files left on the buffer because they are larger than `maxSize`. */
+  oversized?: number;
   /** Not tried this round: still waiting out the backoff after a failure. */
   skipped?: boolean;
   /** When the next automatic attempt may be made after a failure. */
@@ -112,6 +127,8 @@ const describe = (err: unknown): string => (err instanceof Error ? err.message :
 export interface SyncPullerEvents {
   file: [PulledFile];
   summary: [BufferSummary];
+  /** Once per file and size, not every round. */
+  oversized: [OversizedFile];
 }
 
 export class SyncPuller extends EventEmitter<SyncPullerEvents> {
@@ -126,23 +143,32 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
   private readonly state = new Map<string, BufferState>();
   private readonly live = new Set<TentacleClient>();
   private closed = false;
+  /** `address \0 name` -> size of the oversized files already reported. */
+  private readonly reportedOversized = new Map<string, number>();
   private running: Promise<BufferSummary[]> | null = null;
   private queued: { only: Set<string> | 'all'; manual: boolean } | null = null;
   private queuedRun: Promise<BufferSummary[]> | null = null;
 
   constructor(options: SyncPullerOptions) {
     super();
+    // Field by field: an explicit `undefined` must not replace a default.
     this.opts = {
-      deliver: 'dir',
-      concurrency: 4,
-      connections: 4,
-      safe: true,
-      timeout: 10,
-      retries: 3,
-      journalLimit: 10_000,
-      maxBackoffMs: 300_000,
-      baseBackoffMs: 5_000,
-      ...options,
+      buffers: options.buffers,
+      incomingDir: options.incomingDir,
+      pattern: options.pattern,
+      tls: options.tls,
+      password: options.password,
+      connectTimeoutMs: options.connectTimeoutMs,
+      deliver: options.deliver ?? 'dir',
+      concurrency: options.concurrency ?? 4,
+      connections: options.connections ?? 4,
+      safe: options.safe ?? true,
+      timeout: options.timeout ?? 10,
+      retries: options.retries ?? 3,
+      journalLimit: options.journalLimit ?? 10_000,
+      maxBackoffMs: options.maxBackoffMs ?? 300_000,
+      baseBackoffMs: options.baseBackoffMs ?? 5_000,
+      maxSize: options.maxSize ?? 2_000_000,
     };
     this.journalPath = options.journalPath ?? DeliveryJournal.pathFor(options.incomingDir);
   }
@@ -180,12 +206,13 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
   }
 
   private clientOptions(b: BufferEndpoint): TentacleClientOptions {
-    const { tls, password, timeout, retries, connectTimeoutMs } = this.opts;
+    const { tls, password, timeout, retries, connectTimeoutMs, maxSize } = this.opts;
     const o: TentacleClientOptions = {
       host: b.host,
       port: b.port,
       timeout,
       retries,
+      maxSize,
       connectTimeout: (connectTimeoutMs ?? timeout * 1000) / 1000,
     };
     if (tls && (tls.cert || tls.ca)) {
@@ -320,6 +347,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       summary.listed = names.length;
       const shares = splitShares(names, this.opts.connections);
       let left = 0;
+      let oversized = 0;
       const firstConn = first;
       first = null;
       await Promise.all(
@@ -328,11 +356,13 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
           summary.files += r.files;
           summary.bytes += r.bytes;
           left += r.left;
+          oversized += r.oversized;
           if (r.error) errors.push(r.error);
         }),
       );
       if (shares.length === 0) await this.release(firstConn, true);
       summary.left = left;
+      if (oversized) summary.oversized = oversized;
     } catch (err) {
       errors.push(this.explain(b, err));
       await this.release(first, false);
@@ -358,9 +388,16 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     b: BufferEndpoint,
     names: string[],
     given: TentacleClient | null,
-  ): Promise<{ files: number; bytes: number; left: number; error: string | null }> {
+  ): Promise<{
+    files: number;
+    bytes: number;
+    left: number;
+    oversized: number;
+    error: string | null;
+  }> {
     let client = given;
     let files = 0;
+    let oversized = 0;
     let bytes = 0;
     let reconnects = 0;
     let i = 0;
@@ -381,6 +418,13 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
           // The engine reports a consumer's failure as the connection's end, the cause inside.
           const local = localCause(err);
           if (local) throw local;
+          if (err instanceof TentacleError && err.code === 'ERR_TOO_BIG') {
+            // Declined: the buffer keeps it, the connection goes on.
+            this.noteOversized(b, name, err.size ?? 0);
+            oversized++;
+            i++;
+            continue;
+          }
           if (err instanceof TentacleError && err.code === 'ERR_REPLY') {
             // RECV/MV ERR: the file is gone (another puller, or not a regular file).
             i++;
@@ -394,11 +438,24 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
         }
       }
       await this.release(client, true);
-      return { files, bytes, left: names.length - i, error: null };
+      return { files, bytes, left: names.length - i + oversized, oversized, error: null };
     } catch (err) {
       await this.release(client, false);
-      return { files, bytes, left: names.length - i, error: this.explain(b, err) };
+      return {
+        files,
+        bytes,
+        left: names.length - i + oversized,
+        oversized,
+        error: this.explain(b, err),
+      };
     }
+  }
+
+  private noteOversized(b: BufferEndpoint, filename: string, size: number): void {
+    const key = `${b.address}\0${filename}`;
+    if (this.reportedOversized.get(key) === size) return;
+    this.reportedOversized.set(key, size);
+    this.emit('oversized', { address: b.address, filename, size, maxSize: this.opts.maxSize });
   }
 
   /** Stores one file and removes it from the buffer; returns what was delivered (0-2 files). */

@@ -9,6 +9,7 @@ import {
   SyncPuller,
   type BufferSummary,
   type DeliverMode,
+  type OversizedFile,
   type PulledFile,
 } from '../../lib/sync/puller';
 import { toBool, toInteger, toText } from '../../lib/util/values';
@@ -35,6 +36,7 @@ interface TentaclePullDef extends NodeDef {
   pattern?: unknown;
   concurrency?: unknown;
   connections?: unknown;
+  maxSize?: unknown;
   safe?: unknown;
 }
 
@@ -86,6 +88,7 @@ export = function (RED: NodeAPI) {
         pattern: compilePattern(toText(def.pattern)),
         concurrency: toInteger(def.concurrency, 4, 'concurrency', 1, 64),
         connections: toInteger(def.connections, 4, 'connections', 1, 64),
+        maxSize: toInteger(def.maxSize, 2_000_000, 'maxSize', 1),
         safe: toBool(def.safe, true, 'safe'),
         tls: cfg.tls ?? undefined,
         password: cfg.sync.password,
@@ -120,6 +123,14 @@ export = function (RED: NodeAPI) {
       if (s.error) failing.set(s.address, s.error);
       else failing.delete(s.address);
     };
+    // The puller reports each oversized file once; it stays on its buffer until maxSize is raised.
+    const onOversized = (o: OversizedFile) => {
+      const text =
+        `${o.filename} on ${o.address} is ${o.size} bytes, more than maxSize (${o.maxSize}): ` +
+        'left on the buffer; raise maxSize to take it';
+      node.warn(text);
+      node.send([null, { topic: 'oversized', payload: { ...o, error: text } }]);
+    };
     const showRound = (summaries: BufferSummary[]) => {
       const files = summaries.reduce((n, s) => n + s.files, 0);
       const ms = summaries.reduce((n, s) => Math.max(n, s.ms), 0);
@@ -152,6 +163,7 @@ export = function (RED: NodeAPI) {
     if (puller) {
       puller.on('file', onFile);
       puller.on('summary', onSummary);
+      puller.on('oversized', onOversized);
       if (puller.buffers.length) {
         const cert = certPart();
         const warn = certFill(cert.days);

@@ -145,7 +145,16 @@ describe('event-pull durability', () => {
       down[0].message,
       /instance 2 \(two\) at root@127.0.0.1:\d+\/o_node2: (connection refused|Connection lost)/,
     );
-    assert.match(puller.statusText(), /2 inst, lag 0\/\? s; down: 2 /);
+    const st = puller.status();
+    assert.equal(st.commandCenter, null);
+    assert.deepEqual(
+      st.instances.map((i) => [i.id, i.down]),
+      [
+        [1, false],
+        [2, true],
+      ],
+    );
+    assert.match(st.instances[1].message ?? '', /instance 2 \(two\)/);
     const r = await puller.round();
     assert.ok(r.instances.find((i) => i.id === 2)?.error);
     assert.equal(problems.filter((p) => p.key === '2').length, 1);

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPool, Pool } from '../../lib/db/pool';
-import { EventBatch, EventPuller, EventPullOptions, PullProblem } from '../../lib/events';
+import {
+  CommandCenterSide,
+  EventBatch,
+  EventPuller,
+  EventPullOptions,
+  InstanceSide,
+  PullProblem,
+} from '../../lib/events';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import {
   AGENT_NAME,
@@ -101,8 +108,13 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     assert.equal(rows[1].module_name, '');
     assert.equal(rows[1].alert_template_name, '');
     assert.equal(rows[2].group_name, 'All');
-    const status = w.puller.statusText();
-    assert.match(status, /^2 inst, lag 0\/0 s$/);
+    assert.deepEqual(w.puller.status(), {
+      commandCenter: null,
+      instances: [
+        { id: 1, name: 'node-one', lag: 0, down: false, message: undefined },
+        { id: 2, name: 'node-two', lag: 0, down: false, message: undefined },
+      ],
+    });
     await w.close();
   });
 
@@ -164,6 +176,41 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     assert.equal(upd.length, 1);
     assert.equal(upd[0].instance.name, 'node-two');
     assert.equal(upd[0].events[0].owner_user, 'me');
+    await w.close();
+  });
+
+  it('carries what round() was given on the batches of that round, and nothing on others', async () => {
+    const w = await world();
+    await insertEvents(w.n1, 3);
+    await w.puller.round('first');
+    await insertEvents(w.n1, 2, 100);
+    // The second starts a round; the third queues one behind it, which finds nothing new.
+    const a = w.puller.round('second');
+    const b = w.puller.round('third');
+    await Promise.all([a, b]);
+    assert.deepEqual(
+      w.batches.map((x) => [x.instance.id, x.events.length, x.requests]),
+      [
+        [1, 3, ['first']],
+        [1, 2, ['second']],
+      ],
+    );
+    await w.close();
+  });
+
+  it('the validation re-polls never take untouched events (ack_utimestamp 0) for changes', async () => {
+    const w = await world();
+    // Every third event validated (ack_utimestamp set), the rest never touched.
+    await insertEvents(w.n1, 30, 0, { estado: (i) => (i % 3 === 0 ? 1 : 0) });
+    await w.puller.round();
+    // The instance's pool is not at hand here: read its tables through a pool of the same server.
+    const inst = createPool({ ...db.facts, database: `node1_${w.tag}` });
+    pools.push(inst);
+    const acked = await new InstanceSide(inst, 5000).statesAckedSince(0, 1000n, 1000);
+    assert.equal(acked.length, 10);
+    assert.ok(acked.every((s) => s.estado === 1));
+    const copies = await new CommandCenterSide(w.cc).copiesAckedSince(1, 0, 1000);
+    assert.equal(copies.length, 10);
     await w.close();
   });
 
@@ -384,7 +431,17 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     await puller.round();
     // Once per outage: a second failing round adds nothing.
     assert.equal(problems.length, 5);
-    assert.match(puller.statusText(), /5 inst, lag 0\/\?\/\?\/\?\/\? s; down: 2 /);
+    const st = puller.status();
+    assert.deepEqual(
+      st.instances.map((i) => [i.id, i.down, i.lag]),
+      [
+        [1, false, 0],
+        [2, true, null],
+        [3, true, null],
+        [4, true, null],
+        [5, true, null],
+      ],
+    );
     await puller.close();
     await n.end();
   });

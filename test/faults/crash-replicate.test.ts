@@ -97,7 +97,7 @@ describe('fault: replicator killed with SIGKILL 20 times', () => {
     const t0 = Date.now();
     for (let k = 0; k < KILLS; k++) {
       const child = await runChild(CHILD, { env });
-      const adding = produce(100);
+      const adding = produce(1500);
       await sleep(100 + Math.floor(rnd() * 700));
       await child.kill();
       await adding;

@@ -84,12 +84,17 @@ export class PrivateMariaDb {
   async start(): Promise<this> {
     const mariadbd = firstExisting(MARIADBD_CANDIDATES, 'mariadbd');
     const datadir = join(this.dir, 'data');
+    // A private tmpdir: servers started side by side must never share temporary table files
+    // (seen: one bootstrap failing on a `#sql-temptable` file gone from the shared /tmp).
+    const tmp = join(this.dir, 'tmp');
+    mkdirSync(tmp, { recursive: true });
     if (!existsSync(join(datadir, 'mysql'))) {
       mkdirSync(datadir, { recursive: true });
       const installDb = firstExisting(INSTALL_DB_CANDIDATES, 'mariadb-install-db');
       await run(installDb, [
         '--no-defaults',
         `--datadir=${datadir}`,
+        `--tmpdir=${tmp}`,
         '--auth-root-authentication-method=normal',
         '--skip-test-db',
         '--user=root',
@@ -100,6 +105,7 @@ export class PrivateMariaDb {
       '--no-defaults',
       `--datadir=${datadir}`,
       `--socket=${this.socket}`,
+      `--tmpdir=${tmp}`,
       `--port=${this.port}`,
       '--bind-address=127.0.0.1',
       '--user=root',

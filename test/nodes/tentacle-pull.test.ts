@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import type { Node, NodeMessage } from 'node-red';
@@ -8,8 +8,8 @@ import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import tentaclePull from '../../nodes/tentacle-pull/tentacle-pull';
 import type { BufferSummary, PushResult } from '../../lib/sync/puller';
 import { dataFiles, filesIn, refusedPort, sha1, startBuffer, tempDir } from '../sync/fixtures';
-import helper from '../helpers/red-helper';
 import { waitFor } from '../helpers/wait';
+import helper from '../helpers/red-helper';
 
 type AnyMsg = NodeMessage & Record<string, unknown>;
 
@@ -110,6 +110,79 @@ describe('tentacle-pull node', () => {
     const pushed = sums[0].payload as PushResult;
     assert.equal(pushed.ok, true);
     assert.equal(pushed.filename, 'abc.conf');
+  });
+
+  it('a file larger than maxSize stays on its buffer, warned once with the property to raise', async () => {
+    const B = await startBuffer(
+      { 'big.data': Buffer.alloc(2_500_000, 'b'), 'small.data': 'small' },
+      { maxSize: 10_000_000 },
+    );
+    const root = tempDir('pull-node-');
+    cleanup.push(async () => {
+      await B.server.close(100);
+      rmSync(B.storage, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
+    });
+    const flow = [
+      {
+        id: 'cfg',
+        type: 'pandora-config',
+        syncAddress: B.endpoint.address,
+        incomingDir: join(root, 'data_in'),
+        syncTimeout: '2',
+        syncRetries: '1',
+      },
+      {
+        id: 'pull',
+        type: 'tentacle-pull',
+        config: 'cfg',
+        interval: '0',
+        wires: [['files'], ['summaries']],
+      },
+      { id: 'files', type: 'helper' },
+      { id: 'summaries', type: 'helper' },
+    ];
+    await helper.load([pandoraConfig, tentaclePull], flow);
+    const pull = helper.getNode('pull') as Node;
+    const got = collect(helper.getNode('files') as Node);
+    const sums = collect(helper.getNode('summaries') as Node);
+    const warnings = () =>
+      helper
+        .log()
+        .args.filter((a) => a[0].level === 30 && a[0].id === 'pull')
+        .map((a) => String(a[0].msg));
+    for (let round = 1; round <= 2; round++) {
+      pull.receive({ payload: 'go' });
+      await waitFor(
+        () => sums.filter((m) => m.topic === B.endpoint.address).length === round,
+        20_000,
+        `round ${round}`,
+      );
+    }
+    assert.deepEqual(
+      got.map((m) => m.filename),
+      ['small.data'],
+    );
+    assert.deepEqual(readdirSync(B.storage), ['big.data']);
+    assert.equal(warnings().length, 1, warnings().join(' | '));
+    assert.match(
+      warnings()[0],
+      /big\.data .* 2500000 bytes, more than maxSize \(2000000\).*raise maxSize/,
+    );
+    const notes = sums.filter((m) => m.topic === 'oversized');
+    assert.equal(notes.length, 1);
+    assert.deepEqual(
+      { ...(notes[0].payload as Record<string, unknown>), error: undefined },
+      {
+        address: B.endpoint.address,
+        filename: 'big.data',
+        size: 2_500_000,
+        maxSize: 2_000_000,
+        error: undefined,
+      },
+    );
+    const last = sums.filter((m) => m.topic === B.endpoint.address).pop();
+    assert.equal((last?.payload as BufferSummary).oversized, 1);
   });
 
   it('a bad config or a bad pattern is a node error naming the cause', async () => {
