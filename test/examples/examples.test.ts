@@ -24,7 +24,7 @@ import tentaclePull from '../../nodes/tentacle-pull/tentacle-pull';
 import { freePort, PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { repoRoot } from '../helpers/node-red';
 import { sleep, waitFor } from '../helpers/wait';
-import helper from '../sync/red-helper';
+import helper from '../helpers/red-helper';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string; z?: string };
 type AnyMsg = NodeMessage & Record<string, unknown>;

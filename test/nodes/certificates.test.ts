@@ -16,7 +16,7 @@ import tentacleBuffer from '../../nodes/tentacle-buffer/tentacle-buffer';
 import tentaclePull from '../../nodes/tentacle-pull/tentacle-pull';
 import { waitFor } from '../helpers/wait';
 import { refusedPort, tempDir } from '../sync/fixtures';
-import helper from '../sync/red-helper';
+import helper from '../helpers/red-helper';
 
 interface Reply {
   status: number;
