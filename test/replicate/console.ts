@@ -41,7 +41,8 @@ export function consoleRound(round: number, opts: { lateColumns?: boolean } = {}
   const b = 1000 + round * 10;
   const g = b + 1;
   const user = `user${round}`;
-  const mg = 100 + (round % 30000);
+  // tnetwork_component.id_module_group is a TINYINT UNSIGNED: module group ids stay small.
+  const mg = 1 + (round % 200);
   const cfg = enc(
     "module_begin\nmodule_name CPU\nmodule_type generic_data\nmodule_exec vmstat 1 2 | tail -1 | awk '{ print $13 }'\nmodule_end",
   );
