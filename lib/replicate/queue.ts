@@ -204,9 +204,10 @@ class Drain {
         else if (parsed.verb === 'UPDATE') counts.updated += n;
         else counts.inserted += n;
       } catch (err) {
-        // An INSERT that carries its primary key and finds the row already there was applied
-        // before (the table comparison got there first).
-        if ((err as { code?: string }).code === 'ER_DUP_ENTRY' && parsed.verb === 'INSERT') return;
+        // An INSERT that carries its primary key (tusuario: its UNIQUE id_user) and finds that
+        // row already there was applied before: the table comparison got there first. A clash on
+        // another unique key (a name) is a real failure.
+        if (parsed.verb === 'INSERT' && isIdentityClash(err)) return;
         throw err;
       }
     };
@@ -342,7 +343,7 @@ export async function drainQueue(
           const failure = await drain.commit(steps);
           steps = [];
           if (failure) {
-            await drain.fail(failure.id, describe(inst.id, failure.err));
+            await drain.fail(failure.id, describe(inst.id, failure.id, failure.err));
             stopped = true;
             break;
           }
@@ -355,8 +356,8 @@ export async function drainQueue(
         } catch (err) {
           const failure = await drain.commit(steps);
           steps = [];
-          if (failure) await drain.fail(failure.id, describe(inst.id, failure.err));
-          else await drain.fail(item.id, describe(inst.id, err));
+          if (failure) await drain.fail(failure.id, describe(inst.id, failure.id, failure.err));
+          else await drain.fail(item.id, describe(inst.id, item.id, err));
           stopped = true;
           break;
         }
@@ -365,7 +366,7 @@ export async function drainQueue(
       if (stopped) break;
       const failure = await drain.commit(steps);
       if (failure) {
-        await drain.fail(failure.id, describe(inst.id, failure.err));
+        await drain.fail(failure.id, describe(inst.id, failure.id, failure.err));
         break;
       }
     }
@@ -383,7 +384,14 @@ export async function drainQueue(
   return result;
 }
 
-function describe(instanceId: number, err: unknown): string {
+function isIdentityClash(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return (
+    e.code === 'ER_DUP_ENTRY' && /for key '(?:[^']*\.)?(PRIMARY|id_user)'/.test(e.message ?? '')
+  );
+}
+
+function describe(instanceId: number, itemId: string, err: unknown): string {
   if (err instanceof ItemRefused) return err.message;
-  return `instance ${instanceId}: ${(err as Error).message ?? String(err)}`;
+  return `tsync_queue item ${itemId} failed on instance ${instanceId}: ${(err as Error).message ?? String(err)}`;
 }
