@@ -61,6 +61,8 @@ export class Refusal extends Error {
 /** An upload admitted: its target (reserved until released) and the size of the file it replaces. */
 export interface Admission {
   target: string;
+  /** Whether a file was there when admitted, and its size. */
+  existed: boolean;
   existing: number;
 }
 
@@ -213,7 +215,7 @@ export class TentacleStore {
       }
     }
     this.uploads.set(target, size);
-    return { target, existing };
+    return { target, existed: exists, existing };
   }
 
   /** Ends an upload's reservation (stored or not). */
@@ -265,17 +267,10 @@ export class TentacleStore {
       await file.abort();
       throw err;
     }
-    let replaced = 0;
-    let existed = false;
-    try {
-      const st = await stat(target);
-      if (st.isFile()) {
-        existed = true;
-        replaced = st.size;
-      }
-    } catch {
-      // new file
-    }
+    // What the target held when the upload was admitted (the overwrite case): one stat per file
+    // is enough, and any change behind our back is corrected by the periodic rescan.
+    const existed = a.existed;
+    const replaced = a.existing;
     await this.commits.commit(file);
     this.changed(existed ? 0 : 1, file.bytes - replaced);
     const ev: TentacleEvent = {
