@@ -99,6 +99,8 @@ export interface GateHandlers {
 export interface ManagedGate extends UnitGate {
   /** This gate's units held here, sorted. */
   held(): string[];
+  /** This gate's units (as last offered). */
+  units(): string[];
   close(): void;
 }
 
@@ -204,6 +206,7 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
       holds: (unit) => mine(unit) && this.holds(unit),
       fence: (conn, unit) => this.fence(conn, unit),
       held: () => [...(this.offers.get(id) ?? [])].filter((u) => this.holds(u)).sort(),
+      units: () => [...(this.offers.get(id) ?? [])],
       close: () => {
         this.offers.delete(id);
         this.off('takeover', onTakeover);

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import type { SharedDeliveries } from '../cluster/gate';
 import { CommitGroup, DurableFile } from '../util/durable-file';
 import { DeliveryJournal, type JournalEntry } from './journal';
 
@@ -41,6 +42,8 @@ export interface IncomingOptions {
   write: boolean;
   /** Keep the content in memory (deliver `msg`/`both`). */
   keep: boolean;
+  /** Cluster: files stored by any member and not yet removed from their buffer. */
+  shared?: SharedDeliveries;
 }
 
 const TEMP_MARK = '~pull~';
@@ -110,7 +113,7 @@ export class IncomingDir {
     size: number,
     expected?: { size: number; sha1: string },
   ): Promise<StoreResult> {
-    const { dir, write, keep, journal } = this.opts;
+    const { dir, write, keep, journal, shared } = this.opts;
     const hash = createHash('sha1');
     const chunks: Buffer[] = [];
     const temp = join(dir, `${name}${TEMP_MARK}${process.pid}.${++tempCounter}`);
@@ -158,13 +161,14 @@ export class IncomingDir {
       throw new Error(`${name}: received ${received} bytes of ${size}`);
     }
     const entry = { address, name, size, sha1 };
-    if (journal.has(entry)) {
+    if (journal.has(entry) || (shared && (await shared.has(address, entry)))) {
       await drop();
       result.duplicate = true;
       return result;
     }
     if (!file) {
       await journal.record(entry);
+      await shared?.record(address, entry);
       return result;
     }
     let target: { path: string; same: boolean };
@@ -201,6 +205,9 @@ export class IncomingDir {
     } finally {
       this.reserved.delete(target.path);
     }
+    // Cluster: before the file may leave its buffer, so that a member taking the buffer over
+    // removes it instead of delivering it again.
+    await shared?.record(address, entry);
     return result;
   }
 

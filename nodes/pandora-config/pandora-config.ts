@@ -18,9 +18,10 @@ import { readTlsMaterial } from '../../lib/tls/material';
 import { toText } from '../../lib/util/values';
 import { registerCertificateEndpoint } from '../shared/certificates';
 import { translated } from '../shared/i18n';
+import { clusterHandle, clusterSettings, type ClusterProps } from './cluster';
 import type { PandoraConfigCredentials, PandoraConfigNode } from './types';
 
-interface PandoraConfigDef extends NodeDef, PandoraConfigProps {
+interface PandoraConfigDef extends NodeDef, PandoraConfigProps, ClusterProps {
   confFile?: string;
 }
 
@@ -100,17 +101,35 @@ export = function (RED: NodeAPI) {
       return pool;
     };
 
+    node.cluster = null;
+    try {
+      const cluster = clusterSettings(RED, def);
+      if (cluster) node.cluster = clusterHandle(cluster, () => node.getPool());
+    } catch (err) {
+      node.configError ??= err as Error;
+      node.error(`pandora-config: ${(err as Error).message}`);
+    }
+
     node.on('close', (_removed: boolean, done: () => void) => {
+      // The cluster first: it hands its units back through the pool.
+      const cluster = node.cluster;
+      node.cluster = null;
       const p = pool;
       pool = null;
-      if (!p) return done();
-      p.end().then(
-        () => done(),
-        (err: Error) => {
-          node.warn(`closing the pool of ${describeDb(node.dbFacts)}: ${err.message}`);
-          done();
-        },
-      );
+      const ended = (cluster?.close() ?? Promise.resolve()).catch(() => undefined);
+      if (!p) {
+        void ended.then(() => done());
+        return;
+      }
+      ended
+        .then(() => p.end())
+        .then(
+          () => done(),
+          (err: Error) => {
+            node.warn(`closing the pool of ${describeDb(node.dbFacts)}: ${err.message}`);
+            done();
+          },
+        );
     });
   }
 
