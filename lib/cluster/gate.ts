@@ -38,13 +38,29 @@ export interface UnitGate {
  * the buffer over.
  */
 export interface SharedDeliveries {
-  /** Whether another member (or this one) stored this very file from this buffer already. */
-  has(address: string, entry: DeliveredFile): Promise<boolean>;
-  /** Records a stored file, fenced by the buffer's lease. */
-  record(address: string, entry: DeliveredFile): Promise<void>;
-  /** The file left the buffer: its record is no longer needed. */
+  /**
+   * What the members know of this very file from this buffer: `stored` (delivered by a member),
+   * `storing` (a member that stopped was storing it: in doubt until that member settles it), or
+   * null (nobody has it, or a `storing` record too old to wait for).
+   */
+  state(address: string, entry: DeliveredFile): Promise<DeliveryState | null>;
+  /** Before the file is renamed into place: records it as `storing`, fenced by the buffer's lease. */
+  storing(address: string, entry: DeliveredFile): Promise<void>;
+  /** After the file is durably in place. */
+  stored(address: string, entry: DeliveredFile): Promise<void>;
+  /** The file left the buffer (or was not stored after all): its record is no longer needed. */
   forget(address: string, entry: DeliveredFile): Promise<void>;
+  /**
+   * At start: this member's `storing` records left by an earlier run of it are settled by
+   * looking at its own disk: `stored` when `delivered` says the file is there, else removed.
+   */
+  settle(
+    addresses: readonly string[],
+    delivered: (address: string, entry: DeliveredFile) => Promise<boolean>,
+  ): Promise<number>;
 }
+
+export type DeliveryState = 'storing' | 'stored';
 
 export interface DeliveredFile {
   name: string;

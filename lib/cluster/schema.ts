@@ -35,13 +35,18 @@ const STATEMENTS = [
   \`expires\` DATETIME(6) NOT NULL,
   PRIMARY KEY (\`session\`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
-  // Files a member stored from a buffer and has not yet seen leave it (safe mode: RECV done, MV
-  // not yet): a member that takes the buffer over removes them without delivering them again.
+  // Files a member is storing or stored from a buffer and has not yet seen leave it (safe mode:
+  // RECV done, MV not yet). `storing` is written (fenced) before the file is renamed into place,
+  // `stored` after: a member taking the buffer over removes a `stored` file without delivering
+  // it again, and leaves a `storing` one until the member that wrote it (its disk is the only
+  // witness) settles it at its restart, or until it is too old to wait for.
   `CREATE TABLE IF NOT EXISTS \`${DELIVERY_TABLE}\` (
   \`unit\` VARCHAR(191) NOT NULL,
   \`name\` VARCHAR(255) NOT NULL,
   \`size\` BIGINT UNSIGNED NOT NULL,
   \`sha1\` CHAR(40) NOT NULL,
+  \`state\` ENUM('storing', 'stored') NOT NULL,
+  \`member\` VARCHAR(191) NOT NULL,
   \`session\` VARCHAR(191) NOT NULL,
   \`token\` BIGINT UNSIGNED NOT NULL,
   \`stored\` DATETIME(6) NOT NULL,

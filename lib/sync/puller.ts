@@ -210,6 +210,13 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       });
       try {
         await incoming.prepare();
+        // Cluster: what an earlier run of this member was storing when it stopped.
+        if (this.opts.gate && this.opts.shared) {
+          await this.opts.shared.settle(
+            this.opts.buffers.map((b) => b.address),
+            (address, e) => incoming.delivered(address, e),
+          );
+        }
       } catch (err) {
         await journal.close();
         throw err;
@@ -522,9 +529,13 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     let first: StoreResult | null = null;
     await client.recv(name, async (data, size) => {
       if (size === 0) emptyRecv.add(name);
-      first = await store(data, size);
+      const r = await incoming.store(b.address, name, data, size, undefined, true);
+      if (!r.duplicate) announce(r);
+      first = r;
     });
     const kept = first as StoreResult | null;
+    // Cluster: the member that was storing it settles it when it restarts; until then it stays.
+    if (kept?.inDoubt) return delivered;
     let moved: StoreResult | null = null;
     await client.mv(name, async (data, size) => {
       // The buffer may have been given a new version between RECV and MV (`-o`): keep it too.

@@ -207,20 +207,41 @@ describe('cluster leases', () => {
     assert.equal(String(lease[0].token), '2', 'each take increments the fencing token');
   });
 
-  it('records a stored file with the buffer lease, refused once the lease is lost', async () => {
+  it('records a file being stored with the buffer lease; a later run of the member settles what it left in doubt', async () => {
     const a = member('a', false);
-    a.gate.offer(['pull:10.0.0.1:41121']);
+    const address = '10.0.0.1:41121';
+    a.gate.offer([`pull:${address}`]);
     await a.m.tick();
     const d = new DbDeliveries(pool, a.m);
     const file = { name: 'agent.data', size: 10, sha1: 'a'.repeat(40) };
-    await d.record('10.0.0.1:41121', file);
-    assert.equal(await d.has('10.0.0.1:41121', file), true);
-    assert.equal(await d.has('10.0.0.1:41121', { ...file, size: 11 }), false);
-    await d.forget('10.0.0.1:41121', file);
-    assert.equal(await d.has('10.0.0.1:41121', file), false);
+    const other = { name: 'other.data', size: 10, sha1: 'b'.repeat(40) };
+    await d.storing(address, file);
+    assert.equal(await d.state(address, file), 'storing');
+    await d.stored(address, file);
+    assert.equal(await d.state(address, file), 'stored');
+    assert.equal(await d.state(address, { ...file, size: 11 }), null);
+    await d.forget(address, file);
+    assert.equal(await d.state(address, file), null);
+    // a stops with two files in doubt: one it had renamed into place, one it had not.
+    await d.storing(address, file);
+    await d.storing(address, other);
     await a.m.close();
-    await assert.rejects(d.record('10.0.0.1:41121', file), LeaseLost);
-    assert.equal(await d.has('10.0.0.1:41121', file), false);
+    await assert.rejects(d.storing(address, { ...file, name: 'late.data' }), LeaseLost);
+    // Its next run (same member name, new session) looks at its own disk.
+    const again = member('a', false);
+    again.gate.offer([`pull:${address}`]);
+    await again.m.tick();
+    const d2 = new DbDeliveries(pool, again.m);
+    assert.equal(await d2.state(address, file), 'storing');
+    const settled = await d2.settle([address], async (_addr, e) => e.name === 'agent.data');
+    assert.equal(settled, 2);
+    assert.equal(await d2.state(address, file), 'stored');
+    assert.equal(await d2.state(address, other), null);
+    // A record in doubt for longer than doubtSeconds is not waited for.
+    await d2.storing(address, other);
+    const impatient = new DbDeliveries(pool, again.m, 0.05);
+    await sleep(100);
+    assert.equal(await impatient.state(address, other), null);
   });
 
   it('the database stopped for longer than a lease: nobody works, then every unit is held once again', async () => {
