@@ -14,7 +14,7 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import type { Pool, PoolConnection } from '../db/pool';
 import { countCascades, TableCounts } from './apply';
-import { CascadeEdge, cascadeEdges, cascadeTargets, presentTables } from './schema-info';
+import { CascadeEdge, cascadeEdges, cascadeTargets } from './schema-info';
 import { queueSql } from './sqltext';
 import { ParsedStatement, parseStatement, Refusal, safeSqlMode } from './statement';
 
@@ -176,7 +176,7 @@ class Drain {
     pending: 0,
     operations: [],
   };
-  private present: Set<string> | null = null;
+  /** The Instance's declared cascades, read at the first DELETE or REPLACE of the drain. */
   private edges: CascadeEdge[] | null = null;
 
   constructor(
@@ -184,11 +184,6 @@ class Drain {
     private readonly conn: PoolConnection,
     private readonly opts: DrainOptions,
   ) {}
-
-  async prepare(): Promise<void> {
-    this.present = await presentTables(this.conn);
-    this.edges = await cascadeEdges(this.conn);
-  }
 
   /** Marks a named operation once and reports it. */
   async passOver(item: QueueItem): Promise<void> {
@@ -213,15 +208,18 @@ class Drain {
         // row already there was applied before: the table comparison got there first. A clash on
         // another unique key (a name) is a real failure.
         if (parsed.verb === 'INSERT' && isIdentityClash(err)) return;
+        if ((err as { code?: string }).code === 'ER_NO_SUCH_TABLE') {
+          throw new ItemRefused(
+            `tsync_queue item ${step.item.id}: table ${parsed.table} does not exist on this instance`,
+          );
+        }
         throw err;
       }
     };
-    const reaches =
-      (parsed.verb === 'DELETE' || parsed.verb === 'REPLACE') &&
-      cascadeTargets(this.edges ?? [], parsed.table).length > 0;
-    if (reaches) {
-      await countCascades(this.conn, this.edges ?? [], parsed.table, this.result.cascaded, run);
-    } else await run();
+    if (parsed.verb !== 'DELETE' && parsed.verb !== 'REPLACE') return run();
+    this.edges ??= await cascadeEdges(this.conn);
+    if (cascadeTargets(this.edges, parsed.table).length === 0) return run();
+    await countCascades(this.conn, this.edges, parsed.table, this.result.cascaded, run);
   }
 
   /** Applies the steps in one Instance transaction; on a failure, commits nothing. */
@@ -328,7 +326,7 @@ class Drain {
   }
 
   check(item: QueueItem): ParsedStatement {
-    return checkItem(item, this.present);
+    return checkItem(item, null);
   }
 }
 
@@ -355,7 +353,6 @@ export async function drainQueue(
       if (!drain) {
         conn = await queueConnection(inst.pool);
         drain = new Drain(cc, conn, opts);
-        await drain.prepare();
       }
       let steps: Step[] = [];
       let stopped = false;
