@@ -304,7 +304,9 @@ export class TentacleStore {
   }
 
   /** Opens `path` if it is a regular file nobody is taking; null otherwise. */
-  async openServable(path: string): Promise<{ fh: FileHandle; size: number } | null> {
+  async openServable(
+    path: string,
+  ): Promise<{ fh: FileHandle; size: number; dev: number; ino: number } | null> {
     if (this.claims.has(path)) return null;
     let fh: FileHandle;
     try {
@@ -317,7 +319,7 @@ export class TentacleStore {
       await fh.close();
       return null;
     }
-    return { fh, size: st.size };
+    return { fh, size: st.size, dev: st.dev, ino: st.ino };
   }
 
   claim(path: string): void {
@@ -331,8 +333,9 @@ export class TentacleStore {
   /** The client of an MV spoke again, so it has the bytes: now the file may go. */
   async taken(mv: HandedOut, peer: string): Promise<void> {
     try {
-      const st = await stat(mv.path);
-      // An overwrite may have replaced it meanwhile; that newer file was not handed out.
+      // With -o an upload may have replaced it meanwhile; that newer file was not handed out.
+      // Without -o nothing can (an upload of its name is refused while it exists).
+      const st = this.opts.overwrite ? await stat(mv.path) : mv;
       if (st.dev === mv.dev && st.ino === mv.ino) {
         await unlink(mv.path);
         this.changed(-1, -mv.size);
