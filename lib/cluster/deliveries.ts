@@ -20,6 +20,7 @@ interface StateRow extends RowDataPacket {
 
 interface RecordRow extends RowDataPacket {
   unit: string;
+  session: string;
   name: string;
   size: string;
   sha1: string;
@@ -93,6 +94,21 @@ export class DbDeliveries implements SharedDeliveries {
     await this.db.query(`DELETE FROM \`${DELIVERY_TABLE}\` WHERE ${KEY}`, this.key(address, e));
   }
 
+  async prune(address: string, listed: readonly string[]): Promise<void> {
+    const unit = units.pull(address);
+    const [rows] = await this.db.query<RecordRow[]>(
+      `SELECT name FROM \`${DELIVERY_TABLE}\` WHERE unit = ? AND state = 'stored'`,
+      [unit],
+    );
+    const present = new Set(listed);
+    const gone = [...new Set(rows.map((r) => r.name))].filter((n) => !present.has(n));
+    if (gone.length === 0) return;
+    await this.db.query(
+      `DELETE FROM \`${DELIVERY_TABLE}\` WHERE unit = ? AND state = 'stored' AND name IN (?)`,
+      [unit, gone],
+    );
+  }
+
   async settle(
     addresses: readonly string[],
     delivered: (address: string, entry: DeliveredFile) => Promise<boolean>,
@@ -100,13 +116,19 @@ export class DbDeliveries implements SharedDeliveries {
     if (addresses.length === 0) return 0;
     const byUnit = new Map(addresses.map((a) => [units.pull(a), a]));
     const [rows] = await this.db.query<RecordRow[]>(
-      `SELECT unit, name, size, sha1 FROM \`${DELIVERY_TABLE}\` WHERE member = ? AND session <> ? AND state = 'storing' AND unit IN (?)`,
-      [this.leases.member, this.leases.session, [...byUnit.keys()]],
+      `SELECT unit, session, name, size, sha1 FROM \`${DELIVERY_TABLE}\` WHERE member = ? AND state = 'storing' AND unit IN (?)`,
+      [this.leases.member, [...byUnit.keys()]],
     );
+    let settled = 0;
     for (const r of rows) {
       const address = byUnit.get(r.unit) as string;
       const e = { name: r.name, size: Number(r.size), sha1: r.sha1 };
-      if (await delivered(address, e)) {
+      const mine = r.session === this.leases.session;
+      const done = await delivered(address, e);
+      // This run's own record may be a store still in progress: only a finished one is settled.
+      if (mine && !done) continue;
+      settled++;
+      if (done) {
         await this.db.query(
           `UPDATE \`${DELIVERY_TABLE}\` SET state = 'stored' WHERE ${KEY} AND state = 'storing'`,
           this.key(address, e),
@@ -118,6 +140,6 @@ export class DbDeliveries implements SharedDeliveries {
         );
       }
     }
-    return rows.length;
+    return settled;
   }
 }

@@ -48,11 +48,17 @@ export interface SharedDeliveries {
   storing(address: string, entry: DeliveredFile): Promise<void>;
   /** After the file is durably in place. */
   stored(address: string, entry: DeliveredFile): Promise<void>;
-  /** The file left the buffer (or was not stored after all): its record is no longer needed. */
+  /** The file was not stored after all: its record goes. */
   forget(address: string, entry: DeliveredFile): Promise<void>;
   /**
-   * At start: this member's `storing` records left by an earlier run of it are settled by
-   * looking at its own disk: `stored` when `delivered` says the file is there, else removed.
+   * The buffer's listing now: `stored` records of files it no longer lists have done their work
+   * (a file's record must outlive the MV, since a buffer may remove the file only later).
+   */
+  prune(address: string, listed: readonly string[]): Promise<void>;
+  /**
+   * This member's `storing` records (left by an earlier run of it, or by this run when the
+   * database failed between the two steps) are settled by looking at its own disk: `stored`
+   * when `delivered` says the file is there, else removed (not this run's: it may be storing).
    */
   settle(
     addresses: readonly string[],

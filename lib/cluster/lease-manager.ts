@@ -4,7 +4,8 @@
  * and renewed with single atomic UPDATEs judged by the database's own clock (NOW(6)), each take
  * increments the unit's fencing token, and a member's writes are fenced by that token inside
  * their own transaction (gate.ts). Members see each other through a heartbeat table and aim at
- * ceil(units / live members) of each kind, releasing their surplus, so the work spreads.
+ * units / live members of each kind (the remainder spread one each), releasing their surplus, so
+ * the work spreads.
  *
  * Timing: a member renews every `leaseSeconds / 3`. A member that stops renewing loses its units
  * `leaseSeconds` after its last renewal (its own view ends a little earlier: it stops starting
@@ -309,8 +310,9 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
       const names = [...new Set(memberRows.map((m) => m.member))].sort();
       if (names.join('\n') !== this.members.join('\n')) changed = true;
       this.members = names;
-      const live = Math.max(1, memberRows.length);
-      changed = (await this.rebalance(wanted, rows, live)) || changed;
+      const sessions = memberRows.map((m) => m.session).sort();
+      if (!sessions.includes(this.session)) sessions.push(this.session);
+      changed = (await this.rebalance(wanted, rows, sessions)) || changed;
       if (this.problem !== null) {
         this.problem = null;
         changed = true;
@@ -335,7 +337,23 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
   }
 
   /** Releases surplus and not-wanted units, takes free and expired ones up to the target. */
-  private async rebalance(wanted: Set<string>, rows: LeaseRow[], live: number): Promise<boolean> {
+  /**
+   * The number of a kind's units this member aims at: `units / members`, the remainder going one
+   * each to the members next in session order (rotated by kind, so that the same members do not
+   * take every kind's remainder). All members see the same sessions, so the targets add up to
+   * the units.
+   */
+  static target(units: number, sessions: readonly string[], me: string, kindIndex: number): number {
+    const n = Math.max(1, sessions.length);
+    const rank = (Math.max(0, sessions.indexOf(me)) + kindIndex) % n;
+    return Math.floor(units / n) + (rank < units % n ? 1 : 0);
+  }
+
+  private async rebalance(
+    wanted: Set<string>,
+    rows: LeaseRow[],
+    sessions: string[],
+  ): Promise<boolean> {
     let changed = false;
     for (const u of [...this.held.keys()]) {
       if (!wanted.has(u)) changed = (await this.release(u)) || changed;
@@ -348,8 +366,9 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
       list.push(r);
       byKind.set(k, list);
     }
-    for (const list of byKind.values()) {
-      const target = Math.ceil(list.length / live);
+    const kinds = [...byKind.keys()].sort();
+    for (const [kind, list] of byKind) {
+      const target = LeaseManager.target(list.length, sessions, this.session, kinds.indexOf(kind));
       const mine = list
         .filter((r) => this.held.has(r.unit))
         .map((r) => r.unit)

@@ -218,13 +218,6 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       });
       try {
         await incoming.prepare();
-        // Cluster: what an earlier run of this member was storing when it stopped.
-        if (this.opts.gate && this.opts.shared) {
-          await this.opts.shared.settle(
-            this.opts.buffers.map((b) => b.address),
-            (address, e) => incoming.delivered(address, e),
-          );
-        }
       } catch (err) {
         await journal.close();
         throw err;
@@ -340,8 +333,20 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
 
   /** One pull round over the buffers. Never rejects: failures are in the summaries. */
   private async round(only: Set<string> | 'all', manual: boolean): Promise<BufferSummary[]> {
-    const { gate } = this.opts;
+    const { gate, shared } = this.opts;
     gate?.offer(this.opts.buffers.map((b) => units.pull(b.address)));
+    if (gate && shared) {
+      // Cluster: what this member was storing when it (or the database) stopped, settled from
+      // its own disk so that the member holding that buffer now need not wait.
+      await this.prepare()
+        .then(() =>
+          shared.settle(
+            this.opts.buffers.map((b) => b.address),
+            (address, e) => (this.incoming as IncomingDir).delivered(address, e),
+          ),
+        )
+        .catch(() => undefined);
+    }
     const targets = this.opts.buffers.filter(
       (b) =>
         (only === 'all' || only.has(b.address)) && (!gate || gate.holds(units.pull(b.address))),
@@ -391,6 +396,9 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       first = await this.connect(b);
       const names = takeableNames(await first.ls(''), this.opts.pattern);
       summary.listed = names.length;
+      // Cluster: records of files no longer listed have done their work. Not earlier (after
+      // the MV): our buffer removes a moved file only when the puller's next line arrives.
+      if (this.opts.gate && this.opts.shared) await this.opts.shared.prune(b.address, names);
       const shares = splitShares(names, this.opts.connections);
       let left = 0;
       let oversized = 0;
@@ -528,17 +536,10 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       if (!r.duplicate) announce(r);
       return r;
     };
-    const { shared } = this.opts;
-    // Cluster: once the file has left the buffer, its shared record has done its work.
-    const forget = async (r: StoreResult | null): Promise<void> => {
-      if (shared && this.opts.gate && r) await shared.forget(b.address, r).catch(() => undefined);
-    };
     if (!this.opts.safe || emptyRecv.has(name)) {
-      let moved: StoreResult | null = null;
       await client.mv(name, async (data, size) => {
-        moved = await store(data, size);
+        await store(data, size);
       });
-      await forget(moved);
       return delivered;
     }
     let first: StoreResult | null = null;
@@ -551,15 +552,11 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     const kept = first as StoreResult | null;
     // Cluster: the member that was storing it settles it when it restarts; until then it stays.
     if (kept?.inDoubt) return delivered;
-    let moved: StoreResult | null = null;
     await client.mv(name, async (data, size) => {
       // The buffer may have been given a new version between RECV and MV (`-o`): keep it too.
       const r = await incoming.store(b.address, name, data, size, kept ?? undefined);
-      moved = r;
       if (!r.duplicate) announce(r);
     });
-    await forget(kept);
-    if (moved && (moved as StoreResult).sha1 !== kept?.sha1) await forget(moved);
     return delivered;
   }
 

@@ -237,6 +237,18 @@ describe('cluster leases', () => {
     assert.equal(settled, 2);
     assert.equal(await d2.state(address, file), 'stored');
     assert.equal(await d2.state(address, other), null);
+    // A stored file's record lasts until the buffer no longer lists it.
+    await d2.prune(address, ['agent.data']);
+    assert.equal(await d2.state(address, file), 'stored');
+    await d2.prune(address, []);
+    assert.equal(await d2.state(address, file), null);
+    // This run's own record in doubt is settled only once the file is found delivered.
+    await d2.storing(address, other);
+    assert.equal(await d2.settle([address], async () => false), 0);
+    assert.equal(await d2.state(address, other), 'storing');
+    assert.equal(await d2.settle([address], async () => true), 1);
+    assert.equal(await d2.state(address, other), 'stored');
+    await d2.forget(address, other);
     // A record in doubt for longer than doubtSeconds is not waited for.
     await d2.storing(address, other);
     const impatient = new DbDeliveries(pool, again.m, 0.05);
