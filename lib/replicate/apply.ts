@@ -3,9 +3,12 @@
  * pandora-data-model.md §3: deletes children first (reverse order, child groups before parents),
  * then inserts and updates parents first; one transaction per Instance.
  */
+import type { ResultSetHeader, RowDataPacket } from 'mysql2';
+import { quoteId as q, quoteList } from '../db/identifier';
 import type { Pool, PoolConnection } from '../db/pool';
-import { columnsFor, Db, diffTable, existingColumns, fetchRows, TableDiff } from './diff';
-import { q, TableDef } from './tables';
+import { columnsFor, Db, diffTable, fetchRows, TableDiff } from './diff';
+import { CascadeEdge, cascadeEdges, cascadeTargets, tableExists } from './schema-info';
+import { SYNCHRONIZED, TableDef } from './tables';
 
 export interface TableCounts {
   inserted: number;
@@ -47,10 +50,6 @@ export interface PlanOptions {
   removeExtra?: boolean;
 }
 
-export async function tableExists(db: Db, table: string): Promise<boolean> {
-  return (await existingColumns(db, table)).size > 0;
-}
-
 async function trackedKeys(
   inst: Db,
   ccUid: string,
@@ -59,53 +58,82 @@ async function trackedKeys(
 ): Promise<Set<string>> {
   const found = new Set<string>();
   for (let i = 0; i < keys.length; i += 500) {
-    const [rows] = (await inst.query(
+    const [rows] = await inst.query<({ row_key: string } & RowDataPacket)[]>(
       'SELECT row_key FROM tsync_replica_rows WHERE cc_uid = ? AND tbl = ? AND row_key IN (?)',
       [ccUid, table, keys.slice(i, i + 500)],
-    )) as unknown as [{ row_key: string }[]];
+    );
     for (const r of rows) found.add(r.row_key);
   }
   return found;
 }
 
-/** Rows of instance data that a delete of these keys would take with it, per table. */
+const CASCADE_DEPTH = 8;
+
+async function countIn(db: Db, table: string, column: string, values: unknown[]): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < values.length; i += 1000) {
+    const [rows] = await db.query<({ n: string | number } & RowDataPacket)[]>(
+      `SELECT COUNT(*) AS n FROM ${q(table)} WHERE ${q(column)} IN (?)`,
+      [values.slice(i, i + 1000)],
+    );
+    n += Number(rows[0].n);
+  }
+  return n;
+}
+
+async function valuesOf(
+  db: Db,
+  table: string,
+  want: string,
+  column: string,
+  values: unknown[],
+): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (let i = 0; i < values.length; i += 1000) {
+    const [rows] = await db.query<({ v: unknown } & RowDataPacket)[]>(
+      `SELECT DISTINCT ${q(want)} AS v FROM ${q(table)} WHERE ${q(column)} IN (?) AND ${q(want)} IS NOT NULL`,
+      [values.slice(i, i + 1000)],
+    );
+    for (const r of rows) out.push(r.v);
+  }
+  return out;
+}
+
+/**
+ * Rows that a delete of these keys would take with it through the Instance's declared ON DELETE
+ * CASCADE keys, transitively, per table; with `ownOnly`, only tables that are not synchronized
+ * (the Instance's own data: module alerts, 2FA settings…).
+ */
 export async function cascadeReach(
   inst: Db,
+  edges: CascadeEdge[],
   def: TableDef,
   keys: string[],
+  ownOnly = false,
 ): Promise<Record<string, number>> {
   const reach: Record<string, number> = {};
-  if (keys.length === 0) return reach;
-  const count = async (sql: string, params: unknown[]): Promise<number> => {
-    const [rows] = (await inst.query(sql, params)) as unknown as [{ n: string | number }[]];
-    return Number(rows[0].n);
+  const visit = async (
+    table: string,
+    column: string,
+    values: unknown[],
+    depth: number,
+  ): Promise<void> => {
+    if (values.length === 0 || depth > CASCADE_DEPTH) return;
+    for (const e of edges) {
+      if (e.parent !== table) continue;
+      const referenced =
+        e.parentColumn === column
+          ? values
+          : await valuesOf(inst, table, e.parentColumn, column, values);
+      if (referenced.length === 0) continue;
+      const n = await countIn(inst, e.child, e.column, referenced);
+      if (n === 0) continue;
+      reach[e.child] = (reach[e.child] ?? 0) + n;
+      await visit(e.child, e.column, referenced, depth + 1);
+    }
   };
-  const has = async (t: string): Promise<boolean> => tableExists(inst, t);
-  if (def.table === 'tusuario' && (await has('tuser_double_auth'))) {
-    reach.tuser_double_auth = await count(
-      'SELECT COUNT(*) AS n FROM tuser_double_auth WHERE id_user IN (?)',
-      [keys],
-    );
-  }
-  if (def.table === 'talert_templates' && (await has('talert_template_modules'))) {
-    reach.talert_template_modules = await count(
-      'SELECT COUNT(*) AS n FROM talert_template_modules WHERE id_alert_template IN (?)',
-      [keys],
-    );
-  }
-  if (def.table === 'talert_actions' && (await has('talert_template_module_actions'))) {
-    reach.talert_template_module_actions = await count(
-      'SELECT COUNT(*) AS n FROM talert_template_module_actions WHERE id_alert_action IN (?)',
-      [keys],
-    );
-  }
-  if (def.table === 'talert_commands' && (await has('talert_template_module_actions'))) {
-    reach.talert_template_module_actions = await count(
-      'SELECT COUNT(*) AS n FROM talert_template_module_actions m JOIN talert_actions a ON a.id = m.id_alert_action WHERE a.id_alert_command IN (?)',
-      [keys],
-    );
-  }
-  for (const k of Object.keys(reach)) if (reach[k] === 0) delete reach[k];
+  await visit(def.table, def.key, keys, 0);
+  if (ownOnly) for (const t of Object.keys(reach)) if (SYNCHRONIZED.has(t)) delete reach[t];
   return reach;
 }
 
@@ -119,6 +147,7 @@ export async function planInstance(
   const plans: TablePlan[] = [];
   const conflicts: Conflict[] = [];
   const removeAll = opts.removeExtra ?? opts.unified;
+  const edges = opts.protectCascades ? await cascadeEdges(inst) : [];
   for (const def of tables) {
     const cols = await columnsFor(def, cc, inst);
     const diff = await diffTable(def, cols, cc, inst, opts.chunk);
@@ -132,10 +161,10 @@ export async function planInstance(
       remove = diff.extra.filter((k) => tracked.has(k));
       keep = diff.extra.filter((k) => !tracked.has(k));
     }
-    if (opts.protectCascades && remove.length > 0 && def.cascades) {
+    if (opts.protectCascades && remove.length > 0) {
       const safe: string[] = [];
       for (const k of remove) {
-        const reach = await cascadeReach(inst, def, [k]);
+        const reach = await cascadeReach(inst, edges, def, [k], true);
         if (Object.keys(reach).length > 0) {
           keep.push(k);
           conflicts.push({
@@ -203,30 +232,33 @@ async function existingRefs(
   const wanted = [...new Set(values.filter((v) => v !== null && v !== undefined).map(String))];
   const found = new Set<string>();
   if (wanted.length === 0 || !(await tableExists(inst, table))) return found;
-  const [rows] = (await inst.query(
+  const [rows] = await inst.query<({ k: string | number } & RowDataPacket)[]>(
     `SELECT ${q(key)} AS k FROM ${q(table)} WHERE ${q(key)} IN (?)`,
     [wanted],
-  )) as unknown as [{ k: string | number }[]];
+  );
   for (const r of rows) found.add(String(r.k));
   return found;
 }
 
 async function countRows(conn: PoolConnection, table: string): Promise<number> {
-  const [rows] = (await conn.query(`SELECT COUNT(*) AS n FROM ${q(table)}`)) as unknown as [
-    { n: string | number }[],
-  ];
+  const [rows] = await conn.query<({ n: string | number } & RowDataPacket)[]>(
+    `SELECT COUNT(*) AS n FROM ${q(table)}`,
+  );
   return Number(rows[0].n);
 }
 
-/** Counts, around `work`, the rows that cascades take out of the given tables. */
+/**
+ * Counts, around `work`, the rows that cascades take out of the tables a delete from `table`
+ * reaches (read from the Instance's schema).
+ */
 export async function countCascades(
   conn: PoolConnection,
-  def: TableDef,
+  edges: CascadeEdge[],
+  table: string,
   cascaded: Record<string, number>,
   work: () => Promise<void>,
 ): Promise<void> {
-  const targets: string[] = [];
-  for (const c of def.cascades ?? []) if (await tableExists(conn, c.table)) targets.push(c.table);
+  const targets = cascadeTargets(edges, table);
   const before = new Map<string, number>();
   for (const t of targets) before.set(t, await countRows(conn, t));
   await work();
@@ -250,6 +282,7 @@ export async function applyPlans(
   const cascaded: Record<string, number> = {};
   const counts = (t: string): TableCounts =>
     (applied[t] ??= { inserted: 0, updated: 0, deleted: 0 });
+  const edges = plans.some((p) => p.remove.length > 0) ? await cascadeEdges(conn) : [];
 
   for (const p of [...plans].reverse()) {
     if (p.remove.length === 0) continue;
@@ -261,16 +294,16 @@ export async function applyPlans(
         rows.map((r) => ({ key: String(r[def.key]), parent: String(r[def.parent as string]) })),
       ).reverse();
     }
-    await countCascades(conn, def, cascaded, async () => {
+    await countCascades(conn, edges, def.table, cascaded, async () => {
       for (let i = 0; i < order.length; i += 500) {
         const part = order.slice(i, i + 500);
         // One by one for groups, so children really go before their parents.
         const batches = def.parent ? part.map((k) => [k]) : [part];
         for (const b of batches) {
-          const [res] = (await conn.query(
+          const [res] = await conn.query<ResultSetHeader>(
             `DELETE FROM ${q(def.table)} WHERE ${q(def.key)} IN (?)`,
             [b],
-          )) as unknown as [{ affectedRows: number }];
+          );
           counts(def.table).deleted += res.affectedRows;
         }
         await conn.query(
@@ -310,10 +343,10 @@ export async function applyPlans(
       const ins = rows.filter((r) => inserting.has(String(r[def.key])));
       const upd = rows.filter((r) => !inserting.has(String(r[def.key])));
       if (ins.length > 0) {
-        const [res] = (await conn.query(
-          `INSERT INTO ${q(def.table)} (${cols.copy.map(q).join(', ')}) VALUES ?`,
+        const [res] = await conn.query<ResultSetHeader>(
+          `INSERT INTO ${q(def.table)} (${quoteList(cols.copy)}) VALUES ?`,
           [ins.map((r) => cols.copy.map((c) => r[c]))],
-        )) as unknown as [{ affectedRows: number }];
+        );
         counts(def.table).inserted += res.affectedRows;
         await conn.query('INSERT IGNORE INTO tsync_replica_rows (cc_uid, tbl, row_key) VALUES ?', [
           ins.map((r) => [ccUid, def.table, String(r[def.key])]),

@@ -3,10 +3,12 @@
  * row hashes are computed by each server in SQL, a chunk of keys at a time, so no table is ever
  * pulled into memory; only the keys that differ are kept.
  */
-import type { Pool, PoolConnection } from '../db/pool';
-import { q, TableDef } from './tables';
+import type { RowDataPacket } from 'mysql2';
+import { quoteId as q, quoteList } from '../db/identifier';
+import { Db, tableColumns } from './schema-info';
+import { TableDef } from './tables';
 
-export type Db = Pool | PoolConnection;
+export type { Db } from './schema-info';
 
 export interface TableColumns {
   /** Written to the Instance. */
@@ -24,23 +26,17 @@ export interface TableDiff {
   extra: string[];
 }
 
-export async function existingColumns(db: Db, table: string): Promise<Set<string>> {
-  const [rows] = (await db.query(
-    'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
-    [table],
-  )) as unknown as [{ c: string }[]];
-  return new Set(rows.map((r) => r.c.toLowerCase()));
-}
-
-/** The catalogue's columns that both sides have. */
+/**
+ * The columns both sides have (read from each one's information_schema), in the Command
+ * Center's order, less the node-local ones.
+ */
 export async function columnsFor(def: TableDef, cc: Db, inst: Db): Promise<TableColumns> {
-  const [a, b] = await Promise.all([
-    existingColumns(cc, def.table),
-    existingColumns(inst, def.table),
-  ]);
-  if (!a.has(def.key)) throw new Error(`table ${def.table} is missing on the Command Center`);
-  if (!b.has(def.key)) throw new Error(`table ${def.table} is missing on the instance`);
-  const copy = def.columns.filter((c) => a.has(c) && b.has(c));
+  const [a, b] = await Promise.all([tableColumns(cc, def.table), tableColumns(inst, def.table)]);
+  if (!a.includes(def.key)) throw new Error(`table ${def.table} is missing on the Command Center`);
+  const theirs = new Set(b);
+  if (!theirs.has(def.key)) throw new Error(`table ${def.table} is missing on the instance`);
+  const local = new Set(def.local ?? []);
+  const copy = a.filter((c) => theirs.has(c) && !local.has(c));
   const optional = new Set((def.optionalRefs ?? []).map((r) => r.column));
   return { copy, hash: copy.filter((c) => !optional.has(c)) };
 }
@@ -86,7 +82,7 @@ async function hashes(
     `SELECT ${q(def.key)} AS k, ${hashExpr(cols.hash)} AS h FROM ${q(def.table)}` +
     (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
     ` ORDER BY ${q(def.key)} LIMIT ?`;
-  const [rows] = (await db.query(sql, params)) as unknown as [HashRow[]];
+  const [rows] = await db.query<(HashRow & RowDataPacket)[]>(sql, params);
   return rows;
 }
 
@@ -144,10 +140,10 @@ export async function fetchRows(
   const out: Record<string, unknown>[] = [];
   for (let i = 0; i < keys.length; i += batch) {
     const part = keys.slice(i, i + batch);
-    const [rows] = (await db.query(
-      `SELECT ${columns.map(q).join(', ')} FROM ${q(def.table)} WHERE ${q(def.key)} IN (?)`,
+    const [rows] = await db.query<RowDataPacket[]>(
+      `SELECT ${quoteList(columns)} FROM ${q(def.table)} WHERE ${q(def.key)} IN (?)`,
       [part],
-    )) as unknown as [Record<string, unknown>[]];
+    );
     out.push(...rows);
   }
   return out;

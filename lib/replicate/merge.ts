@@ -8,11 +8,13 @@
  *
  * Unlike a sync round, a merge reads whole tables: it is a one-off operation on object tables.
  */
+import type { RowDataPacket } from 'mysql2';
+import { quoteId as q, quoteList } from '../db/identifier';
 import type { Pool } from '../db/pool';
-import { explainConnectError, Instance } from '../db/registry';
+import type { Instance } from '../db/registry';
 import { Conflict, TableCounts } from './apply';
-import { Db, existingColumns } from './diff';
-import { q, TableDef } from './tables';
+import { Db, existingColumns, tableColumns } from './schema-info';
+import { TableDef } from './tables';
 
 export interface MergeOptions {
   /** Instance ids in order of precedence; 0 stands for the Command Center. */
@@ -43,9 +45,9 @@ export function precedence(priority: number[], ids: number[]): number[] {
 }
 
 async function readAll(db: Db, def: TableDef, cols: string[]): Promise<Record<string, unknown>[]> {
-  const [rows] = (await db.query(
-    `SELECT ${cols.map(q).join(', ')} FROM ${q(def.table)} ORDER BY ${q(def.key)}`,
-  )) as unknown as [Record<string, unknown>[]];
+  const [rows] = await db.query<RowDataPacket[]>(
+    `SELECT ${quoteList(cols)} FROM ${q(def.table)} ORDER BY ${q(def.key)}`,
+  );
   return rows;
 }
 
@@ -68,12 +70,13 @@ export async function mergeTables(
   const target: MergedTables['target'] = new Map();
   const conflicts: Conflict[] = [];
   for (const def of tables) {
-    let have = await existingColumns(cc, def.table);
+    // The columns every participant has, in the Command Center's order, less node-local state.
+    const localCols = new Set(def.local ?? []);
+    let cols = (await tableColumns(cc, def.table)).filter((c) => !localCols.has(c));
     for (const i of instances) {
       const theirs = await existingColumns(i.pool, def.table);
-      have = new Set([...have].filter((c) => theirs.has(c)));
+      cols = cols.filter((c) => theirs.has(c));
     }
-    const cols = def.columns.filter((c) => have.has(c));
     const local = new Set((def.optionalRefs ?? []).map((r) => r.column));
     const compared = cols.filter((c) => !local.has(c));
     const rows = new Map<string, Owned>();
@@ -154,9 +157,9 @@ export async function writeCommandCenter(
       // A user coming from an Instance may point at an event filter the CC lacks (FK).
       for (const ref of def.optionalRefs ?? []) {
         if (!t.cols.includes(ref.column)) continue;
-        const [present] = (await conn.query(
+        const [present] = await conn.query<({ k: unknown } & RowDataPacket)[]>(
           `SELECT ${q(ref.key)} AS k FROM ${q(ref.table)}`,
-        )) as unknown as [{ k: unknown }[]];
+        );
         const ok = new Set(present.map((r) => String(r.k)));
         for (const o of sorted) {
           const v = o.row[ref.column];
@@ -176,7 +179,7 @@ export async function writeCommandCenter(
         const k = String(o.row[def.key]);
         const old = mine.get(k);
         if (!old) {
-          await conn.query(`INSERT INTO ${q(def.table)} (${t.cols.map(q).join(', ')}) VALUES (?)`, [
+          await conn.query(`INSERT INTO ${q(def.table)} (${quoteList(t.cols)}) VALUES (?)`, [
             t.cols.map((c) => o.row[c]),
           ]);
           counts(def.table).inserted += 1;
@@ -196,8 +199,4 @@ export async function writeCommandCenter(
     conn.release();
   }
   return applied;
-}
-
-export function describeFailure(inst: Instance, err: unknown): string {
-  return explainConnectError(inst, err);
 }

@@ -3,15 +3,77 @@
  * the comparison of the synchronized tables. Each Instance runs on its own: a slow or unreachable
  * one never holds the others back, and it catches up when it answers again.
  */
+import type { ResultSetHeader, RowDataPacket } from 'mysql2';
+import { units, type UnitGate } from '../cluster/gate';
 import type { Pool, PoolTuning } from '../db/pool';
 import { explainConnectError, Instance, InstanceRegistry } from '../db/registry';
 import { applyPlans, ApplyResult, Conflict, planCounts, planInstance, TableCounts } from './apply';
 import { ccIdentity, ensureInstanceTables } from './progress';
-import { drainQueue, QueueHooks } from './queue';
+import {
+  checkItem,
+  drainQueue,
+  isNamedOperation,
+  NamedOperation,
+  pendingCount,
+  QueueHooks,
+  readItems,
+} from './queue';
 import { mergeTables, MergeOptions, writeCommandCenter } from './merge';
+import { presentTables } from './schema-info';
+import {
+  COMMAND_CENTER_TOKENS,
+  nodeTokens,
+  queueItemsMax,
+  SettingChange,
+  writeTokens,
+} from './settings';
 import { chosenTables, ObjectKind, ALL_KINDS, TableDef } from './tables';
 
-export type InstanceState = 'in sync' | 'behind' | 'failing';
+/**
+ * `degraded`: the node's backlog reached sync_queue_items_max, where Pandora's console warns
+ * (NOTIF.SYNCQUEUE.LENGTH).
+ */
+export type InstanceState = 'in sync' | 'behind' | 'degraded' | 'failing';
+
+/** What a dry run would do with one queued item. */
+export interface PlannedItem {
+  id: string;
+  table: string;
+  verb?: string;
+  /** `blocked`: behind a refused or failing item of the same node. */
+  action: 'apply' | 'named operation' | 'refused' | 'blocked';
+  message?: string;
+}
+
+export interface QueueReport {
+  dequeued: number;
+  pending: number;
+  /** sync_queue_items_max (Pandora's default 200): a backlog of this many is `degraded`. */
+  limit: number;
+  /** The item blocking this node, with its failure (also in its `error` column). */
+  error?: { id: string; message: string };
+  /** Named operations met for the first time (reported once, left in the queue). */
+  operations: NamedOperation[];
+  /** `plan` only: the first queued items and what a round would do with each. */
+  items?: PlannedItem[];
+  /** `plan` only: queued items beyond `items`. */
+  more?: number;
+}
+
+/** An item removed with msg.topic = 'skip'. */
+export interface SkipReport {
+  instance: { id: number; name: string };
+  item: {
+    id: string;
+    sql: string | null;
+    table: string | null;
+    operation: string | null;
+    error: string | null;
+  };
+  /** Found applied on the Instance already (a crash between apply and dequeue). */
+  appliedBefore: boolean;
+  pending: number;
+}
 
 export interface InstanceReport {
   instance: { id: number; name: string };
@@ -20,7 +82,7 @@ export interface InstanceReport {
   cascaded: Record<string, number>;
   /** Rows only the Instance has, kept because it is not centralised yet. */
   kept: Record<string, number>;
-  queue: { dequeued: number; pending: number; error?: { id: string; message: string } };
+  queue: QueueReport;
   conflicts: Conflict[];
   errors: string[];
   state: InstanceState;
@@ -33,7 +95,12 @@ export interface ReplicatorOptions {
   instances?: number[];
   objects?: ObjectKind[];
   chunkSize?: number;
+  /** Items read per page and at most applied in one Instance transaction (default 200). */
   queueBatch?: number;
+  /** Overrides the Command Center's tconfig sync_queue_items_max (default 200). */
+  queueItemsMax?: number;
+  /** Queued items listed per Instance by `plan` (default 100). */
+  planItems?: number;
   /** First retry delay of a failing queue head; doubles up to backoffMaxMs. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -42,6 +109,8 @@ export interface ReplicatorOptions {
   hooks?: QueueHooks;
   tuning?: PoolTuning;
   now?: () => number;
+  /** Several Node-RED hosts (pandora-config `cluster`): only the Instances whose lease is held here. */
+  gate?: UnitGate;
 }
 
 export interface MergeReport {
@@ -56,12 +125,20 @@ export interface MergeReport {
     conflicts: Conflict[];
     errors: string[];
     unified: boolean;
+    /** tconfig tokens written on the Instance when it became unified. */
+    settings: SettingChange[];
   }[];
+  /**
+   * tconfig tokens written on the Command Center: only once every enabled node is unified, as
+   * Pandora's console then queues every change of a shared object for every node.
+   */
+  settings: { commandCenter: SettingChange[]; note?: string };
 }
 
 interface Backoff {
   failures: number;
   until: number;
+  error: { id: string; message: string };
 }
 
 function merge(into: Record<string, TableCounts>, from: Record<string, TableCounts>): void {
@@ -86,6 +163,8 @@ export class Replicator {
   private readonly backoff = new Map<number, Backoff>();
   private readonly states = new Map<number, InstanceState>();
   private readonly prepared = new Set<Pool>();
+  private closing = false;
+  private limit: number | null = null;
 
   constructor(private readonly opts: ReplicatorOptions) {
     this.registry = new InstanceRegistry(opts.cc, {
@@ -104,9 +183,20 @@ export class Replicator {
     return this.uid;
   }
 
+  /** The backlog threshold: the option, else the Command Center's tconfig, else 200. */
+  async itemsMax(): Promise<number> {
+    this.limit ??= this.opts.queueItemsMax ?? (await queueItemsMax(this.opts.cc).catch(() => 200));
+    return this.limit;
+  }
+
   /** Per-state counts of the Instances as last seen. */
   status(): Record<InstanceState, number> {
-    const out: Record<InstanceState, number> = { 'in sync': 0, behind: 0, failing: 0 };
+    const out: Record<InstanceState, number> = {
+      'in sync': 0,
+      behind: 0,
+      degraded: 0,
+      failing: 0,
+    };
     for (const s of this.states.values()) out[s] += 1;
     return out;
   }
@@ -122,9 +212,16 @@ export class Replicator {
     await this.ccUid();
     const instances = await this.registry.refresh();
     for (const p of this.registry.lastProblems()) this.states.set(p.id, 'failing');
+    const { gate } = this.opts;
+    gate?.offer(instances.map((i) => units.replicate(i.id)));
     const started: Promise<InstanceReport>[] = [];
     for (const inst of instances) {
       if (this.busy.has(inst.id)) continue;
+      if (gate && !gate.holds(units.replicate(inst.id))) {
+        // Another member works it: its state here would be stale.
+        this.states.delete(inst.id);
+        continue;
+      }
       const work = this.runInstance(inst, topic).then((r) => {
         this.states.set(inst.id, r.state);
         onReport?.(r);
@@ -149,12 +246,13 @@ export class Replicator {
       applied: {},
       cascaded: {},
       kept: {},
-      queue: { dequeued: 0, pending: 0 },
+      queue: { dequeued: 0, pending: 0, limit: await this.itemsMax(), operations: [] },
       conflicts: [],
       errors: [],
       state: 'in sync',
     };
     const ccUid = await this.ccUid();
+    const { gate } = this.opts;
     try {
       if (!this.prepared.has(inst.pool)) {
         await ensureInstanceTables(inst.pool);
@@ -168,30 +266,42 @@ export class Replicator {
 
     if (topic === 'sync' && this.opts.useQueue !== false) {
       const b = this.backoff.get(inst.id);
-      if (b && b.until > this.now()) {
-        report.queue.pending = -1;
-        report.errors.push(`tsync_queue: waiting to retry the failing head item (backoff)`);
-      } else {
-        try {
+      try {
+        if (b && b.until > this.now()) {
+          // Waiting to retry the item that failed: its failure is still the node's state.
+          report.queue.pending = await pendingCount(this.opts.cc, inst.id);
+          report.queue.error = b.error;
+          report.errors.push(b.error.message);
+        } else {
           const q = await drainQueue(this.opts.cc, inst, {
             ccUid,
-            tables: this.tables,
             batch: this.opts.queueBatch,
             hooks: this.opts.hooks,
+            stopping: () => this.closing,
+            fence: gate ? (conn) => gate.fence(conn, units.replicate(inst.id)) : undefined,
           });
           merge(report.applied, q.applied);
           addCounts(report.cascaded, q.cascaded);
-          report.queue = { dequeued: q.dequeued, pending: q.pending, error: q.error };
+          report.queue.dequeued = q.dequeued;
+          report.queue.pending = q.pending;
+          report.queue.operations = q.operations;
+          report.queue.error = q.error;
           if (q.error) {
             report.errors.push(q.error.message);
-            const failures = (b?.failures ?? 0) + 1;
+            const failures = b && b.error.id === q.error.id ? b.failures + 1 : 1;
             const base = this.opts.backoffBaseMs ?? 1000;
             const delay = Math.min(this.opts.backoffMaxMs ?? 60_000, base * 2 ** (failures - 1));
-            this.backoff.set(inst.id, { failures, until: this.now() + delay });
+            this.backoff.set(inst.id, { failures, until: this.now() + delay, error: q.error });
           } else this.backoff.delete(inst.id);
-        } catch (err) {
-          report.errors.push(explainConnectError(inst, err));
         }
+      } catch (err) {
+        report.errors.push(explainConnectError(inst, err));
+      }
+    } else if (topic === 'plan' && this.opts.useQueue !== false) {
+      try {
+        await this.planQueue(inst, report.queue);
+      } catch (err) {
+        report.errors.push(explainConnectError(inst, err));
       }
     }
 
@@ -207,8 +317,118 @@ export class Replicator {
       }
     }
     report.state =
-      report.errors.length > 0 ? 'failing' : report.queue.pending > 0 ? 'behind' : 'in sync';
+      report.errors.length > 0
+        ? 'failing'
+        : report.queue.pending >= report.queue.limit
+          ? 'degraded'
+          : report.queue.pending > 0
+            ? 'behind'
+            : 'in sync';
     return report;
+  }
+
+  /** What a round would do with the items queued for this Instance now. Writes nothing. */
+  private async planQueue(inst: Instance, out: QueueReport): Promise<void> {
+    const max = this.opts.planItems ?? 100;
+    out.pending = await pendingCount(this.opts.cc, inst.id);
+    const present = await presentTables(inst.pool);
+    const items: PlannedItem[] = [];
+    let blocked = false;
+    for (const item of await readItems(this.opts.cc, inst.id, null, max)) {
+      const table = (item.table ?? '').trim();
+      if (isNamedOperation(item.operation)) {
+        items.push({
+          id: item.id,
+          table,
+          action: 'named operation',
+          message: item.operation ?? '',
+        });
+        continue;
+      }
+      try {
+        const parsed = checkItem(item, present);
+        items.push({
+          id: item.id,
+          table: parsed.table,
+          verb: parsed.verb,
+          action: blocked ? 'blocked' : 'apply',
+        });
+      } catch (err) {
+        items.push({
+          id: item.id,
+          table,
+          action: blocked ? 'blocked' : 'refused',
+          message: (err as Error).message,
+        });
+        blocked = true;
+      }
+    }
+    out.items = items;
+    out.more = Math.max(0, out.pending - items.length);
+  }
+
+  /**
+   * Discards one queued item (msg.topic = 'skip'), as Pandora's Metasetup lets an administrator
+   * do with the item that blocks a node. Waits for that node's round to end and holds its slot
+   * meanwhile, so the item cannot be applied while it is being removed.
+   */
+  async skip(id: string): Promise<SkipReport> {
+    if (!/^[0-9]{1,20}$/.test(id))
+      throw new Error(`msg.payload.id must be a tsync_queue id, got "${id}"`);
+    const [rows] = await this.opts.cc.query<
+      ({
+        id: string;
+        target: string | number;
+        sql: string | null;
+        table: string | null;
+        operation: string | null;
+        error: string | null;
+      } & RowDataPacket)[]
+    >('SELECT id, target, `sql`, `table`, operation, error FROM tsync_queue WHERE id = ?', [id]);
+    if (rows.length === 0) throw new Error(`tsync_queue item ${id} is not in the queue`);
+    const row = rows[0];
+    const target = Number(row.target);
+    const inst = (await this.registry.refresh()).find((i) => i.id === target);
+    if (!inst) {
+      throw new Error(
+        `tsync_queue item ${id} is for node ${target}, which this metaconsole-replicate does not replicate`,
+      );
+    }
+    while (this.busy.has(target)) await this.busy.get(target)?.catch(() => undefined);
+    let release: () => void = () => undefined;
+    const slot = new Promise<InstanceReport>((resolve) => {
+      release = () => resolve(undefined as unknown as InstanceReport);
+    });
+    this.busy.set(target, slot);
+    try {
+      let appliedBefore = false;
+      try {
+        const [seen] = await inst.pool.query<RowDataPacket[]>(
+          'SELECT 1 FROM tsync_replica_applied WHERE cc_uid = ? AND queue_id = ?',
+          [await this.ccUid(), id],
+        );
+        appliedBefore = seen.length > 0;
+      } catch {
+        // Unreachable Instance or no bookkeeping yet: the item cannot have been applied by us.
+      }
+      await this.opts.cc.query<ResultSetHeader>('DELETE FROM tsync_queue WHERE id = ?', [id]);
+      this.backoff.delete(target);
+      return {
+        instance: { id: inst.id, name: inst.name },
+        item: {
+          id: String(row.id),
+          sql: row.sql,
+          table: row.table,
+          operation: row.operation,
+          error: row.error,
+        },
+        appliedBefore,
+        pending: await pendingCount(this.opts.cc, target),
+      };
+    } finally {
+      this.busy.delete(target);
+      release();
+    }
   }
 
   /** The table source: compare, then (unless planning) apply in one Instance transaction. */
@@ -250,7 +470,12 @@ export class Replicator {
     const ccUid = await this.ccUid();
     await this.idle();
     const instances = await this.registry.refresh();
-    const report: MergeReport = { commandCenter: { applied: {} }, conflicts: [], instances: [] };
+    const report: MergeReport = {
+      commandCenter: { applied: {} },
+      conflicts: [],
+      instances: [],
+      settings: { commandCenter: [] },
+    };
     const reachable: Instance[] = [];
     for (const inst of instances) {
       try {
@@ -264,6 +489,7 @@ export class Replicator {
           conflicts: [],
           errors: [explainConnectError(inst, err)],
           unified: inst.unified,
+          settings: [],
         });
       }
     }
@@ -278,6 +504,7 @@ export class Replicator {
         conflicts: [],
         errors: [],
         unified: inst.unified,
+        settings: [],
       };
       try {
         const res = await this.syncTables(inst, ccUid, false, {
@@ -289,6 +516,8 @@ export class Replicator {
         r.conflicts = res.conflicts;
         const left = await this.syncTables({ pool: inst.pool, unified: true }, ccUid, true);
         if (r.conflicts.length === 0 && Object.keys(left.applied).length === 0) {
+          // The node's own tokens first: a node marked unified must also refuse local edits.
+          r.settings = await writeTokens(inst.pool, nodeTokens(inst.id));
           await this.opts.cc.query('UPDATE tmetaconsole_setup SET unified = 1 WHERE id = ?', [
             inst.id,
           ]);
@@ -300,10 +529,23 @@ export class Replicator {
       this.states.set(inst.id, r.errors.length ? 'failing' : 'in sync');
       report.instances.push(r);
     }
+    const [left] = await this.opts.cc.query<
+      ({ id: number; server_name: string } & RowDataPacket)[]
+    >(
+      'SELECT id, server_name FROM tmetaconsole_setup WHERE disabled = 0 AND unified = 0 ORDER BY id',
+    );
+    if (left.length === 0) {
+      report.settings.commandCenter = await writeTokens(this.opts.cc, COMMAND_CENTER_TOKENS);
+    } else {
+      report.settings.note = `centralized_management left as it is on the Command Center: not unified yet: ${left
+        .map((n) => `${n.id} (${n.server_name})`)
+        .join(', ')}`;
+    }
     return report;
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.idle();
     await this.registry.close();
   }

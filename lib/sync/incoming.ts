@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import type { SharedDeliveries } from '../cluster/gate';
 import { CommitGroup, DurableFile } from '../util/durable-file';
 import { DeliveryJournal, type JournalEntry } from './journal';
 
@@ -32,6 +33,8 @@ export interface StoreResult {
   payload?: Buffer;
   /** Already delivered (journal) or already present with the same content: not delivered again. */
   duplicate: boolean;
+  /** Cluster: a member that stopped was storing this file; left on the buffer until it settles. */
+  inDoubt?: boolean;
 }
 
 export interface IncomingOptions {
@@ -41,6 +44,8 @@ export interface IncomingOptions {
   write: boolean;
   /** Keep the content in memory (deliver `msg`/`both`). */
   keep: boolean;
+  /** Cluster: files stored by any member and not yet removed from their buffer. */
+  shared?: SharedDeliveries;
 }
 
 const TEMP_MARK = '~pull~';
@@ -111,8 +116,10 @@ export class IncomingDir {
     data: NodeJS.ReadableStream,
     size: number,
     expected?: { size: number; sha1: string },
+    /** Cluster: a file whose delivery by a stopped member is in doubt is left (safe mode's RECV). */
+    mayLeave = false,
   ): Promise<StoreResult> {
-    const { dir, write, keep, journal } = this.opts;
+    const { dir, write, keep, journal, shared } = this.opts;
     const hash = createHash('sha1');
     const chunks: Buffer[] = [];
     const temp = join(dir, `${name}${TEMP_MARK}${process.pid}.${++tempCounter}`);
@@ -191,8 +198,33 @@ export class IncomingDir {
       result.duplicate = true;
       return result;
     }
+    if (shared) {
+      // Cluster: another member may have stored this very file (or be in doubt about it).
+      const known = await shared.state(address, entry).catch(async (err: unknown) => {
+        await drop();
+        throw err;
+      });
+      if (known === 'stored' || (known === 'storing' && mayLeave)) {
+        await drop();
+        result.duplicate = true;
+        if (known === 'storing') result.inDoubt = true;
+        return result;
+      }
+      // Recorded (fenced) before the file is in place: a member taking the buffer over waits.
+      await shared.storing(address, entry).catch(async (err: unknown) => {
+        await drop();
+        throw err;
+      });
+    }
+    const unrecord = async (): Promise<void> => {
+      await shared?.forget(address, entry).catch(() => undefined);
+    };
     if (!file) {
-      await journal.record(entry);
+      await journal.record(entry).catch(async (err: unknown) => {
+        await unrecord();
+        throw err;
+      });
+      await shared?.stored(address, entry);
       return result;
     }
     let target: { path: string; same: boolean };
@@ -200,6 +232,7 @@ export class IncomingDir {
       target = await this.targetFor(name, size, sha1);
     } catch (err) {
       await drop();
+      await unrecord();
       throw new LocalStoreError(
         `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
         dir,
@@ -212,6 +245,7 @@ export class IncomingDir {
       await drop();
       result.duplicate = true;
       await journal.record(entry);
+      await shared?.stored(address, entry);
       return result;
     }
     file.path = target.path;
@@ -221,6 +255,7 @@ export class IncomingDir {
       // that finish at the same time; only then may the file leave its buffer.
       await this.commits.commit(file, entry);
     } catch (err) {
+      await unrecord();
       throw new LocalStoreError(
         `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
         dir,
@@ -229,7 +264,18 @@ export class IncomingDir {
     } finally {
       this.reserved.delete(target.path);
     }
+    await shared?.stored(address, entry);
     return result;
+  }
+
+  /** Whether this file from this buffer was delivered here (journal, or waiting in the directory). */
+  async delivered(
+    address: string,
+    e: { name: string; size: number; sha1: string },
+  ): Promise<boolean> {
+    if (this.opts.journal.has({ address, ...e })) return true;
+    if (!this.opts.write) return false;
+    return (await this.targetFor(e.name, e.size, e.sha1)).same;
   }
 
   /**

@@ -1,13 +1,21 @@
 /**
  * metaconsole-replicate: keeps the objects shared by the Command Center and its Instances
- * identical on every Instance (thin adapter over lib/replicate).
+ * identical on every Instance (thin adapter over lib/replicate). Its own texts come from its
+ * en-US / es-ES catalogues through RED._; the reports' technical details (table names, SQL
+ * errors) stay as the engine and the database give them.
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { InstanceReport, MergeReport, Replicator } from '../../lib/replicate/replicator';
+import {
+  InstanceReport,
+  MergeReport,
+  Replicator,
+  SkipReport,
+} from '../../lib/replicate/replicator';
 import { parseObjects } from '../../lib/replicate/tables';
 import { toInteger, toList, toNumber, toText } from '../../lib/util/values';
 import type { PandoraConfigNode } from '../pandora-config/types';
-import { WORDS, failed, joinParts, status } from '../shared/status';
+import { joinCluster, type NodeCluster } from '../shared/cluster';
+import { WORDS, failed, status } from '../shared/status';
 
 interface ReplicateDef extends NodeDef {
   config: string;
@@ -21,15 +29,23 @@ interface ReplicateMsg extends NodeMessage {
   removeInstanceOnly?: unknown;
 }
 
+const NS = 'node-red-contrib-pandora-sync/metaconsole-replicate:metaconsole-replicate.';
+
 export = function (RED: NodeAPI) {
+  const t = (key: string, vars?: Record<string, string | number>): string =>
+    RED._(`${NS}${key}`, vars);
+
   function MetaconsoleReplicateNode(this: Node, def: ReplicateDef) {
     RED.nodes.createNode(this, def);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- handlers below are arrows and closures that need the node
     const node = this;
     const cfg = RED.nodes.getNode(def.config) as unknown as PandoraConfigNode | null;
     let replicator: Replicator | null = null;
+    let cluster: NodeCluster | null = null;
     let timer: NodeJS.Timeout | null = null;
     let closing = false;
+    /** Each Instance's last reported errors: a Catch node hears each failure once, not each round. */
+    const lastErrors = new Map<number, string>();
 
     const fail = (text: string): void => node.status(failed(text));
     const showStatus = (): void => {
@@ -37,19 +53,27 @@ export = function (RED: NodeAPI) {
       const s = replicator.status();
       node.status(
         status(
-          s.failing > 0 ? 'red' : s.behind > 0 ? 'yellow' : 'green',
-          joinParts(`${s['in sync']} in sync`, `${s.behind} behind`, `${s.failing} failing`),
+          s.failing > 0 ? 'red' : s.degraded + s.behind > 0 ? 'yellow' : 'green',
+          t('status.counts', {
+            inSync: s['in sync'],
+            behind: s.behind,
+            degraded: s.degraded,
+            failing: s.failing,
+          }),
         ),
       );
     };
 
     try {
-      if (!cfg) throw new Error('no pandora-config selected');
+      if (!cfg) throw new Error(t('errors.noConfig'));
       if (cfg.configError) throw cfg.configError;
       const interval = toNumber(def.interval, 10, 'interval');
+      if (interval < 0) throw new RangeError(t('errors.interval', { value: String(def.interval) }));
+      cluster = joinCluster(RED, node, cfg, (m) => node.send(m));
       replicator = new Replicator({
+        gate: cluster?.gate,
         cc: cfg.getPool(),
-        instances: toList(def.instances).map((v) => toInteger(v, 0, 'instances')),
+        instances: toList(def.instances).map((v) => toInteger(v, 0, 'instances', 1)),
         objects: parseObjects(toList(def.objects)),
       });
       if (interval > 0) {
@@ -86,8 +110,25 @@ export = function (RED: NodeAPI) {
         },
       };
       node.send(out);
-      if (r.errors.length > 0 && r.topic === 'sync') {
-        node.error(`instance ${r.instance.id} (${r.instance.name}): ${r.errors.join('; ')}`, out);
+      if (r.topic !== 'sync') return;
+      const text = r.errors.join('; ');
+      if (text === '') lastErrors.delete(r.instance.id);
+      else if (lastErrors.get(r.instance.id) !== text) {
+        lastErrors.set(r.instance.id, text);
+        node.error(
+          t('errors.instance', { id: r.instance.id, name: r.instance.name, errors: text }),
+          out,
+        );
+      }
+      for (const op of r.queue.operations) {
+        node.warn(
+          t('warnings.namedOperation', {
+            id: op.id,
+            operation: op.operation,
+            table: op.table,
+            instance: r.instance.id,
+          }),
+        );
       }
     };
 
@@ -108,12 +149,35 @@ export = function (RED: NodeAPI) {
     node.on('input', (msg, _send, done) => {
       const m = msg as ReplicateMsg;
       if (!replicator) {
-        done(new Error('metaconsole-replicate is not configured (see its status)'));
+        done(new Error(t('errors.notConfigured')));
         return;
       }
       const topic = toText(m.topic, 'sync');
+      if (topic === 'skip') {
+        const payload = m.payload as { id?: unknown } | undefined;
+        const id = toText(payload && typeof payload === 'object' ? payload.id : undefined);
+        if (id === '') {
+          done(new Error(t('errors.skipNeedsId')));
+          return;
+        }
+        replicator
+          .skip(id)
+          .then((r: SkipReport) => {
+            lastErrors.delete(r.instance.id);
+            node.send({ ...m, topic: 'skip', payload: r } as NodeMessage);
+            done();
+          })
+          .catch((err: Error) => done(err));
+        return;
+      }
       if (topic === 'merge') {
-        const priority = toList(m.priority).map((v) => toInteger(v, 0, 'priority'));
+        let priority: number[];
+        try {
+          priority = toList(m.priority).map((v) => toInteger(v, 0, 'priority', 0));
+        } catch (err) {
+          done(err as Error);
+          return;
+        }
         node.status(status('blue', WORDS.merging));
         replicator
           .merge({
@@ -130,7 +194,8 @@ export = function (RED: NodeAPI) {
                   applied: r.applied,
                   cascaded: r.cascaded,
                   conflicts: [...report.conflicts, ...r.conflicts],
-                  commandCenter: report.commandCenter,
+                  commandCenter: { ...report.commandCenter, settings: report.settings },
+                  settings: r.settings,
                   errors: r.errors,
                   unified: r.unified,
                 },
@@ -146,7 +211,7 @@ export = function (RED: NodeAPI) {
         return;
       }
       if (topic !== 'sync' && topic !== 'plan') {
-        done(new Error(`unknown msg.topic "${topic}": use sync, plan or merge`));
+        done(new Error(t('errors.unknownTopic', { topic })));
         return;
       }
       if (topic === 'sync') node.status(status('blue', WORDS.syncing));
@@ -167,6 +232,7 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
+      cluster?.close();
       if (timer) clearTimeout(timer);
       const r = replicator;
       replicator = null;

@@ -15,6 +15,7 @@ import {
 } from '../../lib/sync/puller';
 import { toBool, toInteger, toText } from '../../lib/util/values';
 import type { PandoraConfigNode } from '../pandora-config/types';
+import { joinCluster, type NodeCluster } from '../shared/cluster';
 import {
   WORDS,
   certFill,
@@ -71,6 +72,7 @@ export = function (RED: NodeAPI) {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the usual Node-RED shape
     const node = this;
     let puller: SyncPuller | null = null;
+    let cluster: NodeCluster | null = null;
     let setupError: Error | null = null;
     let timer: NodeJS.Timeout | null = null;
     let closing = false;
@@ -101,7 +103,10 @@ export = function (RED: NodeAPI) {
       certNotAfter = cfg.tls?.notAfter;
       // Nothing to pull from is a configuration to fix, not a degraded state.
       if (cfg.sync.buffers.length === 0) node.status(status('red', WORDS.noBuffers));
+      cluster = joinCluster(RED, node, cfg, (m) => node.send([null, m]));
       puller = new SyncPuller({
+        gate: cluster?.gate,
+        shared: cluster?.shared,
         buffers: cfg.sync.buffers,
         incomingDir: cfg.incomingDir,
         deliver,
@@ -109,7 +114,7 @@ export = function (RED: NodeAPI) {
         concurrency: intProp(def.concurrency, 4, 'concurrency', 1, 64),
         connections: intProp(def.connections, 8, 'connections', 1, 64),
         maxSize: intProp(def.maxSize, 2_000_000, 'maxSize', 1, Number.MAX_SAFE_INTEGER),
-        safe: toBool(def.safe, true),
+        safe: toBool(def.safe, true, 'safe'),
         tls: cfg.tls ?? undefined,
         password: cfg.sync.password,
         timeout: cfg.sync.timeout,
@@ -290,6 +295,7 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
+      cluster?.close();
       if (timer) clearTimeout(timer);
       timer = null;
       const p = puller;

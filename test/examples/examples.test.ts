@@ -25,7 +25,7 @@ import { withCatalogue } from '../nodes/catalogue';
 import { freePort, PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { repoRoot } from '../helpers/node-red';
 import { sleep, waitFor } from '../helpers/wait';
-import helper from '../sync/red-helper';
+import helper from '../helpers/red-helper';
 
 // The helper's RED._ returns keys; these nodes speak through their catalogues.
 const tentacleBuffer = withCatalogue(tentacleBufferModule, 'tentacle-buffer');

@@ -17,7 +17,7 @@ import tentaclePullModule from '../../nodes/tentacle-pull/tentacle-pull';
 import { withCatalogue } from './catalogue';
 import { waitFor } from '../helpers/wait';
 import { refusedPort, tempDir } from '../sync/fixtures';
-import helper from '../sync/red-helper';
+import helper from '../helpers/red-helper';
 
 // The helper's RED._ returns keys; these nodes speak through their catalogues.
 const tentacleBuffer = withCatalogue(tentacleBufferModule, 'tentacle-buffer');

@@ -6,7 +6,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { Node, NodeMessage } from 'node-red';
 import { TentacleClient } from '../../lib/tentacle';
 import tentacleBuffer from '../../nodes/tentacle-buffer/tentacle-buffer';
-import helper from '../sync/red-helper';
+import helper from '../helpers/red-helper';
 import { withCatalogue } from './catalogue';
 import { waitFor } from '../helpers/wait';
 import { RawPeer, removeDir, sleep, tempDir } from '../tentacle/helpers';

@@ -9,7 +9,7 @@ import tentaclePull from '../../nodes/tentacle-pull/tentacle-pull';
 import type { BufferSummary, PushResult } from '../../lib/sync/puller';
 import { dataFiles, filesIn, refusedPort, sha1, startBuffer, tempDir } from '../sync/fixtures';
 import { waitFor } from '../helpers/wait';
-import helper from '../sync/red-helper';
+import helper from '../helpers/red-helper';
 import { withCatalogue } from './catalogue';
 
 const pullNode = withCatalogue(tentaclePull, 'tentacle-pull');
@@ -84,11 +84,7 @@ describe('tentacle-pull node', () => {
         .map((a) => String(a[0].msg));
     const status = statusCalls(pull);
     pull.receive({ payload: 'go' });
-    const end = Date.now() + 20_000;
-    while (sums.length < 2 || pullErrors().length < 1) {
-      assert.ok(Date.now() < end, 'round finished');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => sums.length >= 2 && pullErrors().length >= 1, 20_000, 'round finished');
     assert.equal(got.length, 12);
     for (const m of got) {
       const name = m.filename as string;
@@ -105,7 +101,7 @@ describe('tentacle-pull node', () => {
     // Reported once, through done(err), so a Catch node sees it.
     assert.equal(pullErrors().length, 1);
     assert.match(pullErrors()[0], /ECONNREFUSED/);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => status[status.length - 1]?.fill === 'yellow', 5000, 'the yellow status');
     const last = status[status.length - 1];
     assert.equal(last.fill, 'yellow');
     assert.match(last.text ?? '', /12 files/);
@@ -114,10 +110,7 @@ describe('tentacle-pull node', () => {
     // A push: msg.filename + msg.payload, one result per buffer on output 2.
     sums.length = 0;
     pull.receive({ filename: 'abc.conf', payload: 'agent_name x\n', address: B.endpoint.address });
-    while (sums.length < 1) {
-      assert.ok(Date.now() < end + 10_000, 'push finished');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => sums.length >= 1, 10_000, 'push finished');
     const pushed = sums[0].payload as PushResult;
     assert.equal(pushed.ok, true);
     assert.equal(pushed.filename, 'abc.conf');

@@ -1,6 +1,8 @@
 /** A Command Center and its Instances as databases of private MariaDB servers, for the tests. */
+import { quoteId, quoteList } from '../../lib/db/identifier';
 import { createPool, Pool } from '../../lib/db/pool';
 import { applySchema } from '../../lib/db/schema';
+import { tableColumns } from '../../lib/replicate/schema-info';
 import { TABLES } from '../../lib/replicate/tables';
 import { PrivateMariaDb } from '../helpers/mariadb';
 
@@ -47,22 +49,21 @@ export async function makeSite(
   return { cc, nodes: pools };
 }
 
-/** Every synchronized table's rows, ordered by key, as comparable JSON. */
+/**
+ * Every synchronized table's rows (the columns both `db` and the schema have, less node-local
+ * state), ordered by key, as comparable JSON.
+ */
 export async function dump(
   db: Pool,
   tables = TABLES.map((t) => t.table),
 ): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const t of TABLES.filter((d) => tables.includes(d.table))) {
-    const cols = t.columns;
-    const [present] = (await db.query(
-      'SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?',
-      [t.table],
-    )) as unknown as [{ c: string }[]];
-    const have = new Set(present.map((r) => r.c));
-    const use = cols.filter((c) => have.has(c) && c !== 'id_filter');
+    const skip = new Set([...(t.local ?? []), ...(t.optionalRefs ?? []).map((r) => r.column)]);
+    const use = (await tableColumns(db, t.table)).filter((c) => !skip.has(c));
+    if (use.length === 0) continue;
     const [rows] = await db.query(
-      `SELECT ${use.map((c) => `\`${c}\``).join(', ')} FROM \`${t.table}\` ORDER BY \`${t.key}\``,
+      `SELECT ${quoteList(use)} FROM ${quoteId(t.table)} ORDER BY ${quoteId(t.key)}`,
     );
     out[t.table] = JSON.stringify(rows);
   }

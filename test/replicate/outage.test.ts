@@ -42,7 +42,7 @@ describe('metaconsole-replicate: an instance down, then back', () => {
     assert.equal(r2.state, 'failing');
     assert.match(r2.errors.join(' '), /instance 2 \(down2\).*connection refused/);
     assert.deepEqual([...order].sort(), [1, 2], 'each instance reports on its own');
-    assert.deepEqual(rep.status(), { 'in sync': 1, behind: 0, failing: 1 });
+    assert.deepEqual(rep.status(), { 'in sync': 1, behind: 0, degraded: 0, failing: 1 });
 
     await other.start();
     let back = r2;

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Replicator } from '../../lib/replicate/replicator';
-import { decodeEntities, isEntityEncoded, parseStatement } from '../../lib/replicate/sqltext';
+import { decodeEntities, isEntityEncoded } from '../../lib/replicate/sqltext';
+import { parseStatement, safeSqlMode } from '../../lib/replicate/statement';
 import { startMariaDb, PrivateMariaDb } from '../helpers/mariadb';
 import { makeSite, Site } from './fixture';
+import { runChild } from '../helpers/child';
 
 /** What Pandora's Perl safe_input makes of a statement (the parts that matter here). */
 function perlSafeInput(sql: string): string {
@@ -74,6 +75,45 @@ describe('metaconsole-replicate: tsync_queue source', () => {
       (parseStatement('INSERT INTO other.tgrupo VALUES (1)') as { error: string }).error,
       /qualified/,
     );
+    // Issue 11: a regex that read only the first words took these for writes of tgrupo.
+    for (const sql of [
+      "UPDATE tgrupo, tusuario SET tusuario.password = 'x'",
+      "UPDATE tgrupo JOIN tusuario ON 1 = 1 SET tusuario.password = 'x'",
+      'DELETE tgrupo, tusuario FROM tgrupo JOIN tusuario ON 1 = 1',
+      'INSERT INTO tgrupo (nombre) SELECT password FROM tusuario',
+      'UPDATE tgrupo SET nombre = (SELECT password FROM tusuario LIMIT 1)',
+      "UPDATE tgrupo /*!, tusuario */ SET tusuario.password = 'x'",
+      'UPDATE tgrupo SET nombre = pwn()',
+      "UPDATE tgrupo SET nombre = LOAD_FILE('/etc/passwd')",
+    ]) {
+      const r = parseStatement(sql);
+      assert.ok('error' in r, `${sql} must be refused, got ${JSON.stringify(r)}`);
+    }
+    assert.deepEqual(
+      parseStatement("UPDATE tgrupo AS g SET g.nombre = CONCAT('a', 'b') WHERE g.id_grupo = 5"),
+      {
+        sql: "UPDATE tgrupo AS g SET g.nombre = CONCAT('a', 'b') WHERE g.id_grupo = 5",
+        verb: 'UPDATE',
+        table: 'tgrupo',
+      },
+    );
+    assert.equal(
+      (
+        parseStatement("REPLACE INTO `tcategory` (`id`, `name`) VALUES (1, 'x')") as {
+          verb: string;
+        }
+      ).verb,
+      'REPLACE',
+    );
+    assert.match((parseStatement('SELECT 1') as { error: string }).error, /a SELECT statement/);
+    assert.match(
+      (parseStatement('UPDATE tgrupo SET nombre = = 1') as { error: string }).error,
+      /the SQL parser cannot read it/,
+    );
+    assert.equal(
+      safeSqlMode('STRICT_TRANS_TABLES,ANSI_QUOTES,NO_BACKSLASH_ESCAPES,ANSI'),
+      'STRICT_TRANS_TABLES',
+    );
     const perl = perlSafeInput(
       'INSERT INTO tusuario (id_user, fullname) VALUES ("bob", "Bob&#x20;Ñ")',
     );
@@ -106,7 +146,7 @@ describe('metaconsole-replicate: tsync_queue source', () => {
     assert.equal(left.length, 3);
     assert.match(left[0].error, /ttag/, 'the failure is kept in the head item');
     assert.equal(left[1].error, '', 'items behind the head are untouched');
-    assert.deepEqual(rep.status(), { 'in sync': 1, behind: 0, failing: 1 });
+    assert.deepEqual(rep.status(), { 'in sync': 1, behind: 0, degraded: 0, failing: 1 });
 
     await site.nodes[1].query('RENAME TABLE ttag_away TO ttag');
     await new Promise((r) => setTimeout(r, 20));
@@ -152,24 +192,13 @@ describe('metaconsole-replicate: tsync_queue source', () => {
       'UPDATE tgrupo SET max_agents = max_agents + 1 WHERE id_grupo = 30',
       'tgrupo',
     );
-    const child = spawn(process.execPath, [join(__dirname, 'queue-child.js')], {
+    const child = await runChild(join(__dirname, 'queue-child.js'), {
       env: { ...process.env, REPLICATE_CC: JSON.stringify({ ...db.facts, database: 'cc' }) },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stderr: 'pipe',
+      ready: /APPLIED/,
+      readyMs: 20_000,
     });
-    const exited = new Promise((r) => child.once('exit', r));
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('child did not apply within 20 s')), 20_000);
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('APPLIED')) {
-          clearTimeout(t);
-          resolve();
-        }
-      });
-    });
-    child.kill('SIGKILL');
-    await exited;
+    await child.kill();
     assert.equal((await rows(site, 1)).length, 1, 'the item is still queued after the crash');
     const rep = new Replicator({ cc: site.cc, useTables: false, instances: [1] });
     const [r] = await rep.round('sync');
