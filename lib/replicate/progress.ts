@@ -4,6 +4,7 @@
  * applying and dequeuing replays safely) and which rows this replicator inserted (so that on an
  * Instance not yet centralised only those are removed when the CC drops them).
  */
+import type { RowDataPacket } from 'mysql2';
 import type { Pool, PoolConnection } from '../db/pool';
 import { schemaStatements } from '../db/schema';
 
@@ -29,9 +30,9 @@ export async function ccIdentity(cc: Pool): Promise<string> {
   );
   if (identityDdl) await cc.query(identityDdl);
   await cc.query('INSERT IGNORE INTO tsync_replica_identity (id, uid) VALUES (1, UUID())');
-  const [rows] = (await cc.query(
+  const [rows] = await cc.query<({ uid: string } & RowDataPacket)[]>(
     'SELECT uid FROM tsync_replica_identity WHERE id = 1',
-  )) as unknown as [{ uid: string }[]];
+  );
   return rows[0].uid;
 }
 

@@ -156,7 +156,8 @@ export class Replicator {
   readonly registry: InstanceRegistry;
   readonly tables: TableDef[];
   private uid: string | null = null;
-  private readonly busy = new Map<number, Promise<InstanceReport>>();
+  /** Per Instance, what holds its slot: a round, or a skip removing one of its items. */
+  private readonly busy = new Map<number, Promise<InstanceReport | null>>();
   private readonly backoff = new Map<number, Backoff>();
   private readonly states = new Map<number, InstanceState>();
   private readonly prepared = new Set<Pool>();
@@ -166,7 +167,11 @@ export class Replicator {
   constructor(private readonly opts: ReplicatorOptions) {
     this.registry = new InstanceRegistry(opts.cc, {
       ids: opts.instances ?? [],
-      tuning: opts.tuning ?? { connectionLimit: 2, connectTimeoutMs: 3000 },
+      // Field by field: a caller's { connectionLimit: 4 } keeps the 3 s connect timeout.
+      tuning: {
+        connectionLimit: opts.tuning?.connectionLimit ?? 2,
+        connectTimeoutMs: opts.tuning?.connectTimeoutMs ?? 3000,
+      },
     });
     this.tables = chosenTables(opts.objects ?? [...ALL_KINDS]);
   }
@@ -384,8 +389,8 @@ export class Replicator {
     }
     while (this.busy.has(target)) await this.busy.get(target)?.catch(() => undefined);
     let release: () => void = () => undefined;
-    const slot = new Promise<InstanceReport>((resolve) => {
-      release = () => resolve(undefined as unknown as InstanceReport);
+    const slot = new Promise<null>((resolve) => {
+      release = () => resolve(null);
     });
     this.busy.set(target, slot);
     try {
