@@ -11,3 +11,4 @@ export * from './tls/material';
 export * from './db';
 export * as events from './events';
 export * as replicate from './replicate';
+export * as query from './query';

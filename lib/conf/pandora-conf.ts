@@ -2,8 +2,8 @@
  * pandora_server.conf as the Pandora server reads it (PandoraFMS/Config.pm): `token value` lines,
  * `#` comments, blank lines, repeated tokens (the last one wins), unknown tokens ignored.
  */
-import { readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, readSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { toInteger, toText } from '../util/values';
 
 /** The pandora_server.conf tokens that pandora-config uses, keyed by token. */
@@ -56,28 +56,114 @@ export function parsePandoraConf(text: string): ParsedConf {
   return { tokens, values };
 }
 
-function unreadable(path: string, err: unknown): Error {
+/** A pandora_server.conf is a few kilobytes; anything past this is not one. */
+export const MAX_CONF_BYTES = 1024 * 1024;
+
+export type ConfFileProblem = 'not-found' | 'unreadable' | 'not-regular' | 'too-large';
+
+/** Why a conf file could not be read; the message names the path, never the content. */
+export class ConfFileError extends Error {
+  constructor(
+    readonly code: ConfFileProblem,
+    readonly path: string,
+    why: string,
+  ) {
+    super(`cannot read pandora_server.conf "${path}": ${why}`);
+  }
+}
+
+const PROBLEM_TEXT: Record<ConfFileProblem, string> = {
+  'not-found': 'file not found',
+  unreadable: 'the Node-RED process may not read it',
+  'not-regular': 'not a regular file',
+  'too-large': `larger than ${MAX_CONF_BYTES / 1024 / 1024} MiB`,
+};
+
+function confFileError(path: string, code: ConfFileProblem, detail?: string): ConfFileError {
+  return new ConfFileError(code, path, detail ?? PROBLEM_TEXT[code]);
+}
+
+function openError(path: string, err: unknown): ConfFileError {
   const e = err as NodeJS.ErrnoException;
-  const why = e.code === 'ENOENT' ? 'file not found' : (e.message ?? String(err));
-  return new Error(`cannot read pandora_server.conf "${path}": ${why}`);
+  if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return confFileError(path, 'not-found');
+  if (e.code === 'EACCES' || e.code === 'EPERM') return confFileError(path, 'unreadable');
+  return confFileError(path, 'unreadable', e.code ?? e.message);
+}
+
+// Non-blocking, so that opening a FIFO returns at once and fstat refuses it instead of the
+// constructor hanging Node-RED's start; no controlling terminal from a tty path.
+const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY;
+
+/**
+ * The bytes of a conf file, read only when it is a regular file of at most MAX_CONF_BYTES (a
+ * device, FIFO or directory is refused before any read). The size is checked on what is read as
+ * well as on fstat: /proc files report 0 bytes, and a file may grow while it is read.
+ */
+export function readConfBytesSync(path: string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_FLAGS);
+  } catch (err) {
+    throw openError(path, err);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw confFileError(path, 'not-regular');
+    if (st.size > MAX_CONF_BYTES) throw confFileError(path, 'too-large');
+    const buf = Buffer.alloc(MAX_CONF_BYTES + 1);
+    let got = 0;
+    for (;;) {
+      const n = readSync(fd, buf, got, buf.length - got, null);
+      if (n === 0) break;
+      got += n;
+      if (got > MAX_CONF_BYTES) throw confFileError(path, 'too-large');
+    }
+    return buf.subarray(0, got);
+  } catch (err) {
+    if (err instanceof ConfFileError) throw err;
+    throw openError(path, err);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The same, without blocking the event loop (the editor's preview). */
+export async function readConfBytes(path: string): Promise<Buffer> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, OPEN_FLAGS);
+  } catch (err) {
+    throw openError(path, err);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw confFileError(path, 'not-regular');
+    if (st.size > MAX_CONF_BYTES) throw confFileError(path, 'too-large');
+    const buf = Buffer.alloc(MAX_CONF_BYTES + 1);
+    let got = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, got, buf.length - got, null);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+      if (got > MAX_CONF_BYTES) throw confFileError(path, 'too-large');
+    }
+    return buf.subarray(0, got);
+  } catch (err) {
+    if (err instanceof ConfFileError) throw err;
+    throw openError(path, err);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Reads and parses a pandora_server.conf; a missing or unreadable file is an error naming it. */
 export async function readPandoraConf(path: string): Promise<ParsedConf> {
-  try {
-    return parsePandoraConf(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw unreadable(path, err);
-  }
+  return parsePandoraConf((await readConfBytes(path)).toString('utf8'));
 }
 
 /** The same, synchronously (a config node resolves its settings in its constructor). */
 export function readPandoraConfSync(path: string): ParsedConf {
-  try {
-    return parsePandoraConf(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw unreadable(path, err);
-  }
+  return parsePandoraConf(readConfBytesSync(path).toString('utf8'));
 }
 
 /** nodes.md defaults, when neither the node nor the conf file says anything. */

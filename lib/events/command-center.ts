@@ -2,9 +2,11 @@
  * The Command Center side of event-pull: the copy table tmetaconsole_event, our checkpoint table,
  * and the one transaction that writes a batch of events together with the checkpoint that covers it.
  */
+import type { RowDataPacket } from 'mysql2/promise';
 import type { Pool, PoolConnection } from '../db/pool';
 import { schemaStatements } from '../db/schema';
-import { chunks, EventState, Row, toState } from './instance-side';
+import { chunks, IN_LIST_MAX } from './in-list';
+import { EventState, toState } from './instance-side';
 
 export interface Checkpoint {
   /** Every tevento row up to this id has been considered (copied, or skipped by mode). */
@@ -38,9 +40,25 @@ export const COPY_ONLY_COLUMNS = [
 /** Another puller moved this instance's checkpoint: our batch was not written. */
 export class CheckpointMoved extends Error {}
 
+/** One batch for commit(): copies of one instance and the checkpoint move that covers them. */
+export interface BatchWrite {
+  serverId: number;
+  /** The copy's columns, and each row's values in that order. */
+  columns: string[];
+  rows: unknown[][];
+  expected: Checkpoint;
+  next: Checkpoint;
+  mode: string;
+  hooks?: CommitHooks;
+  /** The commit of the batch before, still running: the checkpoint is checked once it ends. */
+  after?: Promise<unknown>;
+}
+
 export interface CommitHooks {
   /** Test hook: runs inside the transaction after the upsert, before COMMIT. */
   beforeCommit?: (info: { serverId: number; threadId: number }) => Promise<void>;
+  /** Cluster: checks this member's lease of the instance, last thing before COMMIT. */
+  fence?: (conn: PoolConnection, serverId: number) => Promise<void>;
 }
 
 function sameCheckpoint(a: Checkpoint, b: Checkpoint): boolean {
@@ -52,11 +70,20 @@ function sameCheckpoint(a: Checkpoint, b: Checkpoint): boolean {
   );
 }
 
-interface CheckpointRow {
+interface CheckpointRow extends RowDataPacket {
   last_id: string;
   last_ack: string;
   last_comment_id: string;
   last_cc_ack: string;
+}
+
+interface ColumnRow extends RowDataPacket {
+  c: string;
+}
+
+interface KeyRow extends RowDataPacket {
+  k: string;
+  cols: string;
 }
 
 function fromRow(r: CheckpointRow | undefined): Checkpoint {
@@ -90,9 +117,9 @@ export class CommandCenterSide {
    */
   async ensureSchema(): Promise<void> {
     for (const statement of schemaStatements('event-copy')) await this.pool.query(statement);
-    const [cols] = (await this.pool.query(
+    const [cols] = await this.pool.query<ColumnRow[]>(
       "SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'tmetaconsole_event'",
-    )) as unknown as [{ c: string }[]];
+    );
     this.columns = new Set(cols.map((r) => r.c));
     const missing = ['id_source_event', 'server_id', 'estado', 'ack_utimestamp'].filter(
       (c) => !this.columns.has(c),
@@ -100,9 +127,9 @@ export class CommandCenterSide {
     if (missing.length > 0) {
       throw new Error(`tmetaconsole_event on the Command Center lacks ${missing.join(', ')}`);
     }
-    const [keys] = (await this.pool.query(
+    const [keys] = await this.pool.query<KeyRow[]>(
       "SELECT INDEX_NAME AS k, GROUP_CONCAT(COLUMN_NAME ORDER BY COLUMN_NAME) AS cols FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'tmetaconsole_event' AND NON_UNIQUE = 0 GROUP BY INDEX_NAME",
-    )) as unknown as [{ k: string; cols: string }[]];
+    );
     if (!keys.some((k) => k.cols === 'id_source_event,server_id')) {
       throw new Error(
         'tmetaconsole_event (Pandora legacy table) has no UNIQUE key on (server_id, id_source_event), so copies could not be made exactly once. ' +
@@ -118,10 +145,10 @@ export class CommandCenterSide {
     await this.pool.query('INSERT IGNORE INTO tevent_pull_checkpoint (server_id) VALUES (?)', [
       serverId,
     ]);
-    const [rows] = (await this.pool.query(
+    const [rows] = await this.pool.query<CheckpointRow[]>(
       'SELECT last_id, last_ack, last_comment_id, last_cc_ack FROM tevent_pull_checkpoint WHERE server_id = ?',
       [serverId],
-    )) as unknown as [CheckpointRow[]];
+    );
     return fromRow(rows[0]);
   }
 
@@ -132,11 +159,11 @@ export class CommandCenterSide {
   ): Promise<Map<bigint, EventState & { user_comment: string }>> {
     const out = new Map<bigint, EventState & { user_comment: string }>();
     const withComment = this.columns.has('user_comment');
-    for (const part of chunks(ids, 1000)) {
-      const [rows] = (await this.pool.query(
+    for (const part of chunks(ids, IN_LIST_MAX)) {
+      const [rows] = await this.pool.query<RowDataPacket[]>(
         `SELECT id_source_event, estado, id_usuario, owner_user, ack_utimestamp${withComment ? ', user_comment' : ''} FROM tmetaconsole_event WHERE server_id = ? AND id_source_event IN (?)`,
         [serverId, part],
-      )) as unknown as [Row[]];
+      );
       for (const r of rows) {
         const s = toState(r);
         out.set(s.id, { ...s, user_comment: String(r.user_comment ?? '') });
@@ -145,32 +172,27 @@ export class CommandCenterSide {
     return out;
   }
 
-  /** Copies of one instance validated or taken on the Command Center at or after `sinceAck`. */
+  /**
+   * Copies of one instance validated or taken on the Command Center at or after `sinceAck` (never
+   * those with ack_utimestamp 0: nobody touched them, see InstanceSide.statesAckedSince).
+   */
   async copiesAckedSince(serverId: number, sinceAck: number, limit: number): Promise<EventState[]> {
-    const [rows] = (await this.pool.query(
+    const [rows] = await this.pool.query<RowDataPacket[]>(
       'SELECT id_source_event, estado, id_usuario, owner_user, ack_utimestamp FROM tmetaconsole_event WHERE server_id = ? AND ack_utimestamp >= ? ORDER BY ack_utimestamp LIMIT ?',
-      [serverId, sinceAck, limit],
-    )) as unknown as [Row[]];
+      [serverId, Math.max(1, sinceAck), limit],
+    );
     return rows.map(toState);
   }
 
   /**
    * Writes the rows (multi-row upserts keyed by server_id + id_source_event) and moves the
-   * checkpoint from `expected` to `next`, in one transaction. Throws CheckpointMoved, writing
-   * nothing, when the stored checkpoint is not `expected` (a second puller on the same instance).
+   * checkpoint from `expected` to `next`, in one transaction. Throws CheckpointMoved, writing nothing, when the stored
+   * checkpoint is not `expected` (a second puller on the same instance, or `after` failed).
    */
-  async commit(
-    serverId: number,
-    columns: string[],
-    rows: unknown[][],
-    expected: Checkpoint,
-    next: Checkpoint,
-    mode: string,
-    hooks: CommitHooks = {},
-  ): Promise<void> {
+  async commit(batch: BatchWrite): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.commitOnce(serverId, columns, rows, expected, next, mode, hooks);
+        return await this.commitOnce(batch);
       } catch (err) {
         const code = (err as { code?: string }).code;
         // InnoDB picked this transaction as a deadlock victim and rolled it back: run it again.
@@ -180,29 +202,21 @@ export class CommandCenterSide {
     }
   }
 
-  private async commitOnce(
-    serverId: number,
-    columns: string[],
-    rows: unknown[][],
-    expected: Checkpoint,
-    next: Checkpoint,
-    mode: string,
-    hooks: CommitHooks = {},
-  ): Promise<void> {
+  private async commitOnce({
+    serverId,
+    columns,
+    rows,
+    expected,
+    next,
+    mode,
+    hooks = {},
+    after,
+  }: BatchWrite): Promise<void> {
     const conn: PoolConnection = await this.pool.getConnection();
     let open = false;
     try {
       await conn.beginTransaction();
       open = true;
-      const [cur] = (await conn.query(
-        'SELECT last_id, last_ack, last_comment_id, last_cc_ack FROM tevent_pull_checkpoint WHERE server_id = ? FOR UPDATE',
-        [serverId],
-      )) as unknown as [CheckpointRow[]];
-      if (!sameCheckpoint(fromRow(cur[0]), expected)) {
-        throw new CheckpointMoved(
-          `the checkpoint of instance ${serverId} moved under us (is a second event-pull copying the same instance?)`,
-        );
-      }
       if (rows.length > 0) {
         const names = columns.map((c) => `\`${c}\``).join(', ');
         const updates = columns
@@ -224,12 +238,26 @@ export class CommandCenterSide {
         }
         if (part.length > 0) await conn.query(sql, [part]);
       }
+      // The rows go in before the checkpoint is locked, so that a batch's rows can be written
+      // while the batch before it (`after`) commits; the check below, made once that one has
+      // ended, still decides before COMMIT whether any of it stays.
+      if (after) await after.catch(() => {});
+      const [cur] = await conn.query<CheckpointRow[]>(
+        'SELECT last_id, last_ack, last_comment_id, last_cc_ack FROM tevent_pull_checkpoint WHERE server_id = ? FOR UPDATE',
+        [serverId],
+      );
+      if (!sameCheckpoint(fromRow(cur[0]), expected)) {
+        throw new CheckpointMoved(
+          `the checkpoint of instance ${serverId} moved under us (is a second event-pull copying the same instance?)`,
+        );
+      }
       await conn.query(
         'INSERT INTO tevent_pull_checkpoint (server_id, last_id, last_ack, last_comment_id, last_cc_ack, mode, updated_utimestamp) VALUES (?, ?, ?, ?, ?, ?, UNIX_TIMESTAMP()) ' +
           'ON DUPLICATE KEY UPDATE last_id = VALUES(last_id), last_ack = VALUES(last_ack), last_comment_id = VALUES(last_comment_id), last_cc_ack = VALUES(last_cc_ack), mode = VALUES(mode), updated_utimestamp = VALUES(updated_utimestamp)',
         [serverId, next.lastId, next.lastAck, next.lastCommentId, next.lastCcAck, mode],
       );
       if (hooks.beforeCommit) await hooks.beforeCommit({ serverId, threadId: conn.threadId });
+      if (hooks.fence) await hooks.fence(conn, serverId);
       await conn.commit();
       open = false;
     } catch (err) {

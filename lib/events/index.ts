@@ -1,5 +1,8 @@
 /** event-pull's engine: Instance events copied into the Command Center exactly once. */
-export * from './puller';
+export { EventPuller } from './puller';
+export { EVENT_PULL_DEFAULTS } from './options';
+export type { EventPullOptions, PullMode } from './options';
+export type * from './types';
 export { CommandCenterSide, CheckpointMoved, EMPTY_CHECKPOINT } from './command-center';
 export type { Checkpoint, CommitHooks } from './command-center';
 export { InstanceSide } from './instance-side';

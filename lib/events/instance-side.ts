@@ -3,7 +3,10 @@
  * past a checkpoint with the names the Command Center cannot join for itself, light rows for the
  * change re-poll, and tevent_comment rows.
  */
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Pool } from '../db/pool';
+import { chunks, IN_LIST_MAX } from './in-list';
+import { EventNames, NAME_COLUMNS } from './names';
 
 export type Row = Record<string, unknown>;
 
@@ -25,6 +28,25 @@ export interface InstanceTables {
   talert_template_modules: boolean;
   talert_templates: boolean;
   tevent_comment: boolean;
+}
+
+interface ColumnRow extends RowDataPacket {
+  t: string;
+  c: string;
+}
+
+interface CommentIdRow extends RowDataPacket {
+  id: string;
+  id_event: string;
+}
+
+interface CommentRow extends RowDataPacket {
+  id: string;
+  id_event: string;
+  comment: string;
+  action: string;
+  id_user: string;
+  utimestamp: string;
 }
 
 const REQUIRED_EVENT_COLUMNS = [
@@ -54,15 +76,9 @@ export function sameState(a: EventState, b: EventState): boolean {
   );
 }
 
-/** Splits a list into slices of at most `size` (IN lists and multi-row statements stay bounded). */
-export function chunks<T>(list: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
-  return out;
-}
-
 export class InstanceSide {
   private selectHead = '';
+  private names: EventNames | null = null;
   tables: InstanceTables | null = null;
 
   constructor(
@@ -70,14 +86,17 @@ export class InstanceSide {
     private readonly queryTimeoutMs: number,
   ) {}
 
-  private async q<T = Row[]>(sql: string, values: unknown[] = []): Promise<T> {
-    const [rows] = await this.pool.query({ sql, timeout: this.queryTimeoutMs }, values);
-    return rows as unknown as T;
+  private async q<T extends RowDataPacket = RowDataPacket>(
+    sql: string,
+    values: unknown[] = [],
+  ): Promise<T[]> {
+    const [rows] = await this.pool.query<T[]>({ sql, timeout: this.queryTimeoutMs }, values);
+    return rows;
   }
 
   /** Reads which tables and tevento columns this Instance has; fails clearly when tevento is unusable. */
   async describe(): Promise<InstanceTables> {
-    const rows = await this.q<{ t: string; c: string }[]>(
+    const rows = await this.q<ColumnRow>(
       'SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN (?)',
       [
         [
@@ -110,51 +129,48 @@ export class InstanceSide {
     return tables;
   }
 
-  /** Builds the SELECT that returns the given tevento columns plus the four denormalised names. */
+  /** Builds the SELECT of the given tevento columns; their names come from EventNames. */
   prepare(columns: string[]): void {
     const t = this.tables;
     if (!t) throw new Error('describe() first');
     const list = ['id_evento', ...columns.filter((c) => c !== 'id_evento')];
-    const fields = list.map((c) => `e.\`${c}\``);
-    const joins: string[] = [];
-    // Pandora's own console shows group 0 as "All": there is no tgrupo row for it.
-    const hasGroup = t.tevento.has('id_grupo');
-    if (t.tagente && t.tevento.has('id_agente')) {
-      joins.push('LEFT JOIN tagente a ON a.id_agente = e.id_agente');
-      fields.push("COALESCE(a.nombre, '') AS agent_name");
-    } else fields.push("'' AS agent_name");
-    if (t.tgrupo && hasGroup) {
-      joins.push('LEFT JOIN tgrupo g ON g.id_grupo = e.id_grupo');
-      fields.push(
-        "CASE WHEN e.id_grupo = 0 THEN 'All' ELSE COALESCE(g.nombre, '') END AS group_name",
-      );
-    } else if (hasGroup)
-      fields.push("CASE WHEN e.id_grupo = 0 THEN 'All' ELSE '' END AS group_name");
-    else fields.push("'' AS group_name");
-    if (t.tagente_modulo && t.tevento.has('id_agentmodule')) {
-      joins.push('LEFT JOIN tagente_modulo m ON m.id_agente_modulo = e.id_agentmodule');
-      fields.push("COALESCE(m.nombre, '') AS module_name");
-    } else fields.push("'' AS module_name");
-    if (t.talert_template_modules && t.talert_templates && t.tevento.has('id_alert_am')) {
-      joins.push('LEFT JOIN talert_template_modules tm ON tm.id = e.id_alert_am');
-      joins.push('LEFT JOIN talert_templates tt ON tt.id = tm.id_alert_template');
-      fields.push("COALESCE(tt.name, '') AS alert_template_name");
-    } else fields.push("'' AS alert_template_name");
-    this.selectHead = `SELECT ${fields.join(', ')} FROM tevento e ${joins.join(' ')}`;
+    // The four name columns come back empty and are filled in place: rows keep one shape.
+    this.selectHead = `SELECT ${list.map((c) => `e.\`${c}\``).join(', ')}, ${NAME_COLUMNS.map((c) => `'' AS ${c}`).join(', ')} FROM tevento e`;
+    this.names = new EventNames(t, (sql, values) => this.q(sql, values));
+  }
+
+  /** Forgets the names read more than `olderThanMs` ago (rounds read them afresh). */
+  forgetNames(olderThanMs: number): void {
+    this.names?.forget(olderThanMs);
+  }
+
+  /** Events with their four names set. */
+  private async named(rows: Row[]): Promise<Row[]> {
+    await this.names!.fill(rows);
+    return rows;
   }
 
   /** Up to `limit` events with an id above `afterId`, in id order. */
   async eventsAfter(afterId: bigint, limit: number): Promise<Row[]> {
-    return this.q(`${this.selectHead} WHERE e.id_evento > ? ORDER BY e.id_evento LIMIT ?`, [
-      afterId,
-      limit,
-    ]);
+    return this.named(
+      await this.q(`${this.selectHead} WHERE e.id_evento > ? ORDER BY e.id_evento LIMIT ?`, [
+        afterId,
+        limit,
+      ]),
+    );
   }
 
   /** The named events (those that changed since they were copied). */
   async eventsById(ids: bigint[]): Promise<Row[]> {
-    if (ids.length === 0) return [];
-    return this.q(`${this.selectHead} WHERE e.id_evento IN (?) ORDER BY e.id_evento`, [ids]);
+    const out: Row[] = [];
+    for (const part of chunks(ids, IN_LIST_MAX)) {
+      out.push(
+        ...(await this.q(`${this.selectHead} WHERE e.id_evento IN (?) ORDER BY e.id_evento`, [
+          part,
+        ])),
+      );
+    }
+    return this.named(out);
   }
 
   /** Light rows of events in (fromId, toId]: the bounded re-check window of recent events. */
@@ -169,18 +185,20 @@ export class InstanceSide {
   /**
    * Light rows of events up to `maxId` validated or taken at or after `sinceAck`. tevento has no
    * index on ack_utimestamp, so this scans the table; Pandora purges it (event_purge days).
+   * An ack_utimestamp of 0 is an event nobody has validated or taken: not a change, and while
+   * the cursor is still at 0 it would be every event of the table, every round.
    */
   async statesAckedSince(sinceAck: number, maxId: bigint, limit: number): Promise<EventState[]> {
     const rows = await this.q(
       'SELECT id_evento, estado, id_usuario, owner_user, ack_utimestamp FROM tevento WHERE ack_utimestamp >= ? AND id_evento <= ? ORDER BY ack_utimestamp LIMIT ?',
-      [sinceAck, maxId, limit],
+      [Math.max(1, sinceAck), maxId, limit],
     );
     return rows.map(toState);
   }
 
   async statesById(ids: bigint[]): Promise<Map<bigint, EventState>> {
     const out = new Map<bigint, EventState>();
-    for (const part of chunks(ids, 1000)) {
+    for (const part of chunks(ids, IN_LIST_MAX)) {
       const rows = await this.q(
         'SELECT id_evento, estado, id_usuario, owner_user, ack_utimestamp FROM tevento WHERE id_evento IN (?)',
         [part],
@@ -196,7 +214,7 @@ export class InstanceSide {
     maxEventId: bigint,
     limit: number,
   ): Promise<{ lastId: bigint; eventIds: bigint[] }> {
-    const rows = await this.q<{ id: string; id_event: string }[]>(
+    const rows = await this.q<CommentIdRow>(
       'SELECT id, id_event FROM tevent_comment WHERE id > ? ORDER BY id LIMIT ?',
       [afterId, limit],
     );
@@ -218,24 +236,48 @@ export class InstanceSide {
   async commentsOf(ids: bigint[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (!this.tables?.tevent_comment) return out;
+    if (ids.length === 0) return out;
     const grouped = new Map<string, unknown[]>();
-    for (const part of chunks(ids, 1000)) {
-      const rows = await this.q<
-        { id_event: string; comment: string; action: string; id_user: string; utimestamp: string }[]
-      >(
-        'SELECT id_event, comment, action, id_user, utimestamp FROM tevent_comment WHERE id_event IN (?) ORDER BY id',
-        [part],
-      );
-      for (const r of rows) {
-        const list = grouped.get(r.id_event) ?? [];
-        list.push({
-          comment: r.comment,
-          action: r.action,
-          id_user: r.id_user,
-          utimestamp: Number(r.utimestamp),
-        });
-        grouped.set(r.id_event, list);
-      }
+    let min = ids[0];
+    let max = ids[0];
+    for (const id of ids) {
+      if (id < min) min = id;
+      if (id > max) max = id;
+    }
+    // A batch's ids are (nearly) consecutive: one range read instead of IN lists; comments of
+    // events not asked for are left out below.
+    const dense = max - min < BigInt(2 * ids.length);
+    const reads = dense
+      ? [
+          () =>
+            this.q<CommentRow>(
+              'SELECT id, id_event, comment, action, id_user, utimestamp FROM tevent_comment WHERE id_event BETWEEN ? AND ?',
+              [min, max],
+            ),
+        ]
+      : chunks(ids, IN_LIST_MAX).map(
+          (part) => () =>
+            this.q<CommentRow>(
+              'SELECT id, id_event, comment, action, id_user, utimestamp FROM tevent_comment WHERE id_event IN (?)',
+              [part],
+            ),
+        );
+    const rows: CommentRow[] = [];
+    for (const read of reads) rows.push(...(await read()));
+    // Oldest first, sorted here: an ORDER BY id could make the server walk the primary key.
+    rows.sort((a, b) => {
+      const d = BigInt(a.id) - BigInt(b.id);
+      return d < 0n ? -1 : d > 0n ? 1 : 0;
+    });
+    for (const r of rows) {
+      const list = grouped.get(r.id_event) ?? [];
+      list.push({
+        comment: r.comment,
+        action: r.action,
+        id_user: r.id_user,
+        utimestamp: Number(r.utimestamp),
+      });
+      grouped.set(r.id_event, list);
     }
     for (const id of ids) {
       const list = grouped.get(String(id));
@@ -249,7 +291,7 @@ export class InstanceSide {
    * changed the event itself at the same time or later (the newer ack_utimestamp wins).
    */
   async writeBack(state: EventState): Promise<boolean> {
-    const [res] = await this.pool.query(
+    const [res] = await this.pool.query<ResultSetHeader>(
       {
         sql: 'UPDATE tevento SET estado = ?, id_usuario = ?, owner_user = ?, ack_utimestamp = ? WHERE id_evento = ? AND ack_utimestamp < ?',
         timeout: this.queryTimeoutMs,
@@ -263,6 +305,6 @@ export class InstanceSide {
         BigInt(state.ack_utimestamp),
       ],
     );
-    return (res as { affectedRows?: number }).affectedRows === 1;
+    return res.affectedRows === 1;
   }
 }

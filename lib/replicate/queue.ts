@@ -58,6 +58,11 @@ export interface DrainOptions {
   hooks?: QueueHooks;
   /** Checked between batches: true stops the drain (the node is closing). */
   stopping?: () => boolean;
+  /**
+   * Cluster: checks this member's lease of the Instance inside the Command Center transaction
+   * that dequeues (the Instance side is kept exactly-once by tsync_replica_applied).
+   */
+  fence?: (conn: PoolConnection) => Promise<void>;
 }
 
 /** Why an item cannot be applied as it is; it stays queued, blocking its node. */
@@ -287,12 +292,30 @@ class Drain {
     const committed = steps.slice(0, outcome.done);
     for (const s of committed) await this.opts.hooks?.afterApply?.(s.item);
     if (committed.length > 0) {
-      await this.cc.query('DELETE FROM tsync_queue WHERE id IN (?)', [
-        committed.map((s) => s.item.id),
-      ]);
+      await this.dequeue(committed.map((s) => s.item.id));
       this.result.dequeued += committed.length;
     }
     return failure;
+  }
+
+  private async dequeue(ids: string[]): Promise<void> {
+    const { fence } = this.opts;
+    if (!fence) {
+      await this.cc.query('DELETE FROM tsync_queue WHERE id IN (?)', [ids]);
+      return;
+    }
+    const conn = await this.cc.getConnection();
+    try {
+      await conn.beginTransaction();
+      await conn.query('DELETE FROM tsync_queue WHERE id IN (?)', [ids]);
+      await fence(conn);
+      await conn.commit();
+    } catch (err) {
+      await conn.rollback().catch(() => undefined);
+      throw err;
+    } finally {
+      conn.release();
+    }
   }
 
   async fail(id: string, message: string): Promise<void> {

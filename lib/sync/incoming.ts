@@ -5,9 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { DeliveryJournal } from './journal';
+import type { SharedDeliveries } from '../cluster/gate';
+import { CommitGroup, DurableFile } from '../util/durable-file';
+import { DeliveryJournal, type JournalEntry } from './journal';
 
 /** A local failure (disk full, permissions...): the file stays on its buffer. */
 export class LocalStoreError extends Error {
@@ -31,6 +33,8 @@ export interface StoreResult {
   payload?: Buffer;
   /** Already delivered (journal) or already present with the same content: not delivered again. */
   duplicate: boolean;
+  /** Cluster: a member that stopped was storing this file; left on the buffer until it settles. */
+  inDoubt?: boolean;
 }
 
 export interface IncomingOptions {
@@ -40,9 +44,13 @@ export interface IncomingOptions {
   write: boolean;
   /** Keep the content in memory (deliver `msg`/`both`). */
   keep: boolean;
+  /** Cluster: files stored by any member and not yet removed from their buffer. */
+  shared?: SharedDeliveries;
 }
 
 const TEMP_MARK = '~pull~';
+/** Largest second download held in memory for the comparison with the first. */
+const HOLD_MAX = 1024 * 1024;
 let tempCounter = 0;
 
 function pidAlive(pid: number): boolean {
@@ -60,17 +68,14 @@ async function fileSha1(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
 export class IncomingDir {
-  constructor(private readonly opts: IncomingOptions) {}
+  /** Target paths chosen for files not yet renamed there: no second file may pick them. */
+  private readonly reserved = new Set<string>();
+  private readonly commits: CommitGroup<Omit<JournalEntry, 'at'>>;
+
+  constructor(private readonly opts: IncomingOptions) {
+    this.commits = new CommitGroup((done) => opts.journal.recordMany(done.map((d) => d.meta)));
+  }
 
   get dir(): string {
     return this.opts.dir;
@@ -111,12 +116,14 @@ export class IncomingDir {
     data: NodeJS.ReadableStream,
     size: number,
     expected?: { size: number; sha1: string },
+    /** Cluster: a file whose delivery by a stopped member is in doubt is left (safe mode's RECV). */
+    mayLeave = false,
   ): Promise<StoreResult> {
-    const { dir, write, keep, journal } = this.opts;
+    const { dir, write, keep, journal, shared } = this.opts;
     const hash = createHash('sha1');
     const chunks: Buffer[] = [];
     const temp = join(dir, `${name}${TEMP_MARK}${process.pid}.${++tempCounter}`);
-    let fh = null;
+    let file: DurableFile | null = null;
     let received = 0;
     // Only errors of our own disk are local; a stream error is the connection's.
     const local = async <T>(op: () => Promise<T>): Promise<T> => {
@@ -126,76 +133,149 @@ export class IncomingDir {
         throw new LocalStoreError(`cannot write ${temp}: ${(err as Error).message}`, temp, err);
       }
     };
+    // A second download announced with the size of the first (safe mode's MV) is most likely
+    // the same bytes: a small one is held in memory and written only if it turns out to differ.
+    const held: Buffer[] = [];
+    let holding = write && expected !== undefined && size === expected.size && size <= HOLD_MAX;
     try {
-      if (write) fh = await local(() => open(temp, 'wx', 0o644));
+      if (write && !holding) {
+        file = await local(() => DurableFile.open(join(dir, name), { tempPath: temp }));
+      }
       for await (const c of data) {
         const chunk = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
         hash.update(chunk);
         received += chunk.length;
         if (keep) chunks.push(chunk);
-        if (fh) {
-          const out = fh;
+        if (holding) {
+          held.push(chunk);
+          if (received > HOLD_MAX) holding = false;
+        }
+        if (write && !holding && !file) {
+          file = await local(() => DurableFile.open(join(dir, name), { tempPath: temp }));
+          for (const h of held.splice(0)) {
+            const out = file;
+            await local(() => out.write(h));
+          }
+          continue;
+        }
+        if (file) {
+          const out = file;
           await local(() => out.write(chunk));
         }
       }
     } catch (err) {
-      await fh?.close().catch(() => {});
-      if (fh) await unlink(temp).catch(() => {});
+      await file?.abort();
       throw err;
     }
     const sha1 = hash.digest('hex');
+    const drop = async () => {
+      await file?.abort();
+    };
     // A second download of a file already stored (the MV after a RECV in safe mode): the same
     // bytes need no fsync and no delivery; different ones (the buffer took a new version with
     // -o in between) are a new delivery like any other.
     if (expected && received === expected.size && sha1 === expected.sha1 && received === size) {
-      await fh?.close();
-      if (fh) await unlink(temp).catch(() => {});
+      await drop();
       return { name, size: received, sha1, duplicate: true };
     }
-    if (fh) {
-      const out = fh;
-      try {
-        await local(() => out.sync());
-      } catch (err) {
-        await out.close().catch(() => {});
-        await unlink(temp).catch(() => {});
-        throw err;
+    if (holding && write) {
+      // Different bytes after all: they are a delivery of their own, written like any other.
+      file = await local(() => DurableFile.open(join(dir, name), { tempPath: temp }));
+      for (const h of held.splice(0)) {
+        const out = file;
+        await local(() => out.write(h));
       }
     }
-    await fh?.close();
     const result: StoreResult = { name, size: received, sha1, duplicate: false };
     if (keep) result.payload = Buffer.concat(chunks, received);
     if (received !== size) {
-      if (fh) await unlink(temp).catch(() => {});
+      await drop();
       throw new Error(`${name}: received ${received} bytes of ${size}`);
     }
-    if (journal.has({ address, name, size, sha1 })) {
-      if (fh) await unlink(temp).catch(() => {});
+    const entry = { address, name, size, sha1 };
+    if (journal.has(entry)) {
+      await drop();
       result.duplicate = true;
       return result;
     }
-    if (write) {
-      try {
-        const target = await this.targetFor(name, size, sha1);
-        if (target.same) {
-          await unlink(temp).catch(() => {});
-          result.duplicate = true;
-        } else {
-          await rename(temp, target.path);
-          await fsyncDir(dir);
-        }
-        result.path = target.path;
-      } catch (err) {
-        await unlink(temp).catch(() => {});
-        throw new LocalStoreError(
-          `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
-          dir,
-          err,
-        );
+    if (shared) {
+      // Cluster: another member may have stored this very file (or be in doubt about it).
+      const known = await shared.state(address, entry).catch(async (err: unknown) => {
+        await drop();
+        throw err;
+      });
+      if (known === 'stored' || (known === 'storing' && mayLeave)) {
+        await drop();
+        result.duplicate = true;
+        if (known === 'storing') result.inDoubt = true;
+        return result;
       }
+      // Recorded (fenced) before the file is in place: a member taking the buffer over waits.
+      await shared.storing(address, entry).catch(async (err: unknown) => {
+        await drop();
+        throw err;
+      });
     }
-    await journal.record({ address, name, size, sha1 });
+    const unrecord = async (): Promise<void> => {
+      await shared?.forget(address, entry).catch(() => undefined);
+    };
+    if (!file) {
+      await journal.record(entry).catch(async (err: unknown) => {
+        await unrecord();
+        throw err;
+      });
+      await shared?.stored(address, entry);
+      return result;
+    }
+    let target: { path: string; same: boolean };
+    try {
+      target = await this.targetFor(name, size, sha1);
+    } catch (err) {
+      await drop();
+      await unrecord();
+      throw new LocalStoreError(
+        `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
+        dir,
+        err,
+      );
+    }
+    result.path = target.path;
+    if (target.same) {
+      // Already waiting in the directory with this content: record it, write nothing.
+      await drop();
+      result.duplicate = true;
+      await journal.record(entry);
+      await shared?.stored(address, entry);
+      return result;
+    }
+    file.path = target.path;
+    this.reserved.add(target.path);
+    try {
+      // Durable here (fsync, rename, directory fsync) and journalled, shared with the files
+      // that finish at the same time; only then may the file leave its buffer.
+      await this.commits.commit(file, entry);
+    } catch (err) {
+      await unrecord();
+      throw new LocalStoreError(
+        `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
+        dir,
+        err,
+      );
+    } finally {
+      this.reserved.delete(target.path);
+    }
+    await shared?.stored(address, entry);
     return result;
+  }
+
+  /** Whether this file from this buffer was delivered here (journal, or waiting in the directory). */
+  async delivered(
+    address: string,
+    e: { name: string; size: number; sha1: string },
+  ): Promise<boolean> {
+    if (this.opts.journal.has({ address, ...e })) return true;
+    if (!this.opts.write) return false;
+    return (await this.targetFor(e.name, e.size, e.sha1)).same;
   }
 
   /**
@@ -211,6 +291,7 @@ export class IncomingDir {
     const stem = name.slice(0, name.length - ext.length);
     for (let n = 0; n < 1000; n++) {
       const path = join(this.opts.dir, n === 0 ? name : `${stem}_${n}${ext}`);
+      if (this.reserved.has(path)) continue;
       let st;
       try {
         st = await stat(path);

@@ -4,8 +4,9 @@
  * the buffer is removed without being delivered a second time. JSON lines, bounded: when the
  * file holds twice the limit it is rewritten (temp, fsync, rename) with the newest entries.
  */
-import { mkdir, open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeFileDurably } from '../util/durable-file';
 
 export interface JournalEntry {
   address: string;
@@ -96,32 +97,33 @@ export class DeliveryJournal {
 
   /** Records a delivery durably (before the file is removed from the buffer). */
   record(e: Omit<JournalEntry, 'at'>): Promise<void> {
-    const entry: JournalEntry = { ...e, at: Date.now() };
-    this.remember(entry);
+    return this.recordMany([e]);
+  }
+
+  /** Records several deliveries with one append and one fdatasync. */
+  recordMany(list: Omit<JournalEntry, 'at'>[]): Promise<void> {
+    const at = Date.now();
+    const entries: JournalEntry[] = list.map((e) => ({ ...e, at }));
+    for (const entry of entries) this.remember(entry);
     // Appends are serialised: several connections record at the same time.
-    const run = this.queue.then(() => this.append(entry));
+    const run = this.queue.then(() => this.append(entries));
     this.queue = run.catch(() => {});
     return run;
   }
 
-  private async append(entry: JournalEntry): Promise<void> {
+  private async append(entries: JournalEntry[]): Promise<void> {
     if (!this.fh) throw new Error(`delivery journal ${this.path} is closed`);
-    await this.fh.write(JSON.stringify(entry) + '\n');
+    if (entries.length === 0) return;
+    await this.fh.write(entries.map((e) => JSON.stringify(e) + '\n').join(''));
     if (this.sync) await this.fh.datasync();
-    this.lines++;
+    this.lines += entries.length;
     if (this.lines >= this.limit * 2) await this.compact();
   }
 
   private async compact(): Promise<void> {
-    const tmp = `${this.path}~compact`;
-    const out = await open(tmp, 'w');
-    try {
-      await out.write(this.entries.map((e) => JSON.stringify(e) + '\n').join(''));
-      await out.sync();
-    } finally {
-      await out.close();
-    }
-    await rename(tmp, this.path);
+    await writeFileDurably(this.path, this.entries.map((e) => JSON.stringify(e) + '\n').join(''), {
+      tempPath: `${this.path}~compact`,
+    });
     await this.fh?.close();
     this.fh = await open(this.path, 'a');
     this.lines = this.entries.length;

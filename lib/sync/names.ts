@@ -1,15 +1,24 @@
 /** Which names of a buffer's LS listing the Sync server takes. */
-
-/** Tentacle's invalid file-name characters (section 4 of the protocol notes). */
-export const BANNED_CHARS = /[?[\]/\\=+<>:;',*~]/;
+import { isValidName } from '../tentacle/protocol';
 
 /** The default `pattern`: agent data files. */
 export const DEFAULT_PATTERN = '\\.data$';
 
-/** A name the puller may ask for: not `.`/`..`/empty, no banned character, matching `pattern`. */
+/**
+ * Longest name taken, in UTF-8 bytes: room for the temp suffix within the usual 255-byte
+ * NAME_MAX, so a buffer cannot make every write of a round fail with a name too long.
+ */
+export const MAX_NAME_BYTES = 200;
+
+/**
+ * A name the puller may ask for and store under `incomingDir`: not `.`/`..`/empty, no banned
+ * character (so no `/` or `\\`, hence never a path), no NUL, CR or LF, not too long, matching
+ * `pattern`. The LS listing is the buffer's word: nothing in it is trusted further than this.
+ */
 export function isTakeable(name: string, pattern: RegExp): boolean {
   if (name === '' || name === '.' || name === '..') return false;
-  if (BANNED_CHARS.test(name) || name.includes('\n') || name.includes('\r')) return false;
+  if (!isValidName(name) || /[\0\n\r]/.test(name)) return false;
+  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) return false;
   // A global or sticky regex keeps state between test() calls; never let that skip a file.
   pattern.lastIndex = 0;
   return pattern.test(name);

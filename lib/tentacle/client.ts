@@ -3,9 +3,8 @@
  * many files. Every way the connection ends goes through one close path (`fail`), which
  * rejects the running request and every later call with the reason.
  */
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import net from 'node:net';
 import { basename } from 'node:path';
 import { Readable } from 'node:stream';
@@ -17,6 +16,7 @@ export { TentacleError } from './errors';
 export type { TentacleErrorCode } from './errors';
 import { LineError, LineReader } from './line-reader';
 import { DEFAULT_PORT, inactivityMs, passwordDigest } from './protocol';
+import { writeFileDurably } from '../util/durable-file';
 import { createUnzipReader, zipBuffer } from './zip';
 
 export interface TentacleClientOptions {
@@ -37,7 +37,17 @@ export interface TentacleClientOptions {
   retries?: number;
   /** Seconds; default timeout × (retries + 1). */
   connectTimeout?: number;
+  /**
+   * Bytes: a download (RECV, MV, ZRECV) announced larger than this is declined and fails with
+   * ERR_TOO_BIG, the file kept on the server; a ZRECV that inflates past it fails and closes.
+   * Default: no bound.
+   */
+  maxSize?: number;
+  /** Bytes: an LS listing announced larger than this is declined (ERR_TOO_BIG). Default 64 MiB. */
+  maxListing?: number;
 }
+
+const DEFAULT_MAX_LISTING = 64 * 1024 * 1024;
 
 /** Receives a download: `data` yields exactly the announced bytes. */
 export type TentacleConsumer = (data: NodeJS.ReadableStream, size: number) => Promise<void>;
@@ -63,6 +73,8 @@ export class TentacleClient {
   private passSent = false;
   /** A client certificate went out in the handshake: a TLS 1.3 server refuses it only later. */
   private presentedCert = false;
+  private maxSize = Infinity;
+  private maxListing = DEFAULT_MAX_LISTING;
 
   private constructor(socket: net.Socket, address: string, idleMs: number) {
     this.socket = socket;
@@ -138,6 +150,8 @@ export class TentacleClient {
     socket.setNoDelay(true);
     const client = new TentacleClient(socket, address, idleMs);
     client.presentedCert = Boolean(opts.tls?.cert);
+    client.maxSize = opts.maxSize ?? Infinity;
+    client.maxListing = opts.maxListing ?? DEFAULT_MAX_LISTING;
     if (opts.password !== undefined && opts.password !== '') {
       await client.run(async () => {
         client.passSent = true;
@@ -156,6 +170,7 @@ export class TentacleClient {
       const m = /^LS SIZE (\d+)$/.exec(reply);
       if (!m) throw this.unexpected('LS', reply);
       const size = Number(m[1]);
+      await this.refuseAbove('LS', '', size, this.maxListing);
       await this.write('LS OK\n');
       const parts: Buffer[] = [];
       for await (const chunk of this.reader.readPayload(size)) parts.push(chunk as Buffer);
@@ -194,24 +209,11 @@ export class TentacleClient {
     return this.download('MV', name, consume);
   }
 
-  /** RECV into `path` atomically (temp name, fsync, rename); resolves with the size. */
-  async recvToFile(name: string, path: string): Promise<number> {
-    const temp = `${path}~${randomBytes(6).toString('hex')}`;
-    try {
-      return await this.recv(name, async (data) => {
-        const fh = await open(temp, 'wx');
-        try {
-          for await (const chunk of data) await fh.write(chunk as Buffer);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await rename(temp, path);
-      });
-    } catch (err) {
-      await unlink(temp).catch(() => undefined);
-      throw err;
-    }
+  /** RECV into `path` durably (temp name, fsync, rename, directory fsync); resolves with the size. */
+  recvToFile(name: string, path: string): Promise<number> {
+    return this.recv(name, async (data) => {
+      await writeFileDurably(path, data as AsyncIterable<unknown>);
+    });
   }
 
   /** Sends QUIT and waits for the connection to close. */
@@ -389,6 +391,21 @@ export class TentacleClient {
     });
   }
 
+  /**
+   * Declines an offer larger than `bound` (any line but `<cmd> OK` does; the server keeps the
+   * file and waits for the next command), then fails the request with ERR_TOO_BIG.
+   */
+  private async refuseAbove(cmd: string, name: string, size: number, bound: number): Promise<void> {
+    if (size <= bound) return;
+    await this.write(`${cmd} NO\n`);
+    const e = new TentacleError(
+      'ERR_TOO_BIG',
+      `${this.address}: ${cmd} ${name}: the server offers ${size} bytes, more than the limit of ${bound}`,
+    );
+    e.size = size;
+    throw e;
+  }
+
   private async drained(): Promise<void> {
     try {
       await drain(this.socket);
@@ -407,9 +424,24 @@ export class TentacleClient {
       const m = new RegExp(`^${cmd} SIZE (\\d+)$`).exec(reply);
       if (!m) throw this.unexpected(cmd, reply);
       const size = Number(m[1]);
+      await this.refuseAbove(cmd, name, size, this.maxSize);
       await this.write(`${cmd} OK\n`);
       const payload = this.reader.readPayload(size);
-      const data: Readable = cmd === 'ZRECV' ? payload.pipe(createUnzipReader()) : payload;
+      const bound = this.maxSize;
+      const data: Readable =
+        cmd === 'ZRECV'
+          ? payload.pipe(
+              createUnzipReader({
+                check: (n) =>
+                  n > bound
+                    ? new TentacleError(
+                        'ERR_TOO_BIG',
+                        `${this.address}: ZRECV ${name} inflates past ${bound} bytes`,
+                      )
+                    : null,
+              }),
+            )
+          : payload;
       if (cmd === 'ZRECV') payload.on('error', (err) => data.destroy(err));
       const ended = new Promise<void>((resolve, reject) => {
         payload.once('end', resolve);

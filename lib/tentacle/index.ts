@@ -7,4 +7,9 @@ export { LineReader, LineError } from './line-reader';
 export { TentacleClient, sendName } from './client';
 export type { TentacleClientOptions, TentacleConsumer } from './client';
 export { TentacleServer } from './server';
-export type { TentacleServerOptions, TentacleEvent, TentacleStats } from './server';
+export type {
+  TentacleServerOptions,
+  TentacleServerEvents,
+  TentacleEvent,
+  TentacleStats,
+} from './server';

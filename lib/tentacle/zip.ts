@@ -3,9 +3,14 @@
  * single-member archive the way the reference server's ZRECV does (deflate, general-purpose
  * flag bit 3, sizes in a data descriptor); the reader inflates the first member of an archive
  * and, like the reference's transparent unzip, passes anything that is not a zip through.
+ *
+ * The reader distrusts its input: every member's CRC and size is checked (from the local header,
+ * or from the data descriptor that follows the data when flag bit 3 is set), and the inflated
+ * bytes are counted as they come out, so a caller can stop a zip bomb before it is stored.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { createDeflateRaw, createInflateRaw, crc32, type InflateRaw } from 'node:zlib';
+import { createDeflateRaw, createInflateRaw, type InflateRaw } from 'node:zlib';
+import { crc32 } from './crc32';
 
 const LOCAL_SIG = 0x04034b50;
 const DESCRIPTOR_SIG = 0x08074b50;
@@ -118,139 +123,265 @@ export async function zipBuffer(memberName: string, data: Buffer): Promise<Buffe
   return Buffer.concat(parts);
 }
 
+/** The archive is malformed, truncated, or a member's CRC or size does not match. */
+export class ZipFormatError extends Error {
+  constructor(message: string) {
+    super(`zip: ${message}`);
+    this.name = 'ZipFormatError';
+  }
+}
+
+export interface UnzipOptions {
+  /**
+   * Called with the running total of inflated bytes (all members) before each piece is passed
+   * on; returning an Error stops the reader with it, so no byte past the bound is emitted.
+   */
+  check?: (inflated: number) => Error | null;
+}
+
+type State =
+  'sniff' | 'header' | 'deflate' | 'stored' | 'trailer' | 'next' | 'passthrough' | 'done';
+
 /**
  * A Transform that outputs the inflated first member of a zip archive, or its input unchanged
- * when the input does not start with a local file header. Bytes after the first member
- * (descriptor, other members, central directory) are read and dropped.
+ * when the input does not start with a local file header. Later members are inflated only to
+ * check their CRC, and dropped; the central directory and anything after it are dropped.
  */
-export function createUnzipReader(): Transform {
-  type State = 'sniff' | 'header' | 'body' | 'stored' | 'passthrough' | 'done';
+export function createUnzipReader(options: UnzipOptions = {}): Transform {
   let state: State = 'sniff';
   let head: Buffer = Buffer.alloc(0);
-  let inflate: InflateRaw | null = null;
-  let storedLeft = 0;
-  let expectCrc: number | null = null;
+  let member = 0;
+  let flags = 0;
+  /** CRC and size from the local header; null when a data descriptor carries them. */
+  let expect: { crc: number; size: number } | null = null;
   let crc = 0;
-  let inflateEnded: Promise<void> | null = null;
+  let memberSize = 0;
+  let inflated = 0;
+  let storedLeft = 0;
+  let inflate: InflateRaw | null = null;
+  let inflateDone = false;
+  /** Input handed to inflate that it may not have consumed yet (the member may end inside). */
+  let fed: Buffer[] = [];
+  let fedBase = 0;
+  let fedTotal = 0;
 
   const out = new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
-      feed(chunk, cb);
+      feed(chunk).then(() => cb(), cb);
     },
     flush(cb: TransformCallback) {
-      if (state === 'sniff' || state === 'passthrough') {
-        if (head.length) out.push(head);
-        cb();
-      } else if (state === 'header') {
-        cb(new Error('zip: truncated local header'));
-      } else if (state === 'stored') {
-        cb(new Error('zip: truncated stored member'));
-      } else if (state === 'body' && inflate && inflateEnded) {
-        const ended = inflateEnded;
-        inflate.end();
-        ended.then(
-          () => cb(check()),
-          (err: Error) => cb(err),
-        );
-      } else cb(check());
+      finish().then(() => cb(), cb);
     },
   });
+  // Inflation waits for the reader's consumer: a bomb is never inflated faster than it is taken.
+  const baseRead = out._read.bind(out);
+  out._read = (size: number) => {
+    inflate?.resume();
+    baseRead(size);
+  };
+  out.on('close', () => inflate?.destroy());
 
-  function check(): Error | null {
-    if (expectCrc !== null && crc >>> 0 !== expectCrc) return new Error('zip: CRC mismatch');
-    return null;
+  /** Counts and passes on one piece of a member's content; throws past the caller's bound. */
+  function emit(piece: Buffer): boolean {
+    crc = crc32(piece, crc);
+    memberSize += piece.length;
+    inflated += piece.length;
+    const err = options.check?.(inflated);
+    if (err) throw err;
+    if (member > 0) return true;
+    return out.push(piece);
   }
 
-  function feed(chunk: Buffer, cb: TransformCallback): void {
+  async function feed(chunk: Buffer): Promise<void> {
     switch (state) {
-      case 'sniff':
-      case 'header': {
-        head = head.length ? Buffer.concat([head, chunk]) : chunk;
-        if (state === 'sniff') {
-          if (head.length < 4) return cb();
-          if (head.readUInt32LE(0) !== LOCAL_SIG) {
-            state = 'passthrough';
-            out.push(head);
-            head = Buffer.alloc(0);
-            return cb();
-          }
-          state = 'header';
-        }
-        if (head.length < 30) return cb();
-        const nameLen = head.readUInt16LE(26);
-        const extraLen = head.readUInt16LE(28);
-        const total = 30 + nameLen + extraLen;
-        if (head.length < total) return cb();
-        const flags = head.readUInt16LE(6);
-        const method = head.readUInt16LE(8);
-        if (!(flags & FLAG_DESCRIPTOR)) expectCrc = head.readUInt32LE(14);
-        const storedSize = head.readUInt32LE(18);
-        const rest = head.subarray(total);
-        head = Buffer.alloc(0);
-        if (method === METHOD_DEFLATE) {
-          state = 'body';
-          startInflate();
-        } else if (method === METHOD_STORED && !(flags & FLAG_DESCRIPTOR)) {
-          state = 'stored';
-          storedLeft = storedSize;
-          if (storedLeft === 0) state = 'done';
-        } else {
-          return cb(new Error(`zip: unsupported member (method ${method}, flags ${flags})`));
-        }
-        if (rest.length === 0) return cb();
-        return feed(rest, cb);
-      }
-      case 'stored': {
-        const take = Math.min(storedLeft, chunk.length);
-        if (take > 0) {
-          const part = chunk.subarray(0, take);
-          crc = crc32(part, crc);
-          out.push(part);
-          storedLeft -= take;
-        }
-        if (storedLeft === 0) state = 'done';
-        return cb();
-      }
-      case 'body': {
-        const z = inflate as InflateRaw;
-        if (z.write(chunk)) return cb();
-        // The member may end inside this chunk, after which no drain comes.
-        const go = () => {
-          z.off('drain', go);
-          z.off('end', go);
-          cb();
-        };
-        z.on('drain', go);
-        z.on('end', go);
+      case 'passthrough': {
+        inflated += chunk.length;
+        const err = options.check?.(inflated);
+        if (err) throw err;
+        out.push(chunk);
         return;
       }
-      case 'passthrough':
-        out.push(chunk);
-        return cb();
       case 'done':
-        return cb();
+        return;
+      case 'deflate':
+        return feedInflate(chunk);
+      case 'stored': {
+        const take = Math.min(storedLeft, chunk.length);
+        if (take > 0) emit(chunk.subarray(0, take));
+        storedLeft -= take;
+        if (storedLeft > 0) return;
+        state = 'trailer';
+        return parse(chunk.subarray(take));
+      }
+      default:
+        return parse(chunk);
     }
+  }
+
+  /** Runs the header/trailer states over buffered bytes until more input is needed. */
+  async function parse(chunk: Buffer): Promise<void> {
+    head = head.length ? Buffer.concat([head, chunk]) : chunk;
+    for (;;) {
+      if (state === 'sniff' || state === 'next') {
+        if (head.length < 4) return;
+        if (head.readUInt32LE(0) !== LOCAL_SIG) {
+          if (state === 'sniff') {
+            state = 'passthrough';
+            const all = head;
+            head = Buffer.alloc(0);
+            return feed(all);
+          }
+          // Central directory (or anything else) after the members: nothing more to check.
+          state = 'done';
+          head = Buffer.alloc(0);
+          return;
+        }
+        state = 'header';
+      }
+      if (state === 'header') {
+        if (head.length < 30) return;
+        const total = 30 + head.readUInt16LE(26) + head.readUInt16LE(28);
+        if (head.length < total) return;
+        flags = head.readUInt16LE(6);
+        const method = head.readUInt16LE(8);
+        const descriptor = (flags & FLAG_DESCRIPTOR) !== 0;
+        expect = descriptor ? null : { crc: head.readUInt32LE(14), size: head.readUInt32LE(22) };
+        const compressed = head.readUInt32LE(18);
+        crc = 0;
+        memberSize = 0;
+        head = head.subarray(total);
+        if (method === METHOD_DEFLATE) {
+          state = 'deflate';
+          startInflate();
+          const rest = head;
+          head = Buffer.alloc(0);
+          if (rest.length > 0) await feedInflate(rest);
+          return;
+        }
+        if (method === METHOD_STORED && !descriptor) {
+          if (compressed !== (expect as { size: number }).size) {
+            throw new ZipFormatError('stored member whose sizes differ');
+          }
+          state = 'stored';
+          storedLeft = compressed;
+          const rest = head;
+          head = Buffer.alloc(0);
+          if (rest.length > 0 || storedLeft === 0) await feed(rest);
+          return;
+        }
+        throw new ZipFormatError(`unsupported member (method ${method}, flags ${flags})`);
+      }
+      if (state === 'trailer') {
+        let want = expect;
+        if (!want) {
+          // Data descriptor: optional signature, CRC, compressed and uncompressed sizes.
+          const signed = head.length >= 4 && head.readUInt32LE(0) === DESCRIPTOR_SIG;
+          const len = signed ? 16 : 12;
+          if (head.length < len) return;
+          const at = signed ? 4 : 0;
+          want = { crc: head.readUInt32LE(at), size: head.readUInt32LE(at + 8) };
+          head = head.subarray(len);
+        }
+        if (crc >>> 0 !== want.crc)
+          throw new ZipFormatError(`CRC mismatch in member ${member + 1}`);
+        if (memberSize % 2 ** 32 !== want.size) {
+          throw new ZipFormatError(`size mismatch in member ${member + 1}`);
+        }
+        member++;
+        state = 'next';
+        continue;
+      }
+      return;
+    }
+  }
+
+  async function feedInflate(chunk: Buffer): Promise<void> {
+    const z = inflate as InflateRaw;
+    fed.push(chunk);
+    fedTotal += chunk.length;
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      z.once('error', onError);
+      z.write(chunk, () => {
+        z.off('error', onError);
+        resolve();
+      });
+    });
+    if (!inflateDone && z.bytesWritten < fedTotal) {
+      // The member ended inside this input; its end event is on its way.
+      await new Promise<void>((resolve, reject) => {
+        z.once('end', () => resolve());
+        z.once('error', reject);
+      });
+    }
+    if (!inflateDone) {
+      fed = [];
+      fedBase = fedTotal;
+      return;
+    }
+    const tail = Buffer.concat(fed).subarray(z.bytesWritten - fedBase);
+    fed = [];
+    state = 'trailer';
+    return parse(tail);
   }
 
   function startInflate(): void {
     const z = createInflateRaw();
     inflate = z;
+    inflateDone = false;
+    fed = [];
+    fedBase = 0;
+    fedTotal = 0;
     z.on('data', (c: Buffer) => {
-      crc = crc32(c, crc);
-      out.push(c);
+      try {
+        if (!emit(c)) z.pause();
+      } catch (err) {
+        out.destroy(err as Error);
+      }
     });
-    inflateEnded = new Promise<void>((resolve, reject) => {
-      z.on('end', () => {
-        // The deflate stream ended by itself: whatever follows is not part of the member.
-        if (state === 'body') state = 'done';
-        resolve();
-      });
-      z.on('error', (err) => {
-        reject(err);
-        out.destroy(err);
-      });
+    z.once('end', () => {
+      inflateDone = true;
     });
-    inflateEnded.catch(() => undefined);
+    z.on('error', (err) => out.destroy(err));
+  }
+
+  async function finish(): Promise<void> {
+    if (state === 'deflate') {
+      const z = inflate as InflateRaw;
+      if (!inflateDone) {
+        await new Promise<void>((resolve, reject) => {
+          z.once('end', () => resolve());
+          z.once('error', reject);
+          z.end();
+        });
+      }
+      if (!inflateDone) throw new ZipFormatError('truncated member');
+      state = 'trailer';
+      await parse(Buffer.concat(fed).subarray(z.bytesWritten - fedBase));
+    }
+    // `parse` may have moved on (even into a next member); read the state afresh.
+    switch (state as State) {
+      case 'sniff': {
+        // Fewer than 4 bytes: not a zip.
+        state = 'passthrough';
+        const all = head;
+        head = Buffer.alloc(0);
+        if (all.length) await feed(all);
+        return;
+      }
+      case 'passthrough':
+      case 'next':
+      case 'done':
+        return;
+      case 'header':
+        throw new ZipFormatError('truncated local header');
+      case 'stored':
+        throw new ZipFormatError('truncated stored member');
+      case 'trailer':
+        throw new ZipFormatError('truncated data descriptor');
+      case 'deflate':
+        throw new ZipFormatError('truncated member');
+    }
   }
 
   return out;

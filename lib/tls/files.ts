@@ -5,8 +5,9 @@
  * a key that can mint certificates the buffers would trust.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
+import { commitAll, DurableFile } from '../util/durable-file';
 import type { CertificateSet } from './generate';
 
 /** File names inside the folder. */
@@ -45,44 +46,6 @@ async function exists(path: string): Promise<boolean> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
-  }
-}
-
-/**
- * One file, whole or not at all: written under a temp name (with `~`, which no Tentacle peer can
- * ask for), fsynced, then put in place. Without overwrite, link() refuses an existing target
- * atomically, so a file that appeared since the check is still not replaced.
- */
-async function writeOne(path: string, text: string, mode: number, overwrite: boolean) {
-  const temp = `${path}.${randomBytes(4).toString('hex')}~`;
-  const fh = await open(temp, 'wx', mode);
-  try {
-    await fh.writeFile(text, 'utf8');
-    // The umask may have narrowed it, never widened it; a key must end up 0600 exactly.
-    await fh.chmod(mode);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    if (overwrite) {
-      await rename(temp, path);
-    } else {
-      await link(temp, path);
-      await unlink(temp);
-    }
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 
@@ -126,11 +89,26 @@ export async function writeCertificateSet(
         );
       }
     }
-    for (const k of Object.keys(CERTIFICATE_FILES) as CertificateFile[]) {
-      const [text, mode] = content[k];
-      await writeOne(paths[k], text, mode, overwrite);
+    // Each file whole or not at all, under a temp name with `~` (which no Tentacle peer can ask
+    // for). Without overwrite, link() refuses a target that appeared since the check.
+    const files: DurableFile[] = [];
+    try {
+      for (const k of Object.keys(CERTIFICATE_FILES) as CertificateFile[]) {
+        const [text, mode] = content[k];
+        const f = await DurableFile.open(paths[k], {
+          tempPath: `${paths[k]}.${randomBytes(4).toString('hex')}~`,
+          mode,
+          place: overwrite ? 'replace' : 'exclusive',
+        });
+        files.push(f);
+        await f.write(text);
+      }
+    } catch (err) {
+      for (const f of files) await f.abort();
+      throw err;
     }
-    await syncDir(dir);
+    const failed = (await commitAll(files)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (err) {
     if (err instanceof CertificateFilesError) throw err;
     const e = err as NodeJS.ErrnoException;

@@ -1,7 +1,8 @@
 /**
  * Values as flows carry them: the editor saves strings, hand-written flows carry numbers and
  * booleans. Every numeric property accepts a number or a numeric string, every boolean
- * true/false or "true"/"false", and an empty value means the default.
+ * true/false or "true"/"false", and an empty value means the default; anything else is an error
+ * naming the property.
  */
 
 /** A number from a number or numeric string; the default when empty; an error when not numeric. */
@@ -30,14 +31,25 @@ export function toInteger(
   return n;
 }
 
-/** A boolean from true/false or "true"/"false" (also 1/0, "1"/"0", "on"/"off"). */
-export function toBool(value: unknown, fallback: boolean): boolean {
+/**
+ * A boolean from true/false or "true"/"false" (also 1/0, "1"/"0", "on"/"off", "yes"/"no"); the
+ * default when empty; an error for anything else, as for numbers: a typo must not quietly turn
+ * into the default.
+ */
+export function toBool(value: unknown, fallback: boolean, name = 'value'): boolean {
   if (value === undefined || value === null || value === '') return fallback;
   if (typeof value === 'boolean') return value;
-  const s = String(value).trim().toLowerCase();
-  if (s === 'true' || s === '1' || s === 'on' || s === 'yes') return true;
-  if (s === 'false' || s === '0' || s === 'off' || s === 'no') return false;
-  return fallback;
+  const s = typeof value === 'number' || typeof value === 'string' ? String(value).trim() : '';
+  const lower = s.toLowerCase();
+  if (lower === 'true' || lower === '1' || lower === 'on' || lower === 'yes') return true;
+  if (lower === 'false' || lower === '0' || lower === 'off' || lower === 'no') return false;
+  throw new TypeError(`${name} must be true or false, got ${describe(value)}`);
+}
+
+/** A value as an error message shows it, without running a crafted object's toString. */
+function describe(value: unknown): string {
+  if (typeof value === 'string' || typeof value === 'number') return JSON.stringify(value);
+  return `a value of type ${Array.isArray(value) ? 'array' : typeof value}`;
 }
 
 /** A list from a comma (or whitespace) separated string or an array; empty means []. */

@@ -3,117 +3,94 @@
  * exactly once (thin adapter over lib/events).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { EventBatch, EventPuller, PullMode, PullProblem } from '../../lib/events';
-import { toBool, toInteger, toList, toNumber, toText } from '../../lib/util/values';
+import { EventBatch, EventPuller, PullProblem } from '../../lib/events';
 import type { PandoraConfigNode } from '../pandora-config/types';
-import { WORDS, failed, joinParts, shortText, status } from '../shared/status';
+import { joinCluster, type NodeCluster } from '../shared/cluster';
+import { WORDS, failed, status } from '../shared/status';
+import { pullerOptions, Worded, type EventPullProps } from './properties';
+import { pullerStatus, type Translate } from './status';
 
-/** Beyond this many instances the status gives the worst lag instead of each one. */
-const LAGS_SHOWN = 4;
-/** Seconds of lag that make the status yellow. */
-const BEHIND_S = 60;
-
-interface EventPullDef extends NodeDef {
+interface EventPullDef extends NodeDef, EventPullProps {
   config: string;
-  instances: string | number;
-  interval: string | number;
-  batchSize: string | number;
-  mode: string;
-  writeBack: string | boolean;
 }
 
 export = function (RED: NodeAPI) {
+  const t: Translate = (key, values) => RED._(key, values);
+
   function EventPullNode(this: Node, def: EventPullDef) {
     RED.nodes.createNode(this, def);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the handlers below are closures that need the node
     const node = this;
     const cfg = RED.nodes.getNode(def.config) as unknown as PandoraConfigNode | null;
-    let puller: EventPuller | null = null;
+    let puller: EventPuller<NodeMessage> | null = null;
+    let cluster: NodeCluster | null = null;
 
     const showStatus = (): void => {
-      if (!puller) return;
-      const list = puller.status();
-      const summary = puller.statusText();
-      if (/^Command Center/.test(summary)) {
-        node.status(failed(summary));
-        return;
-      }
-      if (list.length === 0) {
-        node.status(status('grey', WORDS.noInstances));
-        return;
-      }
-      const lag = (s: (typeof list)[number]) =>
-        s.down || s.lag === null ? '?' : String(Math.round(s.lag));
-      const known = list.filter((s) => !s.down && s.lag !== null).map((s) => s.lag as number);
-      const lags =
-        list.length <= LAGS_SHOWN
-          ? `lag ${list.map(lag).join('/')} s`
-          : `max lag ${known.length ? Math.round(Math.max(...known)) : '?'} s`;
-      const down = list.filter((s) => s.down).map((s) => s.id);
-      const behind = known.some((l) => l > BEHIND_S);
-      node.status(
-        status(
-          down.length ? 'red' : behind ? 'yellow' : 'green',
-          joinParts(
-            `${list.length} inst`,
-            lags,
-            down.length > 0 && shortText(`down: ${down.join(', ')}`, 20),
-          ),
-        ),
-      );
+      if (puller) node.status(pullerStatus(puller.status(), t));
+    };
+
+    /** The message a batch or problem goes out in: the input message's properties carried on. */
+    const outMessage = (requests: NodeMessage[], fields: Record<string, unknown>): NodeMessage => {
+      const base = requests.length > 0 ? RED.util.cloneMessage(requests[0]) : {};
+      return Object.assign(base, fields) as NodeMessage;
     };
 
     try {
-      if (!cfg) throw new Error('no pandora-config selected');
-      if (cfg.configError) throw cfg.configError;
-      const mode = toText(def.mode, 'all');
-      if (mode !== 'all' && mode !== 'only_validated') {
-        throw new RangeError(`mode must be "all" or "only_validated", got ${JSON.stringify(mode)}`);
-      }
-      puller = new EventPuller({
-        cc: cfg.getPool(),
-        instances: toList(def.instances).map((v) => toInteger(v, 0, 'instances', 1)),
-        intervalMs: toNumber(def.interval, 10, 'interval') * 1000,
-        batchSize: toInteger(def.batchSize, 1000, 'batchSize', 1, 100000),
-        mode: mode as PullMode,
-        writeBack: toBool(def.writeBack, false),
+      if (!cfg) throw new Worded(t('event-pull.errors.noConfig'));
+      if (cfg.configError) throw new Worded(cfg.configError.message);
+      const options = pullerOptions(def, t);
+      cluster = joinCluster(RED, node, cfg, (m) => node.send(m));
+      puller = new EventPuller<NodeMessage>({ cc: cfg.getPool(), ...options, gate: cluster?.gate });
+      puller.on('batch', (b: EventBatch<NodeMessage>) => {
+        node.send(
+          outMessage(b.requests, { topic: b.kind, payload: b.events, instance: b.instance }),
+        );
       });
-      puller.on('batch', (b: EventBatch) => {
-        node.send({ topic: b.kind, payload: b.events, instance: b.instance } as NodeMessage);
-      });
-      puller.on('problem', (p: PullProblem) => {
-        const msg = { topic: 'error', payload: p.message, instance: p.instance } as NodeMessage;
+      puller.on('problem', (p: PullProblem<NodeMessage>) => {
+        const msg = outMessage(p.requests, {
+          topic: 'error',
+          payload: p.message,
+          instance: p.instance,
+        });
         // Once per outage: the puller only emits `problem` when an instance (or the CC) goes down.
         node.error(Object.assign(new Error(p.message), { cause: p.error }), msg);
       });
-      puller.on('recovered', (r: { key: string }) => {
-        node.log(`${r.key === 'cc' ? 'Command Center' : `instance ${r.key}`} is reachable again`);
+      puller.on('recovered', (r) => {
+        node.log(
+          r.key === 'cc'
+            ? t('event-pull.log.commandCenterBack')
+            : t('event-pull.log.instanceBack', { id: r.key }),
+        );
       });
       puller.on('status', showStatus);
       node.status(status('grey', WORDS.starting));
       puller.start();
     } catch (err) {
       puller = null;
-      node.status(failed(err as Error));
-      node.error(err);
+      const e = err as Error;
+      // Messages not from this node's catalogue come from the engine or the property parser.
+      const shown =
+        e instanceof Worded ? e : new Error(t('event-pull.errors.setup', { message: e.message }));
+      node.status(failed(shown));
+      node.error(shown);
     }
 
     node.on('input', (msg: NodeMessage, _send, done) => {
       if (!puller) {
-        done(new Error('event-pull is not configured (see its status)'));
+        done(new Error(t('event-pull.errors.notConfigured')));
         return;
       }
-      puller.round().then(
+      puller.round(msg).then(
         () => {
           showStatus();
           done();
         },
         (err: unknown) => done(err as Error),
       );
-      void msg;
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      cluster?.close();
       const p = puller;
       puller = null;
       if (!p) return done();

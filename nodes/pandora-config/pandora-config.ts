@@ -3,8 +3,9 @@
  * mysql2 pool of its database and the sync TLS material.
  */
 import type { NodeAPI, NodeDef } from 'node-red';
+import { ConfPreviewError, previewPandoraConf } from '../../lib/conf/conf-preview';
 import {
-  CONF_TOKENS,
+  ConfFileError,
   parseSyncAddress,
   readPandoraConfSync,
   resolvePandoraSettings,
@@ -16,13 +17,28 @@ import { createPool, describeDb, type Pool } from '../../lib/db/pool';
 import { readTlsMaterial } from '../../lib/tls/material';
 import { toText } from '../../lib/util/values';
 import { registerCertificateEndpoint } from '../shared/certificates';
+import { translated, useSharedCatalogue } from '../shared/i18n';
+import { clusterHandle, clusterSettings, type ClusterProps } from './cluster';
 import type { PandoraConfigCredentials, PandoraConfigNode } from './types';
 
-interface PandoraConfigDef extends NodeDef, PandoraConfigProps {
+interface PandoraConfigDef extends NodeDef, PandoraConfigProps, ClusterProps {
   confFile?: string;
 }
 
 export = function (RED: NodeAPI) {
+  useSharedCatalogue((key, vars) => RED._(key, vars));
+
+  /** A configuration error as the node reports it; a conf file problem in the runtime's language. */
+  function configText(err: Error): string {
+    const message =
+      err instanceof ConfFileError
+        ? translated(RED, `pandora-config.errors.conf.${err.code}`, err.message, { path: err.path })
+        : err.message;
+    return translated(RED, 'pandora-config.errors.config', `pandora-config: ${message}`, {
+      message,
+    });
+  }
+
   function PandoraConfig(this: PandoraConfigNode, def: PandoraConfigDef) {
     RED.nodes.createNode(this, def);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the usual Node-RED shape
@@ -71,7 +87,7 @@ export = function (RED: NodeAPI) {
     if (creds.syncPassword) node.sync.password = creds.syncPassword;
 
     if (node.configError) {
-      node.error(`pandora-config: ${node.configError.message}`);
+      node.error(configText(node.configError));
     } else if (settings.syncCa || settings.syncCert || settings.syncKey) {
       try {
         node.tls = readTlsMaterial({
@@ -80,14 +96,17 @@ export = function (RED: NodeAPI) {
           key: settings.syncKey,
         });
         if (node.tls.daysLeft !== undefined && node.tls.daysLeft < 30) {
-          node.warn(
-            `sync_cert ${settings.syncCert} expires in ${node.tls.daysLeft} days ` +
-              `(${node.tls.notAfter?.toISOString()})`,
-          );
+          const vars = {
+            path: settings.syncCert,
+            days: node.tls.daysLeft,
+            date: node.tls.notAfter?.toISOString() ?? '?',
+          };
+          const english = `sync_cert ${vars.path} expires in ${vars.days} days (${vars.date})`;
+          node.warn(translated(RED, 'pandora-config.errors.certExpiring', english, vars));
         }
       } catch (err) {
         node.tlsError = err as Error;
-        node.error(`pandora-config: ${(err as Error).message}`);
+        node.error(configText(err as Error));
       }
     }
 
@@ -98,17 +117,37 @@ export = function (RED: NodeAPI) {
       return pool;
     };
 
+    node.cluster = null;
+    try {
+      const cluster = clusterSettings(RED, def);
+      if (cluster) node.cluster = clusterHandle(cluster, () => node.getPool());
+    } catch (err) {
+      node.configError ??= err as Error;
+      node.error(`pandora-config: ${(err as Error).message}`);
+    }
+
     node.on('close', (_removed: boolean, done: () => void) => {
+      // The cluster first: it hands its units back through the pool.
+      const cluster = node.cluster;
+      node.cluster = null;
       const p = pool;
       pool = null;
-      if (!p) return done();
-      p.end().then(
-        () => done(),
-        (err: Error) => {
-          node.warn(`closing the pool of ${describeDb(node.dbFacts)}: ${err.message}`);
-          done();
-        },
-      );
+      const ended = (cluster?.close() ?? Promise.resolve()).catch(() => undefined);
+      if (!p) {
+        void ended.then(() => done());
+        return;
+      }
+      ended
+        .then(() => p.end())
+        .then(
+          () => done(),
+          (err: Error) => {
+            const vars = { db: describeDb(node.dbFacts), message: err.message };
+            const english = `closing the pool of ${vars.db}: ${vars.message}`;
+            node.warn(translated(RED, 'pandora-config.errors.poolClose', english, vars));
+            done();
+          },
+        );
     });
   }
 
@@ -125,30 +164,52 @@ export = function (RED: NodeAPI) {
 
   registerCertificateEndpoint(RED);
 
-  // The editor's "show" button: what a pandora_server.conf says, for the fields left empty.
-  // Only the tokens this node uses are returned with their values, and never `dbpass` itself.
-  RED.httpAdmin.get(
+  // The dialog's "Show" button: the values of the used tokens of a pandora_server.conf. It makes
+  // the Node-RED process open a path the caller names, so it needs a write permission (as
+  // deploying a flow does) and takes the path in a POST body, out of URLs and access logs; what
+  // the file holds beyond those values never leaves (see lib/conf/conf-preview.ts).
+  RED.httpAdmin.post(
     '/pandora-sync/conf',
-    RED.auth.needsPermission('pandora-config.read'),
+    RED.auth.needsPermission('pandora-config.write'),
     (req, res) => {
-      const path = typeof req.query.path === 'string' ? req.query.path.trim() : '';
-      if (!path) {
-        res.status(400).json({ error: 'no path given' });
+      // JSON only: a cross-site HTML form cannot send it without the browser asking first.
+      if (!req.is('application/json')) {
+        res
+          .status(415)
+          .json({ error: 'send the path as JSON: {"path": "/etc/pandora/pandora_server.conf"}' });
         return;
       }
-      try {
-        const parsed = readPandoraConfSync(path);
-        const known = new Set<string>(Object.keys(CONF_TOKENS));
-        const tokens: Record<string, string> = {};
-        for (const token of Object.keys(CONF_TOKENS)) {
-          if (!(token in parsed.tokens)) continue;
-          tokens[token] = token === 'dbpass' ? '(set)' : parsed.tokens[token];
-        }
-        const others = Object.keys(parsed.tokens).filter((t) => !known.has(t));
-        res.json({ path, tokens, others });
-      } catch (err) {
-        res.status(404).json({ error: (err as Error).message });
-      }
+      const body: unknown = req.body;
+      const given =
+        body && typeof body === 'object' ? (body as { path?: unknown }).path : undefined;
+      // Only a string is ever echoed: a crafted object's toString must not run here.
+      const echo = typeof given === 'string' ? given.trim() : '';
+      previewPandoraConf(given)
+        .then((preview) => res.json(preview))
+        .catch((err: unknown) => {
+          const e = err instanceof Error ? err : new Error('preview failed');
+          const { status, key } = previewRefusal(e);
+          const error = key ? translated(RED, key, e.message, { path: echo }) : e.message;
+          res.status(status).json({ error });
+        })
+        .catch((err: unknown) => RED.log.warn(`pandora-sync: conf preview: ${String(err)}`));
     },
   );
 };
+
+/** The HTTP status and catalogue key of a refused preview. */
+function previewRefusal(err: Error): { status: number; key?: string } {
+  if (err instanceof ConfPreviewError) {
+    return {
+      status: err.code === 'not-conf' ? 422 : 400,
+      key: `pandora-config.errors.conf.${err.code}`,
+    };
+  }
+  if (err instanceof ConfFileError) {
+    return {
+      status: err.code === 'not-found' ? 404 : 422,
+      key: `pandora-config.errors.conf.${err.code}`,
+    };
+  }
+  return { status: 500 };
+}

@@ -53,16 +53,17 @@ export function registerCertificateEndpoint(RED: NodeAPI): void {
     const body = (req.body ?? {}) as Record<string, unknown>;
     let names: string[];
     let days: number;
+    let overwrite: boolean;
     const dir = toText(body.dir);
     try {
       if (!dir) throw new Error('no folder given');
       names = serverNames(body.names);
       days = toInteger(body.days, 825, 'days', 1, 3650);
+      overwrite = toBool(body.overwrite, false, 'overwrite');
     } catch (err) {
       res.status(400).json({ error: (err as Error).message });
       return;
     }
-    const overwrite = toBool(body.overwrite, false);
     void (async () => {
       // One start of validity in whole seconds (as X.509 stores it), so the end reported is
       // exactly the one in the files.

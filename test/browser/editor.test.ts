@@ -5,7 +5,7 @@
  * working tree as it was.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,6 +22,7 @@ const NODE_TYPES = [
   'tentacle-pull',
   'event-pull',
   'metaconsole-replicate',
+  'instance-query',
 ];
 const shots =
   process.env.UPDATE_SCREENSHOTS === '1'
@@ -152,7 +153,7 @@ describe('editor in a real browser', () => {
     await page.evaluate(() => {
       $('.red-ui-palette-category').not('#red-ui-palette-container-pandora').hide();
     });
-    await page.waitForTimeout(400);
+    await page.waitForFunction(() => $('.red-ui-palette-category:visible').length === 1);
     await page.locator('#red-ui-palette').screenshot({ path: join(shots, 'palette.png') });
   });
 
@@ -198,7 +199,7 @@ describe('editor in a real browser', () => {
       if (id === 'b7e1a0c4f2d90002') {
         await page.fill('#node-input-port', '70000');
         await page.locator('#node-input-port').blur();
-        await page.waitForTimeout(300);
+        await page.waitForFunction(() => $('#node-input-port').hasClass('input-error'));
         assert.match((await page.getAttribute('#node-input-port', 'class')) ?? '', /input-error/);
         await page.screenshot({ path: join(shots, 'dialog-buffer.png') });
       }
@@ -213,6 +214,36 @@ describe('editor in a real browser', () => {
     }
   });
 
+  it("pandora-config's Show button lists a conf file's used tokens, and refuses other files", async () => {
+    const conf = join(work, 'pandora_server.conf');
+    writeFileSync(conf, '# central\ndbhost 10.9.9.9\ndbpass s3cret\nlog_file /var/log/x\n');
+    await page.evaluate(() =>
+      (window as unknown as RedWindow).RED.editor.editConfig(
+        '',
+        'pandora-config',
+        'b7e1a0c4f2d90004',
+      ),
+    );
+    await page.waitForSelector('#pandora-config-show-conf', { timeout: 10_000 });
+    const out = page.locator('#pandora-config-conf-tokens');
+    await page.fill('#node-config-input-confFile', conf);
+    await page.click('#pandora-config-show-conf');
+    await page.waitForFunction(() =>
+      /dbhost 10\.9\.9\.9/.test($('#pandora-config-conf-tokens').text() ?? ''),
+    );
+    const shown = (await out.textContent()) ?? '';
+    assert.match(shown, /dbpass \(set\)/);
+    assert.doesNotMatch(shown, /s3cret|log_file/);
+    await page.fill('#node-config-input-confFile', '/etc/passwd');
+    await page.click('#pandora-config-show-conf');
+    await page.waitForFunction(() =>
+      /pandora_server\.conf/.test($('#pandora-config-conf-tokens').text() ?? ''),
+    );
+    assert.doesNotMatch((await out.textContent()) ?? '', /root/);
+    await page.click('#node-config-dialog-cancel');
+    await page.waitForSelector('#pandora-config-show-conf', { state: 'detached', timeout: 10_000 });
+  });
+
   it("lists the package's examples under Import > Examples and imports one", async () => {
     await page.evaluate(() =>
       (window as unknown as RedWindow).RED.actions.invoke('core:show-examples-import-dialog'),
@@ -223,7 +254,10 @@ describe('editor in a real browser', () => {
       hasText: 'node-red-contrib-pandora-sync',
     });
     await pkg.first().click();
-    await page.waitForTimeout(500);
+    await page
+      .locator(`${examplesTab} .red-ui-treeList-label-text`, { hasText: /buffer/i })
+      .first()
+      .waitFor({ timeout: 10_000 });
     const labels = await page
       .locator(`${examplesTab} .red-ui-treeList-label-text`)
       .allTextContents();
@@ -246,11 +280,18 @@ describe('editor in a real browser', () => {
         });
         return n;
       });
-    let count = await buffers();
-    for (let i = 0; i < 50 && count < 2; i++) {
-      await page.waitForTimeout(200);
-      count = await buffers();
-    }
+    await page.waitForFunction(
+      () => {
+        let n = 0;
+        (window as unknown as RedWindow).RED.nodes.eachNode((node: { type: string }) => {
+          if (node.type === 'tentacle-buffer') n++;
+        });
+        return n >= 2;
+      },
+      undefined,
+      { timeout: 10_000 },
+    );
+    const count = await buffers();
     assert.ok(count >= 2, 'the example added a tentacle-buffer');
   });
 });
@@ -264,12 +305,15 @@ interface RedWindow {
       node(id: string): any;
       eachNode(cb: (n: { type: string }) => void): void;
     };
-    editor: { edit(node: unknown): void };
+    editor: { edit(node: unknown): void; editConfig(n: string, type: string, id: string): void };
     actions: { invoke(name: string): void };
   };
 }
 interface JQ {
+  length: number;
+  hasClass(name: string): boolean;
   html(): string | undefined;
+  text(): string | undefined;
   not(selector: string): JQ;
   hide(): JQ;
 }

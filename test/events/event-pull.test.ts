@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPool, Pool } from '../../lib/db/pool';
-import { EventBatch, EventPuller, EventPullOptions, PullProblem } from '../../lib/events';
+import {
+  CommandCenterSide,
+  EventBatch,
+  EventPuller,
+  EventPullOptions,
+  InstanceSide,
+  PullProblem,
+} from '../../lib/events';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
+import { waitFor } from '../helpers/wait';
 import {
   AGENT_NAME,
   createCommandCenter,
@@ -101,9 +109,47 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     assert.equal(rows[1].module_name, '');
     assert.equal(rows[1].alert_template_name, '');
     assert.equal(rows[2].group_name, 'All');
-    const status = w.puller.statusText();
-    assert.match(status, /^2 inst, lag 0\/0 s$/);
+    assert.deepEqual(w.puller.status(), {
+      commandCenter: null,
+      instances: [
+        { id: 1, name: 'node-one', lag: 0, down: false, message: undefined },
+        { id: 2, name: 'node-two', lag: 0, down: false, message: undefined },
+      ],
+    });
     await w.close();
+  });
+
+  it('names events as the Instance names them at the round that copies them', async () => {
+    const w = await world();
+    await insertEvents(w.n1, 2);
+    await w.puller.round();
+    // Renamed between rounds; an instance without tagente_modulo or alert tables names nothing.
+    await w.n1.query("UPDATE tagente SET nombre = 'renamed' WHERE id_agente = 7");
+    await w.n2.query('SET FOREIGN_KEY_CHECKS = 0');
+    await w.n2.query('DROP TABLE talert_template_modules');
+    await w.n2.query('DROP TABLE tagente_modulo');
+    await insertEvents(w.n1, 1, 10);
+    await insertEvents(w.n2, 1);
+    // A fresh puller reads the trimmed instance's tables anew.
+    await w.puller.close();
+    const p = new EventPuller({ cc: w.cc, intervalMs: 0 });
+    await p.round();
+    await p.close();
+    const [rows] = (await w.c.query(
+      'SELECT server_id, id_source_event, agent_name, group_name, module_name, alert_template_name FROM tmetaconsole_event ORDER BY server_id, id_source_event',
+    )) as unknown as [Record<string, unknown>[]];
+    assert.deepEqual(
+      rows.map((r) => [r.server_id, String(r.id_source_event), r.agent_name, r.module_name]),
+      [
+        [1, '1', AGENT_NAME, MODULE_NAME],
+        [1, '2', AGENT_NAME, ''],
+        [1, '3', 'renamed', MODULE_NAME],
+        [2, '1', AGENT_NAME, ''],
+      ],
+    );
+    assert.equal(rows[3].alert_template_name, '');
+    assert.equal(rows[3].group_name, 'All');
+    await Promise.all([w.n1.end(), w.n2.end(), w.c.end()]);
   });
 
   it('brings validations, owner changes and comments of copied events within one round', async () => {
@@ -151,6 +197,30 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     await w.close();
   });
 
+  it('automatic rounds faster than a second still bring validations, at most about a second later', async () => {
+    const w = await world({ intervalMs: 50 });
+    await insertEvents(w.n1, 5);
+    w.puller.start();
+    await waitFor(
+      async () => (await count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_event')) === 5,
+      10_000,
+      'the copies',
+    );
+    await w.n1.query(
+      "UPDATE tevento SET estado = 1, id_usuario = 'admin', ack_utimestamp = UNIX_TIMESTAMP() WHERE id_evento = 3",
+    );
+    await waitFor(
+      async () =>
+        (await count(
+          w.c,
+          'SELECT estado AS n FROM tmetaconsole_event WHERE server_id = 1 AND id_source_event = 3',
+        )) === 1,
+      10_000,
+      'the validation on the copy',
+    );
+    await w.close();
+  });
+
   it('emits updates as their own batches', async () => {
     const w = await world({ recheckWindow: 10 });
     await insertEvents(w.n2, 20);
@@ -164,6 +234,40 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     assert.equal(upd.length, 1);
     assert.equal(upd[0].instance.name, 'node-two');
     assert.equal(upd[0].events[0].owner_user, 'me');
+    await w.close();
+  });
+
+  it('carries what round() was given on the batches of that round, and nothing on others', async () => {
+    const w = await world();
+    await insertEvents(w.n1, 3);
+    await w.puller.round('first');
+    await insertEvents(w.n1, 2, 100);
+    await w.puller.round('second');
+    // A round that copies nothing sends nothing.
+    await w.puller.round('third');
+    assert.deepEqual(
+      w.batches.map((x) => [x.instance.id, x.events.length, x.requests]),
+      [
+        [1, 3, ['first']],
+        [1, 2, ['second']],
+      ],
+    );
+    await w.close();
+  });
+
+  it('the validation re-polls never take untouched events (ack_utimestamp 0) for changes', async () => {
+    const w = await world();
+    // Every third event validated (ack_utimestamp set), the rest never touched.
+    await insertEvents(w.n1, 30, 0, { estado: (i) => (i % 3 === 0 ? 1 : 0) });
+    await w.puller.round();
+    // The instance's pool is not at hand here: read its tables through a pool of the same server.
+    const inst = createPool({ ...db.facts, database: `node1_${w.tag}` });
+    pools.push(inst);
+    const acked = await new InstanceSide(inst, 5000).statesAckedSince(0, 1000n, 1000);
+    assert.equal(acked.length, 10);
+    assert.ok(acked.every((s) => s.estado === 1));
+    const copies = await new CommandCenterSide(w.cc).copiesAckedSince(1, 0, 1000);
+    assert.equal(copies.length, 10);
     await w.close();
   });
 
@@ -384,7 +488,17 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     await puller.round();
     // Once per outage: a second failing round adds nothing.
     assert.equal(problems.length, 5);
-    assert.match(puller.statusText(), /5 inst, lag 0\/\?\/\?\/\?\/\? s; down: 2 /);
+    const st = puller.status();
+    assert.deepEqual(
+      st.instances.map((i) => [i.id, i.down, i.lag]),
+      [
+        [1, false, 0],
+        [2, true, null],
+        [3, true, null],
+        [4, true, null],
+        [5, true, null],
+      ],
+    );
     await puller.close();
     await n.end();
   });

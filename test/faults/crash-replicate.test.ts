@@ -23,7 +23,8 @@ import {
 } from '../replicate/console';
 import { dump, makeSite, Site } from '../replicate/fixture';
 import { TABLES } from '../../lib/replicate/tables';
-import { seedFromEnv, seeded, sleep, count, killChild, runChild } from './util';
+import { seedFromEnv, seeded, sleep, count } from './util';
+import { runChild } from '../helpers/child';
 
 const KILLS = 20;
 const CHILD = join(__dirname, 'replicate-child.js');
@@ -110,16 +111,16 @@ describe('fault: replicator killed with SIGKILL 20 times', () => {
     let midFlow = 0;
     const t0 = Date.now();
     for (let k = 0; k < KILLS; k++) {
-      const child = await runChild(CHILD, env);
+      const child = await runChild(CHILD, { env });
       const adding = produce(1500);
       await sleep(100 + Math.floor(rnd() * 700));
-      await killChild(child);
+      await child.kill();
       await adding;
       const pending = await count(cc, LEFT);
       pendingAtKill.push(pending);
       if (pending > 0) midFlow++;
     }
-    const last = await runChild(CHILD, env);
+    const last = await runChild(CHILD, { env });
     const drained = await until(async () => (await count(cc, LEFT)) === 0, 45_000);
     // One more full round of the table source after the queue is empty.
     const converged = await until(async () => {
@@ -129,7 +130,7 @@ describe('fault: replicator killed with SIGKILL 20 times', () => {
       }
       return true;
     }, 30_000);
-    await killChild(last);
+    await last.kill();
     const secs = (Date.now() - t0) / 1000;
     console.log(
       `# crash-replicate seed ${seed}: ${queued[0] + inserts[0]} items per node, ${KILLS} SIGKILLs (${midFlow} mid-queue), queue left at each kill ${pendingAtKill.join(', ')}; ${secs.toFixed(1)} s`,

@@ -14,9 +14,12 @@ import { after, before, describe, it } from 'node:test';
 import { TentacleClient } from '../../lib/tentacle/client';
 import { INVALID_CHARS } from '../../lib/tentacle/protocol';
 import type { TentacleServerOptions } from '../../lib/tentacle/server';
+import { zipBuffer } from '../../lib/tentacle/zip';
+import { CENTRAL_TAIL, member } from '../tentacle/zip-members';
 import { ChildServer } from './child-server';
 import { RawPeer } from './raw-peer';
-import { removeDir, seedFromEnv, seeded, sha1, sleep, snapshot, tempDir } from './util';
+import { removeDir, seedFromEnv, seeded, sha1, sleep, snapshot, tempDir, tempNames } from './util';
+import { waitFor } from '../helpers/wait';
 
 const CASES = Number(process.env.FAULT_CASES) || 10_500;
 const WORKERS = 48;
@@ -41,6 +44,19 @@ class Mismatch extends Error {}
  * listener until the temp file is open, so a peer that leaves (or a session that ends) in that
  * window destroys it with an error nobody handles, and the process dies.
  */
+
+const bombs = new Map<number, Promise<Buffer>>();
+
+/** An archive of `size` zero bytes (a few KB per 10 MB), made once per size bucket. */
+function bombOf(size: number): Promise<Buffer> {
+  const bucket = Math.ceil(size / 1_000_000) * 1_000_000;
+  let z = bombs.get(bucket);
+  if (!z) {
+    z = zipBuffer('bomb', Buffer.alloc(bucket));
+    bombs.set(bucket, z);
+  }
+  return z;
+}
 
 function pick<T>(rnd: () => number, items: readonly T[]): T {
   return items[Math.floor(rnd() * items.length)];
@@ -333,6 +349,59 @@ const GENS: [number, string, Gen][] = [
     },
   ],
   [
+    3,
+    'ZSEND zip bomb',
+    async (p, c) => {
+      // A few KB of archive that inflates far past -m: refused, nothing stored, still in step.
+      const name = goodName(c);
+      const inflated = MAX_SIZE + 1 + Math.floor(c.rnd() * 20_000_000);
+      const archive = await bombOf(inflated);
+      p.write(`ZSEND <${name}> SIZE ${archive.length}\n`);
+      await expectLine(p, 'ZSEND OK', 'ZSEND bomb');
+      p.write(archive);
+      await expectLine(p, 'ZSEND ERR (file is too big)', `ZSEND bomb of ${inflated} bytes`);
+      return 'open';
+    },
+  ],
+  [
+    4,
+    'ZSEND member checks',
+    async (p, c) => {
+      const name = goodName(c);
+      const data = randomBytes(1 + Math.floor(c.rnd() * 5000));
+      const descriptor = c.rnd() < 0.7;
+      const unsigned = c.rnd() < 0.3;
+      const kind = pick(c.rnd, ['good', 'bad crc', 'bad size', 'bad 2nd', 'cut', 'junk'] as const);
+      let archive: Buffer;
+      if (kind === 'good') archive = member('m', data, { descriptor, unsigned });
+      else if (kind === 'bad crc') archive = member('m', data, { descriptor, badCrc: true });
+      else if (kind === 'bad size') archive = member('m', data, { descriptor, badSize: true });
+      else if (kind === 'bad 2nd') {
+        archive = Buffer.concat([
+          member('m', data, { descriptor }),
+          member('n', data, { descriptor: true, badCrc: true }),
+        ]);
+      } else if (kind === 'cut') {
+        const whole = member('m', data, { descriptor: true });
+        archive = whole.subarray(0, 30 + Math.floor(c.rnd() * (whole.length - 31)));
+      } else {
+        archive = Buffer.concat([member('m', data).subarray(0, 31), randomBytes(200)]);
+      }
+      if (c.rnd() < 0.5) archive = Buffer.concat([archive, CENTRAL_TAIL]);
+      p.write(`ZSEND <${name}> SIZE ${archive.length}\n`);
+      await expectLine(p, 'ZSEND OK', `ZSEND ${kind}`);
+      p.write(archive);
+      if (kind === 'good') {
+        await expectLine(p, 'ZSEND OK', 'ZSEND good archive');
+        c.stored.set(name, sha1(data));
+      } else {
+        // Junk after a local header may still happen to inflate: then only the CRC can tell.
+        await expectLine(p, 'ZSEND ERR', `ZSEND ${kind}`);
+      }
+      return 'open';
+    },
+  ],
+  [
     1,
     'PASS without password',
     async (p) => {
@@ -531,7 +600,7 @@ describe('hostile input to a TentacleServer', { timeout: 180_000 }, () => {
     assert.ok(rssPeak - rss0 < RSS_BOUND, `RSS grew by ${mb(rssPeak - rss0)} MB`);
 
     // Let cut uploads finish cleaning up, then check the disk.
-    await sleep(3000);
+    await waitFor(() => tempNames(storage).length === 0, 10_000, 'cut uploads to be cleaned up');
     const held = new Map<string, string>();
     for (const n of readdirSync(storage)) held.set(n, sha1(readFileSync(join(storage, n))));
     assert.deepEqual(

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Node, NodeMessage } from 'node-red';
-import eventPull from '../../nodes/event-pull/event-pull';
+import eventPullModule from '../../nodes/event-pull/event-pull';
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
+import { speaking } from '../events/fixtures/catalogue';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
-import helper from '../sync/red-helper';
+import { waitFor } from '../helpers/wait';
+import helper from '../helpers/red-helper';
 
 type BatchMsg = NodeMessage & {
   payload: Record<string, unknown>[];
@@ -36,6 +38,8 @@ function spy(node: Node): Spied {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const eventPull = speaking(eventPullModule, 'event-pull');
 
 describe('event-pull node', () => {
   let db: PrivateMariaDb;
@@ -117,7 +121,11 @@ describe('event-pull node', () => {
     );
     assert.equal(a1[0].payload[0].id_source_event, '1');
     assert.equal(a1[0].payload[0].server_id, 1);
-    await sleep(300);
+    await waitFor(
+      () => /^2 inst · lag 0\/0 s$/.test(statuses.at(-1)?.text ?? ''),
+      5000,
+      'the status',
+    );
     assert.match(statuses.at(-1)?.text ?? '', /^2 inst · lag 0\/0 s$/);
     await Promise.all([a.end(), b.end()]);
   });
@@ -183,7 +191,66 @@ describe('event-pull node', () => {
     const errors: unknown[] = [];
     spy(pull).on('call:error', (call: { args: unknown[] }) => errors.push(call.args[0]));
     pull.receive({} as NodeMessage);
-    await sleep(200);
+    await waitFor(() => errors.length > 0, 5000, 'the node error');
     assert.match(String(errors[0]), /mode must be "all" or "only_validated"/);
+  });
+
+  it('carries the input message properties on the messages its round causes', async () => {
+    const tag = await site();
+    await helper.load([pandoraConfig, eventPull], flow(tag, {}), { cfg: { dbPass: db.password } });
+    const pull = helper.getNode('pull') as Node;
+    const out = helper.getNode('out') as Node;
+    const statuses: { text?: string }[] = [];
+    spy(pull).on('call:status', (call: { args: { text?: string }[] }) =>
+      statuses.push(call.args[0]),
+    );
+    // The round the node starts by itself finds nothing; after it, new events wait for a message.
+    await waitFor(() => /lag 0\/0 s/.test(statuses.at(-1)?.text ?? ''), 10_000, 'first round');
+    const a = await db.connect(`a_${tag}`);
+    await insertEvents(a, 3);
+    const wait = collect(out, 1);
+    pull.receive({ payload: 'now', correlation: { ticket: 7 } } as NodeMessage);
+    const [m] = await wait;
+    assert.equal(m.payload.length, 3);
+    assert.equal(m.topic, 'new');
+    assert.deepEqual((m as BatchMsg & { correlation?: unknown }).correlation, { ticket: 7 });
+    await a.end();
+  });
+
+  it('words its status in the language of the runtime (es-ES)', async () => {
+    const tag = await site();
+    const a = await db.connect(`a_${tag}`);
+    await insertEvents(a, 5);
+    await helper.load(
+      [pandoraConfig, speaking(eventPullModule, 'event-pull', 'es-ES')],
+      flow(tag, {}),
+      { cfg: { dbPass: db.password } },
+    );
+    const pull = helper.getNode('pull') as Node;
+    const statuses: { text?: string }[] = [];
+    spy(pull).on('call:status', (call: { args: { text?: string }[] }) =>
+      statuses.push(call.args[0]),
+    );
+    pull.receive({} as NodeMessage);
+    await waitFor(
+      () => statuses.some((s) => /^2 inst · retraso 0\/0 s$/.test(s.text ?? '')),
+      10_000,
+      'the Spanish status',
+    );
+    await a.end();
+  });
+
+  it('refuses an interval Node cannot wait for, in words', async () => {
+    const tag = await site();
+    await helper.load([pandoraConfig, eventPull], flow(tag, { interval: -1 }), {
+      cfg: { dbPass: db.password },
+    });
+    const pull = helper.getNode('pull') as Node;
+    const errors: unknown[] = [];
+    spy(pull).on('call:error', (call: { args: unknown[] }) => errors.push(call.args[0]));
+    pull.receive({} as NodeMessage);
+    await sleep(200);
+    assert.match(String(errors[0]), /interval must be a number of seconds from 0 to 86400/);
+    assert.match(String(errors[1]), /event-pull is not configured/);
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,9 @@ import { generateCertificates } from '../../lib/tls/generate';
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import type { PandoraConfigNode } from '../../nodes/pandora-config/types';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
-import helper from '../sync/red-helper';
+import helper, { type ReplyBody } from '../helpers/red-helper';
+import { speaking } from '../events/fixtures/catalogue';
+import { certText } from '../../nodes/shared/status';
 
 describe('pandora-config node', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pandora-config-node-'));
@@ -93,21 +96,84 @@ describe('pandora-config node', () => {
     assert.equal(c3.tls, null);
   });
 
-  it('the admin endpoint shows what a conf file says, without the password', async () => {
+  it('speaks the runtime language: conf file errors and the shared status words (es-ES)', async () => {
+    const missing = join(dir, 'ausente.conf');
+    await helper.load(speaking(pandoraConfig, 'pandora-config', 'es-ES'), [
+      { id: 'c4', type: 'pandora-config', confFile: missing },
+    ]);
+    const errors = helper
+      .log()
+      .args.filter(([e]) => e.level === 20 && e.id === 'c4')
+      .map(([e]) => String(e.msg));
+    assert.deepEqual(errors, [
+      `pandora-config: no se puede leer el pandora_server.conf "${missing}": el fichero no existe`,
+    ]);
+    assert.equal(certText(-1), 'cert. caducado');
+    assert.equal(certText(12), 'cert. 12 d');
+    // Back to English for the other tests of this process.
+    await helper.unload();
+    await helper.load(speaking(pandoraConfig, 'pandora-config', 'en-US'), []);
+    assert.equal(certText(12), 'cert 12 d');
+  });
+
+  it('the conf preview shows what a pandora_server.conf says, without the password', async () => {
     const conf = join(dir, 'shown.conf');
     writeFileSync(conf, 'dbhost 10.1.1.1\ndbpass secret\nsync_address 10.2.2.2\nlog_file /x\n');
     await helper.load(pandoraConfig, []);
-    const res = await helper.request().get('/pandora-sync/conf').query({ path: conf });
+    const res = await previewConf(conf);
     assert.equal(res.status, 200);
-    assert.equal(res.body.tokens.dbhost, '10.1.1.1');
-    assert.equal(res.body.tokens.sync_address, '10.2.2.2');
-    assert.equal(res.body.tokens.dbpass, '(set)');
-    assert.deepEqual(res.body.others, ['log_file']);
-    const bad = await helper
-      .request()
-      .get('/pandora-sync/conf')
-      .query({ path: join(dir, 'x') });
-    assert.equal(bad.status, 404);
-    assert.match(bad.body.error, /x/);
+    assert.deepEqual(res.body.tokens, {
+      dbhost: '10.1.1.1',
+      dbpass: '(set)',
+      sync_address: '10.2.2.2',
+    });
+    assert.equal(res.body.others, undefined, 'unknown tokens are not named');
+    assert.doesNotMatch(JSON.stringify(res.body), /secret|log_file/);
+  });
+
+  it('the conf preview reveals nothing of a file that is not a pandora_server.conf', async () => {
+    const secret = join(dir, 'secret.txt');
+    writeFileSync(secret, 'hunter2 is the password\nroot:x:0:0:root:/root:/bin/bash\n');
+    await helper.load(pandoraConfig, []);
+    const get = await helper.request().get('/pandora-sync/conf').query({ path: secret });
+    const post = await previewConf(secret);
+    for (const res of [get, post]) {
+      assert.doesNotMatch(JSON.stringify(res.body), /hunter2|root|bash/);
+    }
+    assert.equal(post.status, 422);
+    assert.match(post.body.error, /does not look like a pandora_server\.conf/);
+  });
+
+  it('the conf preview refuses what is not a regular, reasonably sized file', async () => {
+    await helper.load(pandoraConfig, []);
+    const big = join(dir, 'big.conf');
+    writeFileSync(big, `dbhost 10.0.0.1\n${'# padding\n'.repeat(120_000)}`);
+    const fifo = join(dir, 'fifo.conf');
+    execFileSync('mkfifo', [fifo]);
+    const cases: [unknown, number, RegExp][] = [
+      [dir, 422, /not a regular file/],
+      [fifo, 422, /not a regular file/],
+      ['/dev/zero', 422, /not a regular file/],
+      [big, 422, /larger than 1 MiB/],
+      [join(dir, 'absent.conf'), 404, /not found/],
+      ['relative/pandora_server.conf', 400, /absolute path/],
+      ['', 400, /no path/],
+      [['/etc/passwd'], 400, /no path/],
+      ['/etc/passwd\0.conf', 400, /absolute path/],
+    ];
+    for (const [path, status, error] of cases) {
+      const res = await previewConf(path);
+      assert.equal(res.status, status, `${JSON.stringify(path)}: ${JSON.stringify(res.body)}`);
+      assert.match(res.body.error, error);
+      assert.equal(res.body.tokens, undefined);
+    }
   });
 });
+
+/** The dialog's "Show" button: a POST with the path in a JSON body. */
+async function previewConf(path: unknown): Promise<{ status: number; body: ReplyBody }> {
+  const request = helper.request() as unknown as {
+    post(p: string): { send(body: object): Promise<{ status: number; body: ReplyBody }> };
+  };
+  return request.post('/pandora-sync/conf').send({ path });
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import type { Node, NodeMessage } from 'node-red';
@@ -8,7 +8,12 @@ import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import tentaclePull from '../../nodes/tentacle-pull/tentacle-pull';
 import type { BufferSummary, PushResult } from '../../lib/sync/puller';
 import { dataFiles, filesIn, refusedPort, sha1, startBuffer, tempDir } from '../sync/fixtures';
-import helper from '../sync/red-helper';
+import { waitFor } from '../helpers/wait';
+import helper from '../helpers/red-helper';
+import { withCatalogue } from './catalogue';
+
+const pullNode = withCatalogue(tentaclePull, 'tentacle-pull');
+const pullNodeEs = withCatalogue(tentaclePull, 'tentacle-pull', 'es-ES');
 
 type AnyMsg = NodeMessage & Record<string, unknown>;
 
@@ -68,7 +73,7 @@ describe('tentacle-pull node', () => {
       { id: 'files', type: 'helper' },
       { id: 'summaries', type: 'helper' },
     ];
-    await helper.load([pandoraConfig, tentaclePull], flow);
+    await helper.load([pandoraConfig, pullNode], flow);
     const pull = helper.getNode('pull') as Node;
     const got = collect(helper.getNode('files') as Node);
     const sums = collect(helper.getNode('summaries') as Node);
@@ -79,11 +84,7 @@ describe('tentacle-pull node', () => {
         .map((a) => String(a[0].msg));
     const status = statusCalls(pull);
     pull.receive({ payload: 'go' });
-    const end = Date.now() + 20_000;
-    while (sums.length < 2 || pullErrors().length < 1) {
-      assert.ok(Date.now() < end, 'round finished');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => sums.length >= 2 && pullErrors().length >= 1, 20_000, 'round finished');
     assert.equal(got.length, 12);
     for (const m of got) {
       const name = m.filename as string;
@@ -100,7 +101,7 @@ describe('tentacle-pull node', () => {
     // Reported once, through done(err), so a Catch node sees it.
     assert.equal(pullErrors().length, 1);
     assert.match(pullErrors()[0], /ECONNREFUSED/);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => status[status.length - 1]?.fill === 'yellow', 5000, 'the yellow status');
     const last = status[status.length - 1];
     assert.equal(last.fill, 'yellow');
     assert.match(last.text ?? '', /12 files/);
@@ -109,13 +110,121 @@ describe('tentacle-pull node', () => {
     // A push: msg.filename + msg.payload, one result per buffer on output 2.
     sums.length = 0;
     pull.receive({ filename: 'abc.conf', payload: 'agent_name x\n', address: B.endpoint.address });
-    while (sums.length < 1) {
-      assert.ok(Date.now() < end + 10_000, 'push finished');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => sums.length >= 1, 10_000, 'push finished');
     const pushed = sums[0].payload as PushResult;
     assert.equal(pushed.ok, true);
     assert.equal(pushed.filename, 'abc.conf');
+  });
+
+  it('a file larger than maxSize stays on its buffer, warned once with the property to raise', async () => {
+    const B = await startBuffer(
+      { 'big.data': Buffer.alloc(2_500_000, 'b'), 'small.data': 'small' },
+      { maxSize: 10_000_000 },
+    );
+    const root = tempDir('pull-node-');
+    cleanup.push(async () => {
+      await B.server.close(100);
+      rmSync(B.storage, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
+    });
+    const flow = [
+      {
+        id: 'cfg',
+        type: 'pandora-config',
+        syncAddress: B.endpoint.address,
+        incomingDir: join(root, 'data_in'),
+        syncTimeout: '2',
+        syncRetries: '1',
+      },
+      {
+        id: 'pull',
+        type: 'tentacle-pull',
+        config: 'cfg',
+        interval: '0',
+        wires: [['files'], ['summaries']],
+      },
+      { id: 'files', type: 'helper' },
+      { id: 'summaries', type: 'helper' },
+    ];
+    await helper.load([pandoraConfig, pullNode], flow);
+    const pull = helper.getNode('pull') as Node;
+    const got = collect(helper.getNode('files') as Node);
+    const sums = collect(helper.getNode('summaries') as Node);
+    const warnings = () =>
+      helper
+        .log()
+        .args.filter((a) => a[0].level === 30 && a[0].id === 'pull')
+        .map((a) => String(a[0].msg));
+    for (let round = 1; round <= 2; round++) {
+      pull.receive({ payload: 'go' });
+      await waitFor(
+        () => sums.filter((m) => m.topic === B.endpoint.address).length === round,
+        20_000,
+        `round ${round}`,
+      );
+    }
+    assert.deepEqual(
+      got.map((m) => m.filename),
+      ['small.data'],
+    );
+    assert.deepEqual(readdirSync(B.storage), ['big.data']);
+    assert.equal(warnings().length, 1, warnings().join(' | '));
+    assert.match(
+      warnings()[0],
+      /big\.data .* 2500000 bytes, more than maxSize \(2000000\).*raise maxSize/,
+    );
+    const notes = sums.filter((m) => m.topic === 'oversized');
+    assert.equal(notes.length, 1);
+    assert.deepEqual(
+      { ...(notes[0].payload as Record<string, unknown>), error: undefined },
+      {
+        address: B.endpoint.address,
+        filename: 'big.data',
+        size: 2_500_000,
+        maxSize: 2_000_000,
+        error: undefined,
+      },
+    );
+    const last = sums.filter((m) => m.topic === B.endpoint.address).pop();
+    assert.equal((last?.payload as BufferSummary).oversized, 1);
+  });
+
+  it('speaks the runtime language and carries the input message through', async () => {
+    const files = dataFiles('node-es', 3);
+    const B = await startBuffer(files);
+    const root = tempDir('pull-node-');
+    cleanup.push(async () => {
+      await B.server.close(100);
+      rmSync(B.storage, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
+    });
+    const flow = [
+      {
+        id: 'cfg',
+        type: 'pandora-config',
+        syncAddress: B.endpoint.address,
+        incomingDir: join(root, 'data_in'),
+      },
+      {
+        id: 'pull',
+        type: 'tentacle-pull',
+        config: 'cfg',
+        interval: '0',
+        wires: [['files'], ['summaries']],
+      },
+      { id: 'files', type: 'helper' },
+      { id: 'summaries', type: 'helper' },
+    ];
+    await helper.load([pandoraConfig, pullNodeEs], flow);
+    const node = helper.getNode('pull') as Node;
+    const got = collect(helper.getNode('files') as Node);
+    const sums = collect(helper.getNode('summaries') as Node);
+    const status = statusCalls(node);
+    node.receive({ payload: 'go', correlation: 'abc-1' } as NodeMessage);
+    await waitFor(() => sums.length === 1 && got.length === 3, 20_000, 'the round');
+    for (const m of [...got, ...sums]) assert.equal(m.correlation, 'abc-1');
+    await waitFor(() => /ficheros/.test(status[status.length - 1]?.text ?? ''), 5000, 'status');
+    assert.match(status[status.length - 1].text ?? '', /^1 buffer · 3 ficheros en \d+\.\d s$/);
   });
 
   it('a bad config or a bad pattern is a node error naming the cause', async () => {
@@ -127,7 +236,7 @@ describe('tentacle-pull node', () => {
       { id: 'cfg3', type: 'pandora-config', syncAddress: '127.0.0.1' },
       { id: 'pull3', type: 'tentacle-pull', config: 'cfg3', pattern: '(', wires: [[], []] },
     ];
-    await helper.load([pandoraConfig, tentaclePull], flow);
+    await helper.load([pandoraConfig, pullNode], flow);
     const errors = helper
       .log()
       .args.filter((a) => a[0].level === 20)

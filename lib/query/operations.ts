@@ -1,0 +1,193 @@
+/**
+ * What a message may ask of instance-query: the operation names, the read filters and the change
+ * targets, checked before any Instance is contacted. Every value becomes a query parameter, never
+ * SQL text; anything unexpected is refused with a message that says what was expected.
+ */
+import { ioSafeInput } from './entities';
+import { parseStatus, Status } from './status';
+
+export const READS = ['agents', 'modules', 'alerts', 'policies', 'tactical'] as const;
+export type ReadKind = (typeof READS)[number];
+
+export const CHANGES = [
+  'agent.disable',
+  'agent.enable',
+  'module.disable',
+  'module.enable',
+  'alert.disable',
+  'alert.enable',
+  'alert.standby',
+  'alert.unstandby',
+  'policy.apply',
+] as const;
+export type ChangeKind = (typeof CHANGES)[number];
+
+export type Operation = ReadKind | ChangeKind;
+
+/** The state of an alert assignment, for the `status` filter of `alerts`. */
+export const ALERT_STATES = ['fired', 'notfired', 'disabled', 'standby'] as const;
+export type AlertState = (typeof ALERT_STATES)[number];
+
+export interface ReadFilters {
+  /** A group id, or a group name as the console shows it. */
+  group?: { id: number } | { name: string };
+  /** A LIKE pattern over the stored (entity-encoded) agent name or alias. */
+  agent?: string;
+  /** A LIKE pattern over the stored module name. */
+  module?: string;
+  /** Agent or module status names (agents, modules). */
+  status?: Status[];
+  /** Alert states (alerts). */
+  alertStatus?: AlertState[];
+  /** Only these instance ids. */
+  instances?: number[];
+}
+
+export interface ChangeTarget {
+  instance: number;
+  id: number;
+}
+
+/** Which filters each read understands. */
+const FILTERS: Record<ReadKind, string[]> = {
+  agents: ['group', 'agent', 'status', 'module', 'instances'],
+  modules: ['group', 'agent', 'status', 'module', 'instances'],
+  alerts: ['group', 'agent', 'status', 'module', 'instances'],
+  policies: ['group', 'instances'],
+  tactical: ['group', 'instances'],
+};
+
+/** The operation a message names: `msg.topic`, or the node's default when the topic is empty. */
+export function parseOperation(topic: unknown, fallback: string): Operation {
+  const name = typeof topic === 'string' && topic.trim() !== '' ? topic.trim() : fallback;
+  if (
+    (READS as readonly string[]).includes(name) ||
+    (CHANGES as readonly string[]).includes(name)
+  ) {
+    return name as Operation;
+  }
+  throw new RangeError(
+    `unknown operation ${JSON.stringify(name)}: use one of ${[...READS, ...CHANGES].join(', ')}`,
+  );
+}
+
+export function isRead(op: Operation): op is ReadKind {
+  return (READS as readonly string[]).includes(op);
+}
+
+function positiveInt(value: unknown, what: string): number {
+  const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 4294967295) {
+    throw new TypeError(`${what} must be a positive whole number, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** LIKE's own wildcards and escape character, taken literally. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * A name pattern with `*` wildcards as a LIKE pattern over what the console stores: each literal
+ * piece encoded as io_safe_input encodes it. Without `*` it is an exact (case-insensitive) match.
+ */
+export function namePattern(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new TypeError(
+      `${what} must be a non-empty text (with * as wildcard), got ${JSON.stringify(value)}`,
+    );
+  }
+  return value
+    .trim()
+    .split('*')
+    .map((piece) => escapeLike(ioSafeInput(piece)))
+    .join('%');
+}
+
+function list<T>(value: unknown, one: (v: unknown) => T): T[] {
+  const items = Array.isArray(value)
+    ? value
+    : typeof value === 'string'
+      ? value.split(',').map((s) => s.trim())
+      : [value];
+  if (items.length === 0) throw new TypeError('an empty list is not a filter');
+  return items.map(one);
+}
+
+/** The read filters in `msg.payload` (an object, or nothing). */
+export function parseReadFilters(kind: ReadKind, payload: unknown): ReadFilters {
+  if (payload === undefined || payload === null || payload === '') return {};
+  if (typeof payload !== 'object' || Array.isArray(payload)) {
+    throw new TypeError(
+      `msg.payload of "${kind}" must be an object of filters (${FILTERS[kind].join(', ')}) or empty, got ${Array.isArray(payload) ? 'an array' : typeof payload}`,
+    );
+  }
+  const given = payload as Record<string, unknown>;
+  const unknown = Object.keys(given).filter(
+    (k) => given[k] !== undefined && !FILTERS[kind].includes(k),
+  );
+  if (unknown.length > 0) {
+    throw new RangeError(
+      `"${kind}" has no filter ${unknown.map((k) => JSON.stringify(k)).join(', ')}: its filters are ${FILTERS[kind].join(', ')}`,
+    );
+  }
+  const filters: ReadFilters = {};
+  const { group, agent, module, status, instances } = given;
+  if (group !== undefined && group !== '') {
+    if (typeof group === 'number' || (typeof group === 'string' && /^\s*\d+\s*$/.test(group))) {
+      filters.group = { id: positiveInt(group, 'group') };
+    } else if (typeof group === 'string') {
+      filters.group = { name: ioSafeInput(group.trim()) };
+    } else {
+      throw new TypeError(`group must be a group name or id, got ${JSON.stringify(group)}`);
+    }
+  }
+  if (agent !== undefined) filters.agent = namePattern(agent, 'agent');
+  if (module !== undefined) filters.module = namePattern(module, 'module');
+  if (status !== undefined) {
+    if (kind === 'alerts') {
+      filters.alertStatus = list(status, (v) => {
+        const s =
+          typeof v === 'string'
+            ? v
+                .trim()
+                .toLowerCase()
+                .replace(/[\s_-]/g, '')
+            : v;
+        if (typeof s === 'string' && (ALERT_STATES as readonly string[]).includes(s))
+          return s as AlertState;
+        throw new RangeError(
+          `status of an alert must be one of ${ALERT_STATES.join(', ')}, got ${JSON.stringify(v)}`,
+        );
+      });
+    } else {
+      filters.status = list(status, parseStatus);
+    }
+  }
+  if (instances !== undefined)
+    filters.instances = list(instances, (v) => positiveInt(v, 'instances'));
+  return filters;
+}
+
+/** The targets of a change: `{instance, id}` or a list of them (rows of a read work as targets). */
+export function parseTargets(kind: ChangeKind, payload: unknown): ChangeTarget[] {
+  const items = Array.isArray(payload) ? payload : [payload];
+  if (items.length === 0)
+    throw new TypeError(`"${kind}" needs at least one {instance, id} target in msg.payload`);
+  return items.map((item, i) => {
+    const where = items.length > 1 ? `target ${i + 1} of "${kind}"` : `the target of "${kind}"`;
+    if (typeof item !== 'object' || item === null) {
+      throw new TypeError(`${where} must be an object {instance, id}, got ${JSON.stringify(item)}`);
+    }
+    const t = item as Record<string, unknown>;
+    const instance =
+      typeof t.instance === 'object' && t.instance !== null
+        ? (t.instance as Record<string, unknown>).id
+        : t.instance;
+    return {
+      instance: positiveInt(instance, `${where}: instance`),
+      id: positiveInt(t.id, `${where}: id`),
+    };
+  });
+}

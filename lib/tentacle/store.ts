@@ -1,0 +1,361 @@
+/**
+ * What a Tentacle buffer holds: the storage directory and its filter directories, the count of
+ * files and bytes held (for the quota), the uploads in flight and their reservations, the files
+ * handed out by an MV and not yet confirmed (claims), and the durable writes of uploads.
+ *
+ * Uploads are written to a temp name holding `~` (banned, so invisible to LS/RECV/MV) and made
+ * durable by lib/util/durable-file; files finished close together share one commit pass.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as fsc } from 'node:fs';
+import { access, mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CommitGroup, DurableFile } from '../util/durable-file';
+import { filterDir, type TentacleFilter } from './filters';
+import { isStorableName, isValidName, Reply } from './protocol';
+
+export interface TentacleEvent {
+  topic: 'received' | 'pulled' | 'rejected';
+  filename: string;
+  size: number;
+  peer: string;
+  reason?: string;
+  path?: string;
+}
+
+export interface TentacleStats {
+  files: number;
+  bytes: number;
+}
+
+export type Upload = 'SEND' | 'ZSEND';
+
+export interface StoreOptions {
+  storage: string;
+  filters: TentacleFilter[];
+  overwrite: boolean;
+  maxSize: number;
+  /** 0 = no bound. */
+  quotaBytes: number;
+  quotaFiles: number;
+}
+
+/** What the store tells its owner (the server turns these into its events). */
+export interface StoreNotify {
+  received(ev: TentacleEvent): void;
+  pulled(ev: TentacleEvent): void;
+  rejected(ev: TentacleEvent): void;
+  stats(s: TentacleStats): void;
+}
+
+/** A refused upload: the reply line for the peer and the reason for the `rejected` event. */
+export class Refusal extends Error {
+  constructor(
+    readonly reply: string,
+    readonly reason: string,
+  ) {
+    super(reply);
+  }
+}
+
+/** An upload admitted: its target (reserved until released) and the size of the file it replaces. */
+export interface Admission {
+  target: string;
+  /** Whether a file was there when admitted, and its size. */
+  existed: boolean;
+  existing: number;
+}
+
+/** An MV whose bytes were handed out; the file goes once the client speaks again. */
+export interface HandedOut {
+  path: string;
+  name: string;
+  size: number;
+  dev: number;
+  ino: number;
+}
+
+/** Suffix of temp files: `~` keeps them out of reach of every Tentacle command. */
+const TEMP_RE = /~tentacle-[0-9a-f]{12}$/;
+
+function tempName(dir: string, name: string): string {
+  // Keep well under NAME_MAX even for multi-byte names.
+  return join(dir, `${name.slice(0, 40)}~tentacle-${randomBytes(6).toString('hex')}`);
+}
+
+export class TentacleStore {
+  /** Paths handed out by an MV not yet confirmed. */
+  private readonly claims = new Set<string>();
+  /** Target paths with an upload in flight, and the bytes reserved for it. */
+  private readonly uploads = new Map<string, number>();
+  private held: TentacleStats = { files: 0, bytes: 0 };
+  private generation = 0;
+  private readonly commits = new CommitGroup();
+
+  constructor(
+    private readonly opts: StoreOptions,
+    private readonly notify: StoreNotify,
+  ) {}
+
+  /** The storage root and each filter directory. */
+  dirs(): string[] {
+    const root = this.opts.storage;
+    return [root, ...new Set(this.opts.filters.map((f) => join(root, f.dir)))];
+  }
+
+  /** Creates the directories, checks they are writable, counts what they hold. */
+  async prepare(): Promise<void> {
+    const dirs = this.dirs();
+    for (const d of dirs) await mkdir(d, { recursive: true });
+    for (const d of dirs) await access(d, fsc.W_OK | fsc.X_OK);
+    await this.rescan(true);
+  }
+
+  pathFor(name: string): string {
+    return join(this.opts.storage, filterDir(this.opts.filters, name), name);
+  }
+
+  /** The directory LS lists for its argument. */
+  listDir(arg: string): string {
+    return join(this.opts.storage, filterDir(this.opts.filters, arg));
+  }
+
+  stats(): TentacleStats {
+    return { ...this.held };
+  }
+
+  reject(filename: string, size: number, peer: string, reason: string): void {
+    this.notify.rejected({ topic: 'rejected', filename, size, peer, reason });
+  }
+
+  private changed(files: number, bytes: number): void {
+    this.generation++;
+    this.held = {
+      files: Math.max(0, this.held.files + files),
+      bytes: Math.max(0, this.held.bytes + bytes),
+    };
+    this.notify.stats(this.stats());
+  }
+
+  /** Recounts the storage (others may add or remove files behind our back). */
+  async rescan(removeTemps: boolean): Promise<void> {
+    const gen = this.generation;
+    let files = 0;
+    let bytes = 0;
+    for (const dir of this.dirs()) {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch {
+        continue;
+      }
+      for (const n of names) {
+        const p = join(dir, n);
+        if (TEMP_RE.test(n)) {
+          if (removeTemps) await unlink(p).catch(() => undefined);
+          continue;
+        }
+        if (!isValidName(n)) continue;
+        try {
+          const st = await stat(p);
+          if (st.isFile()) {
+            files++;
+            bytes += st.size;
+          }
+        } catch {
+          // vanished meanwhile
+        }
+      }
+    }
+    if (gen !== this.generation) return;
+    if (files !== this.held.files || bytes !== this.held.bytes) {
+      this.held = { files, bytes };
+      this.notify.stats(this.stats());
+    }
+  }
+
+  /** Checks an upload in the reference's order, then the quota; reserves the target. */
+  async admit(cmd: Upload, name: string, size: number): Promise<Admission> {
+    if (!isStorableName(name)) throw new Refusal(Reply.invalidName(cmd), 'invalid file name');
+    if (size < 1 || size > this.opts.maxSize) {
+      throw new Refusal(Reply.tooBig(cmd), 'file is too big');
+    }
+    const target = this.pathFor(name);
+    let existing = 0;
+    let exists = false;
+    try {
+      const st = await stat(target);
+      if (st.isFile()) {
+        exists = true;
+        existing = st.size;
+      }
+    } catch {
+      // not there
+    }
+    if (!this.opts.overwrite && (exists || this.uploads.has(target))) {
+      throw new Refusal(Reply.exists(cmd), 'file already exists');
+    }
+    const { quotaBytes, quotaFiles } = this.opts;
+    if (quotaBytes > 0 || quotaFiles > 0) {
+      let resFiles = 0;
+      let resBytes = 0;
+      for (const v of this.uploads.values()) {
+        resFiles++;
+        resBytes += v;
+      }
+      const files = this.held.files + resFiles + (exists ? 0 : 1);
+      const bytes = this.held.bytes + resBytes + size - existing;
+      if (quotaFiles > 0 && files > quotaFiles) {
+        const reason = `quota exceeded: the buffer holds ${this.held.files + resFiles} files, limit ${quotaFiles}`;
+        throw new Refusal(`${cmd} ERR (${reason})`, reason);
+      }
+      if (quotaBytes > 0 && bytes > quotaBytes) {
+        const reason = `quota exceeded: ${this.held.bytes + resBytes} bytes held, ${size} more would pass the limit of ${quotaBytes}`;
+        throw new Refusal(`${cmd} ERR (${reason})`, reason);
+      }
+    }
+    this.uploads.set(target, size);
+    return { target, existed: exists, existing };
+  }
+
+  /** Ends an upload's reservation (stored or not). */
+  release(a: Admission): void {
+    this.uploads.delete(a.target);
+  }
+
+  /**
+   * The bound on what a ZSEND may inflate to, checked as the bytes come out: `maxSize`, and
+   * the quota room left beside what is held and what other uploads have reserved. The upload's
+   * reservation grows with its inflated size, so two bombs cannot both take the same room.
+   */
+  inflateGuard(a: Admission, compressed: number): (inflated: number) => Error | null {
+    return (inflated) => {
+      if (inflated > this.opts.maxSize) {
+        return new Refusal(Reply.tooBig('ZSEND'), 'file is too big once decompressed');
+      }
+      const { quotaBytes } = this.opts;
+      if (quotaBytes > 0) {
+        let others = 0;
+        for (const [path, v] of this.uploads) if (path !== a.target) others += v;
+        if (this.held.bytes + others + inflated - a.existing > quotaBytes) {
+          const reason = `quota exceeded: ${this.held.bytes + others} bytes held, the decompressed file would pass the limit of ${quotaBytes}`;
+          return new Refusal(`ZSEND ERR (${reason})`, reason);
+        }
+      }
+      this.uploads.set(a.target, Math.max(compressed, inflated));
+      return null;
+    };
+  }
+
+  /**
+   * Writes an admitted upload with `fill` under a temp name and makes it durable in place;
+   * counts it and reports it. A SEND is answered OK only after this resolves.
+   */
+  async write(
+    a: Admission,
+    filename: string,
+    peer: string,
+    fill: (file: DurableFile) => Promise<void>,
+  ): Promise<TentacleEvent> {
+    const { target } = a;
+    const file = await DurableFile.open(target, {
+      tempPath: tempName(join(target, '..'), filename),
+    });
+    try {
+      await fill(file);
+    } catch (err) {
+      await file.abort();
+      throw err;
+    }
+    // What the target held when the upload was admitted (the overwrite case): one stat per file
+    // is enough, and any change behind our back is corrected by the periodic rescan.
+    const existed = a.existed;
+    const replaced = a.existing;
+    await this.commits.commit(file);
+    this.changed(existed ? 0 : 1, file.bytes - replaced);
+    const ev: TentacleEvent = {
+      topic: 'received',
+      filename,
+      size: file.bytes,
+      peer,
+      path: target,
+    };
+    this.notify.received(ev);
+    return ev;
+  }
+
+  /** Stores a file as a SEND would, with the same checks; rejects with the SEND ERR line. */
+  async put(filename: string, payload: Buffer, peer: string): Promise<TentacleEvent> {
+    let a: Admission;
+    try {
+      a = await this.admit('SEND', filename, payload.length);
+    } catch (err) {
+      if (err instanceof Refusal) this.reject(filename, payload.length, peer, err.reason);
+      throw err;
+    }
+    try {
+      return await this.write(a, filename, peer, (f) => f.write(payload));
+    } catch (err) {
+      this.reject(filename, payload.length, peer, (err as Error).message);
+      throw err;
+    } finally {
+      this.release(a);
+    }
+  }
+
+  /** Opens `path` if it is a regular file nobody is taking; null otherwise. */
+  async openServable(
+    path: string,
+  ): Promise<{ fh: FileHandle; size: number; dev: number; ino: number } | null> {
+    if (this.claims.has(path)) return null;
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch {
+      return null;
+    }
+    const st = await fh.stat();
+    if (!st.isFile() || this.claims.has(path)) {
+      await fh.close();
+      return null;
+    }
+    return { fh, size: st.size, dev: st.dev, ino: st.ino };
+  }
+
+  claim(path: string): void {
+    this.claims.add(path);
+  }
+
+  unclaim(path: string): void {
+    this.claims.delete(path);
+  }
+
+  /** The client of an MV spoke again, so it has the bytes: now the file may go. */
+  async taken(mv: HandedOut, peer: string): Promise<void> {
+    try {
+      // With -o an upload may have replaced it meanwhile; that newer file was not handed out.
+      // Without -o nothing can (an upload of its name is refused while it exists).
+      const st = this.opts.overwrite ? await stat(mv.path) : mv;
+      if (st.dev === mv.dev && st.ino === mv.ino) {
+        await unlink(mv.path);
+        this.changed(-1, -mv.size);
+        this.notify.pulled({
+          topic: 'pulled',
+          filename: mv.name,
+          size: mv.size,
+          peer,
+          path: mv.path,
+        });
+      }
+    } catch {
+      // removed by someone else
+    } finally {
+      this.claims.delete(mv.path);
+    }
+  }
+
+  /** A temp file of its own beside `path` (for a ZRECV's archive). */
+  tempBeside(path: string, name: string): string {
+    return tempName(join(path, '..'), name);
+  }
+}
