@@ -28,6 +28,7 @@ import {
   writeTokens,
 } from './settings';
 import { chosenTables, ObjectKind, ALL_KINDS, TableDef } from './tables';
+import { BackoffMap } from '../util/backoff';
 
 /**
  * `degraded`: the node's backlog reached sync_queue_items_max, where Pandora's console warns
@@ -135,12 +136,6 @@ export interface MergeReport {
   settings: { commandCenter: SettingChange[]; note?: string };
 }
 
-interface Backoff {
-  failures: number;
-  until: number;
-  error: { id: string; message: string };
-}
-
 function merge(into: Record<string, TableCounts>, from: Record<string, TableCounts>): void {
   for (const [t, c] of Object.entries(from)) {
     if (c.inserted + c.updated + c.deleted === 0) continue;
@@ -161,7 +156,10 @@ export class Replicator {
   private uid: string | null = null;
   /** Per Instance, what holds its slot: a round, or a skip removing one of its items. */
   private readonly busy = new Map<number, Promise<InstanceReport | null>>();
-  private readonly backoff = new Map<number, Backoff>();
+  /** Per Instance: the retry backoff of its failing queue item (lib/util/backoff). */
+  private readonly backoff: BackoffMap<number>;
+  /** Per Instance: the queue item that failed last, while it blocks. */
+  private readonly blocking = new Map<number, { id: string; message: string }>();
   private readonly states = new Map<number, InstanceState>();
   private readonly prepared = new Set<Pool>();
   private closing = false;
@@ -177,6 +175,10 @@ export class Replicator {
       },
     });
     this.tables = chosenTables(opts.objects ?? [...ALL_KINDS]);
+    this.backoff = new BackoffMap(
+      { baseMs: opts.backoffBaseMs ?? 1000, maxMs: opts.backoffMaxMs ?? 60_000 },
+      () => this.now(),
+    );
   }
 
   private now(): number {
@@ -270,13 +272,14 @@ export class Replicator {
     }
 
     if (topic === 'sync' && this.opts.useQueue !== false) {
-      const b = this.backoff.get(inst.id);
+      const b = this.backoff.of(inst.id);
+      const head = this.blocking.get(inst.id);
       try {
-        if (b && b.until > this.now()) {
+        if (head && b.waiting) {
           // Waiting to retry the item that failed: its failure is still the node's state.
           report.queue.pending = await pendingCount(this.opts.cc, inst.id);
-          report.queue.error = b.error;
-          report.errors.push(b.error.message);
+          report.queue.error = head;
+          report.errors.push(head.message);
         } else {
           const q = await drainQueue(this.opts.cc, inst, {
             ccUid,
@@ -293,11 +296,14 @@ export class Replicator {
           report.queue.error = q.error;
           if (q.error) {
             report.errors.push(q.error.message);
-            const failures = b && b.error.id === q.error.id ? b.failures + 1 : 1;
-            const base = this.opts.backoffBaseMs ?? 1000;
-            const delay = Math.min(this.opts.backoffMaxMs ?? 60_000, base * 2 ** (failures - 1));
-            this.backoff.set(inst.id, { failures, until: this.now() + delay, error: q.error });
-          } else this.backoff.delete(inst.id);
+            // Another item failing starts the waits again from the first one.
+            if (head?.id !== q.error.id) b.succeed();
+            b.fail(q.error.message);
+            this.blocking.set(inst.id, q.error);
+          } else {
+            b.succeed();
+            this.blocking.delete(inst.id);
+          }
         }
       } catch (err) {
         report.errors.push(explainConnectError(inst, err));
@@ -418,6 +424,7 @@ export class Replicator {
       }
       await this.opts.cc.query<ResultSetHeader>('DELETE FROM tsync_queue WHERE id = ?', [id]);
       this.backoff.delete(target);
+      this.blocking.delete(target);
       return {
         instance: { id: inst.id, name: inst.name },
         item: {
