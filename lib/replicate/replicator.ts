@@ -268,6 +268,7 @@ export class Replicator {
     } catch (err) {
       report.errors.push(explainConnectError(inst, err));
       report.state = 'failing';
+      await this.countBacklog(inst.id, report.queue);
       return report;
     }
 
@@ -307,6 +308,7 @@ export class Replicator {
         }
       } catch (err) {
         report.errors.push(explainConnectError(inst, err));
+        await this.countBacklog(inst.id, report.queue);
       }
     } else if (topic === 'plan' && this.opts.useQueue !== false) {
       try {
@@ -336,6 +338,11 @@ export class Replicator {
             ? 'behind'
             : 'in sync';
     return report;
+  }
+
+  /** The backlog of an Instance that could not be reached (the Command Center may be down too). */
+  private async countBacklog(id: number, out: QueueReport): Promise<void> {
+    out.pending = await pendingCount(this.opts.cc, id).catch(() => out.pending);
   }
 
   /** What a round would do with the items queued for this Instance now. Writes nothing. */
