@@ -4,7 +4,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { createPool } from '../lib/db/pool';
-import { applySchema } from '../lib/db/schema';
+import { applySchema } from '../test/helpers/schema';
 import { EventPuller } from '../lib/events';
 import { startMariaDb, PrivateMariaDb } from '../test/helpers/mariadb';
 import { createCommandCenter, createInstance, insertEvents } from '../test/events/fixtures/pandora';

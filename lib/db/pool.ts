@@ -41,7 +41,7 @@ export function createPool(facts: DbFacts, tuning: PoolTuning = {}): Pool {
   });
   // An idle connection that dies (server restart) emits 'error' on the pool in some mysql2
   // versions; without a listener that would crash Node-RED.
-  (pool as unknown as { on(e: string, f: (err: Error) => void): void }).on('error', () => {});
+  (pool as unknown as NodeJS.EventEmitter).on('error', () => {});
   return pool;
 }
 

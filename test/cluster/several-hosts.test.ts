@@ -22,7 +22,7 @@ import {
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { applySchema } from '../../lib/db/schema';
+import { applySchema } from '../helpers/schema';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
 import { hashesIn, seedFromEnv, seeded, sha1, tempDir, tempNames } from '../faults/util';
 import { freePort, PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
