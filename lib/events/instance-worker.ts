@@ -162,6 +162,7 @@ export class InstanceWorker<T> {
     // shows in the copies made after it.
     this.side.forgetNames(manual ? 0 : CHANGES_EVERY_MS);
     this.manual = manual;
+    const startedAt = Date.now();
     const report: InstanceReport = {
       ...this.ref,
       copied: 0,
@@ -178,7 +179,9 @@ export class InstanceWorker<T> {
         this.message = undefined;
         this.host.emitSafe('recovered', { key: String(this.instance.id), instance: this.ref });
       }
-      this.schedule(this.host.opts.intervalMs);
+      // Rounds start an interval apart (not an interval after the last one ended): a long
+      // round does not add its own length to the wait of the events that arrived meanwhile.
+      this.schedule(Math.max(0, this.host.opts.intervalMs - (Date.now() - startedAt)));
     } catch (err) {
       // Something failed: re-read the instance's shape and our checkpoint before trying again.
       this.columns = null;
