@@ -57,6 +57,8 @@ export interface BatchWrite {
 export interface CommitHooks {
   /** Test hook: runs inside the transaction after the upsert, before COMMIT. */
   beforeCommit?: (info: { serverId: number; threadId: number }) => Promise<void>;
+  /** Cluster: checks this member's lease of the instance, last thing before COMMIT. */
+  fence?: (conn: PoolConnection, serverId: number) => Promise<void>;
 }
 
 function sameCheckpoint(a: Checkpoint, b: Checkpoint): boolean {
@@ -255,6 +257,7 @@ export class CommandCenterSide {
         [serverId, next.lastId, next.lastAck, next.lastCommentId, next.lastCcAck, mode],
       );
       if (hooks.beforeCommit) await hooks.beforeCommit({ serverId, threadId: conn.threadId });
+      if (hooks.fence) await hooks.fence(conn, serverId);
       await conn.commit();
       open = false;
     } catch (err) {

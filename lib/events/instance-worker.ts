@@ -4,6 +4,7 @@
  * already copied, then (optionally) validations made on the copies back to the Instance. Each
  * batch is written in one Command Center transaction with the checkpoint that covers it.
  */
+import { LeaseLost, units } from '../cluster/gate';
 import { explainConnectError, Instance } from '../db/registry';
 import { Backoff } from '../util/backoff';
 import { RoundScheduler } from '../util/round-scheduler';
@@ -12,6 +13,7 @@ import {
   CheckpointMoved,
   CommandCenterSide,
   COPY_ONLY_COLUMNS,
+  type CommitHooks,
 } from './command-center';
 import { chunks } from './in-list';
 import { EventState, InstanceSide, Row, sameState } from './instance-side';
@@ -172,6 +174,8 @@ export class InstanceWorker<T> {
       writtenBack: 0,
       lag: this.lag,
     };
+    const gate = this.host.opts.gate;
+    if (gate && !gate.holds(units.events(this.instance.id))) return this.elsewhere(report);
     try {
       await this.host.ready();
       await this.pull(report);
@@ -185,6 +189,7 @@ export class InstanceWorker<T> {
       // round does not add its own length to the wait of the events that arrived meanwhile.
       this.schedule(Math.max(0, this.host.opts.intervalMs - (Date.now() - startedAt)));
     } catch (err) {
+      if (err instanceof LeaseLost) return this.elsewhere(report);
       // Something failed: re-read the instance's shape and our checkpoint before trying again.
       this.columns = null;
       this.checkpoint = null;
@@ -205,6 +210,18 @@ export class InstanceWorker<T> {
       }
       this.schedule(this.backoff.fail(message));
     }
+    this.host.emitSafe('status');
+    return report;
+  }
+
+  /**
+   * Cluster: another member works this instance. Its checkpoint moves there, so it is read
+   * again when the lease comes back.
+   */
+  private elsewhere(report: InstanceReport): InstanceReport {
+    this.checkpoint = null;
+    report.elsewhere = true;
+    this.schedule(this.host.opts.intervalMs);
     this.host.emitSafe('status');
     return report;
   }
@@ -310,10 +327,16 @@ export class InstanceWorker<T> {
         expected,
         next,
         mode: this.host.opts.mode,
-        hooks: this.host.opts.hooks,
+        hooks: this.commitHooks(),
         after,
       }),
     );
+  }
+
+  private commitHooks(): CommitHooks {
+    const { hooks, gate } = this.host.opts;
+    if (!gate) return hooks;
+    return { ...hooks, fence: (conn, id) => gate.fence(conn, units.events(id)) };
   }
 
   private async commit(rows: Row[], next: Checkpoint): Promise<Copies> {

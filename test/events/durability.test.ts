@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createPool, Pool } from '../../lib/db/pool';
 import { EventPuller, PullProblem } from '../../lib/events';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { sleep, until } from '../helpers/wait';
+import { runChild } from '../helpers/child';
 import { createCommandCenter, createInstance, insertEvents } from './fixtures/pandora';
 
 async function count(c: { query: Pool['query'] }, sql: string): Promise<number> {
@@ -43,28 +43,13 @@ describe('event-pull durability', () => {
     await insertEvents(n2, 12000);
     const script = join(__dirname, 'fixtures', 'pull-child.js');
     const env = { ...process.env, PULL_CC: JSON.stringify({ ...db.facts, database: 'k_cc' }) };
-    const runChild = (): Promise<ChildProcess> =>
-      new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [script], {
-          env,
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
-        child.once('error', reject);
-        child.stdout!.once('data', () => resolve(child));
-      });
-    const kill = (child: ChildProcess) =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-      });
     let total = 30000;
     let kills = 0;
     let midFlow = 0;
     for (let i = 0; i < 5; i++) {
       // The first puller creates the copy table.
       const before = await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event').catch(() => 0);
-      const child = await runChild();
+      const child = await runChild(script, { env });
       // More events arrive while the puller runs.
       await insertEvents(i % 2 === 0 ? n1 : n2, 300, 100000 + i * 1000);
       total += 300;
@@ -74,17 +59,17 @@ describe('event-pull durability', () => {
         20_000,
       );
       await sleep(Math.floor(Math.random() * 300));
-      await kill(child);
+      await child.kill();
       if ((await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event')) < total) midFlow++;
       kills++;
     }
     assert.ok(midFlow >= 2, `kills landed while batches still flowed (${midFlow} of 5)`);
-    const last = await runChild();
+    const last = await runChild(script, { env });
     const done = await until(
       async () => (await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event')) >= total,
       120_000,
     );
-    await kill(last);
+    await last.kill();
     assert.ok(done, 'caught up after the restart');
     assert.equal(kills, 5);
     assert.equal(await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event'), total);

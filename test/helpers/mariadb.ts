@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
+import { until } from './wait';
 
 const run = promisify(execFile);
 
@@ -135,19 +136,22 @@ export class PrivateMariaDb {
   }
 
   private async waitReady(): Promise<void> {
-    const deadline = Date.now() + 30_000;
     let last: unknown;
-    while (Date.now() < deadline) {
-      try {
-        const c = await mysql.createConnection({ ...this.facts, connectTimeout: 1000 });
-        await c.end();
-        return;
-      } catch (err) {
-        last = err;
-        await new Promise((r) => setTimeout(r, 30));
-      }
-    }
-    throw new Error(`mariadbd did not answer within 30 s: ${String(last)}`);
+    const ready = await until(
+      async () => {
+        try {
+          const c = await mysql.createConnection({ ...this.facts, connectTimeout: 1000 });
+          await c.end();
+          return true;
+        } catch (err) {
+          last = err;
+          return false;
+        }
+      },
+      30_000,
+      30,
+    );
+    if (!ready) throw new Error(`mariadbd did not answer within 30 s: ${String(last)}`);
   }
 
   /** Stops the server (SIGTERM: a clean shutdown, or SIGKILL: a crash) and waits for the exit. */
