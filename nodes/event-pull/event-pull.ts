@@ -8,6 +8,7 @@ import type { PandoraConfigNode } from '../pandora-config/types';
 import { WORDS, failed, status } from '../shared/status';
 import { pullerOptions, Worded, type EventPullProps } from './properties';
 import { pullerStatus, type Translate } from './status';
+import { eventState, watchEvents } from '../shared/metrics';
 
 interface EventPullDef extends NodeDef, EventPullProps {
   config: string;
@@ -59,6 +60,10 @@ export = function (RED: NodeAPI) {
         );
       });
       puller.on('status', showStatus);
+      // -- metrics (nodes/shared/metrics.ts) --
+      watchEvents(RED, node);
+      puller.on('status', () => puller && eventState(RED, node, puller.status()));
+      // -- end metrics --
       node.status(status('grey', WORDS.starting));
       puller.start();
     } catch (err) {

@@ -15,6 +15,7 @@ import { parseObjects } from '../../lib/replicate/tables';
 import { toInteger, toList, toNumber, toText } from '../../lib/util/values';
 import type { PandoraConfigNode } from '../pandora-config/types';
 import { WORDS, failed, status } from '../shared/status';
+import { replicateReport, watchReplicate } from '../shared/metrics';
 
 interface ReplicateDef extends NodeDef {
   config: string;
@@ -67,6 +68,7 @@ export = function (RED: NodeAPI) {
       if (cfg.configError) throw cfg.configError;
       const interval = toNumber(def.interval, 10, 'interval');
       if (interval < 0) throw new RangeError(t('errors.interval', { value: String(def.interval) }));
+      watchReplicate(RED, node); // metrics (nodes/shared/metrics.ts)
       replicator = new Replicator({
         cc: cfg.getPool(),
         instances: toList(def.instances).map((v) => toInteger(v, 0, 'instances', 1)),
@@ -91,6 +93,7 @@ export = function (RED: NodeAPI) {
     }
 
     const emit = (r: InstanceReport, msg: NodeMessage | null): void => {
+      replicateReport(RED, node, r); // metrics (nodes/shared/metrics.ts)
       const out: NodeMessage & Record<string, unknown> = {
         ...(msg ?? {}),
         topic: r.topic,
