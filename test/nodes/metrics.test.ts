@@ -8,12 +8,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
+import type { EventEmitter } from 'node:events';
 import type { Node, NodeMessage } from 'node-red';
 import { TentacleClient } from '../../lib/tentacle';
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import tentacleBuffer from '../../nodes/tentacle-buffer/tentacle-buffer';
 import tentaclePull from '../../nodes/tentacle-pull/tentacle-pull';
-import { freePort } from '../helpers/mariadb';
+import eventPullModule from '../../nodes/event-pull/event-pull';
+import { speaking } from '../events/fixtures/catalogue';
+import metaconsoleReplicate from '../../nodes/metaconsole-replicate/metaconsole-replicate';
+import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
+import { makeSite, seedCc } from '../replicate/fixture';
+import { freePort, startMariaDb } from '../helpers/mariadb';
 import { histogramCount, scrape, type Scraped } from '../helpers/metrics';
 import helper from '../helpers/red-helper';
 import { waitFor } from '../helpers/wait';
@@ -125,5 +131,135 @@ describe('metrics endpoint', () => {
     m = await get();
     assert.equal(m.find('pandora_sync_buffer_files', buf), undefined);
     assert.equal(m.find('pandora_sync_pull_files_total', pulled), undefined);
+  });
+
+  it('gives each Instance its event lag and its replication queue, as the nodes report them', async () => {
+    const db = await startMariaDb();
+    try {
+      // event-pull: two Instances with events, and a third that refuses connections.
+      await createInstance(db, 'ma');
+      await createInstance(db, 'mb');
+      await createCommandCenter(db, 'mcc', [
+        { id: 1, name: 'alpha', port: db.port, dbname: 'ma' },
+        { id: 2, name: 'beta', port: db.port, dbname: 'mb' },
+        { id: 3, name: 'gone', port: await refusedPort(), dbname: 'mc' },
+      ]);
+      const a = await db.connect('ma');
+      await insertEvents(a, 30);
+      await a.end();
+      const cfg = (name: string) => ({
+        id: `cfg-${name}`,
+        type: 'pandora-config',
+        dbHost: db.host,
+        dbPort: String(db.port),
+        dbName: name,
+        dbUser: db.user,
+      });
+      // metaconsole-replicate: two Instances, one queued statement Instance 1 cannot apply.
+      const site = await makeSite(db, [
+        { db, name: 'r1' },
+        { db, name: 'r2' },
+      ]);
+      await seedCc(site.cc);
+      await site.cc.query(
+        "INSERT INTO tsync_queue (`sql`, target, utimestamp, operation, `table`, error, result) VALUES (?, 1, UNIX_TIMESTAMP(), '', 'tgrupo', '', '')",
+        ['UPDATE tgrupo SET no_such_column = 1 WHERE id_grupo = 10'],
+      );
+      const flow = [
+        cfg('mcc'),
+        cfg('cc'),
+        {
+          id: 'ev1',
+          type: 'event-pull',
+          name: 'events',
+          config: 'cfg-mcc',
+          interval: 0,
+          wires: [['batches']],
+        },
+        { id: 'batches', type: 'helper' },
+        {
+          id: 'rep1',
+          type: 'metaconsole-replicate',
+          name: 'rep',
+          config: 'cfg-cc',
+          objects: 'groups',
+          interval: 0,
+          wires: [['reports']],
+        },
+        { id: 'reports', type: 'helper' },
+      ];
+      const creds = { 'cfg-mcc': { dbPass: db.password }, 'cfg-cc': { dbPass: db.password } };
+      const eventPull = speaking(eventPullModule, 'event-pull');
+      await helper.load([pandoraConfig, eventPull, metaconsoleReplicate], flow, creds);
+      const statuses: { text?: string }[] = [];
+      (helper.getNode('ev1') as unknown as EventEmitter).on(
+        'call:status',
+        (call: { args: { text?: string }[] }) => statuses.push(call.args[0]),
+      );
+      const reports: { payload: { instance: { id: number }; queue: { pending: number } } }[] = [];
+      (helper.getNode('reports') as Node).on('input', (m: NodeMessage) =>
+        reports.push(m as unknown as (typeof reports)[number]),
+      );
+
+      (helper.getNode('ev1') as Node).receive({});
+      const ev = { node: 'ev1', name: 'events' };
+      const shownLags = () =>
+        /lag (\S+) s/.exec(statuses.at(-1)?.text ?? '')?.[1]?.split('/') ?? [];
+      await waitFor(
+        async () => {
+          const scraped = await get();
+          const lags = shownLags();
+          return (
+            lags.length === 3 &&
+            lags[0] !== '?' &&
+            lags[1] !== '?' &&
+            ['1', '2'].every(
+              (instance) =>
+                scraped.find('pandora_sync_event_lag_seconds', { ...ev, instance }) !== undefined,
+            )
+          );
+        },
+        20_000,
+        'the lags of Instances 1 and 2',
+      );
+      let m = await get();
+      assert.equal(m.value('pandora_sync_event_instance_down', { ...ev, instance: '1' }), 0);
+      assert.equal(m.value('pandora_sync_event_instance_down', { ...ev, instance: '3' }), 1);
+      assert.equal(m.find('pandora_sync_event_lag_seconds', { ...ev, instance: '3' }), undefined);
+      // The status line shows the same lags, rounded: "3 inst · lag 0/0/? s".
+      const lags = shownLags();
+      for (const [i, shown] of lags.slice(0, 2).entries()) {
+        const lag = m.value('pandora_sync_event_lag_seconds', { ...ev, instance: String(i + 1) });
+        assert.equal(String(Math.round(lag)), shown, `Instance ${i + 1}: ${statuses.at(-1)?.text}`);
+      }
+
+      const rep = helper.getNode('rep1') as Node;
+      rep.receive({ topic: 'sync' } as NodeMessage);
+      await waitFor(() => reports.length >= 2, 30_000, 'the first round');
+      rep.receive({ topic: 'sync' } as NodeMessage);
+      await waitFor(() => reports.length >= 4, 30_000, 'the second round');
+      m = await get();
+      const rp = { node: 'rep1', name: 'rep' };
+      for (const r of reports.slice(2)) {
+        const id = String(r.payload.instance.id);
+        assert.equal(
+          m.value('pandora_sync_replication_queue_depth', { ...rp, instance: id }),
+          r.payload.queue.pending,
+        );
+      }
+      assert.equal(m.value('pandora_sync_replication_queue_depth', { ...rp, instance: '1' }), 1);
+      assert.equal(
+        m.value('pandora_sync_replication_queue_head_age_seconds', { ...rp, instance: '2' }),
+        0,
+      );
+      assert.ok(
+        m.value('pandora_sync_replication_queue_head_age_seconds', { ...rp, instance: '1' }) >= 0,
+      );
+      await site.cc.end();
+      for (const n of site.nodes) await n.end();
+    } finally {
+      await helper.unload();
+      await db.destroy();
+    }
   });
 });
