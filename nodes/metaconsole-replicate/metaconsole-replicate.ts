@@ -17,6 +17,7 @@ import type { PandoraConfigNode } from '../pandora-config/types';
 import { joinCluster, type NodeCluster } from '../shared/cluster';
 import { translated } from '../shared/i18n';
 import { WORDS, failed, status } from '../shared/status';
+import { replicateReport, watchReplicate } from '../shared/metrics';
 
 interface ReplicateDef extends NodeDef {
   config: string;
@@ -79,6 +80,7 @@ export = function (RED: NodeAPI) {
           }),
         );
       cluster = joinCluster(RED, node, cfg, (m) => node.send(m));
+      watchReplicate(RED, node); // metrics (nodes/shared/metrics.ts)
       replicator = new Replicator({
         gate: cluster?.gate,
         cc: cfg.getPool(),
@@ -104,6 +106,7 @@ export = function (RED: NodeAPI) {
     }
 
     const emit = (r: InstanceReport, msg: NodeMessage | null): void => {
+      replicateReport(RED, node, r); // metrics (nodes/shared/metrics.ts)
       const out: NodeMessage & Record<string, unknown> = {
         ...(msg ?? {}),
         topic: r.topic,

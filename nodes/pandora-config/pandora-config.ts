@@ -19,6 +19,7 @@ import { toText } from '../../lib/util/values';
 import { registerCertificateEndpoint } from '../shared/certificates';
 import { translated, useSharedCatalogue } from '../shared/i18n';
 import { clusterHandle, clusterSettings, type ClusterProps } from './cluster';
+import { registerMetricsEndpoint } from '../shared/metrics';
 import type { PandoraConfigCredentials, PandoraConfigNode } from './types';
 
 interface PandoraConfigDef extends NodeDef, PandoraConfigProps, ClusterProps {
@@ -163,6 +164,8 @@ export = function (RED: NodeAPI) {
   );
 
   registerCertificateEndpoint(RED);
+  // The package's metrics, served whether or not a node records any yet.
+  registerMetricsEndpoint(RED);
 
   // The dialog's "Show" button: the values of the used tokens of a pandora_server.conf. It makes
   // the Node-RED process open a path the caller names, so it needs a write permission (as

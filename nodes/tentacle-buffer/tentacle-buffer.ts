@@ -19,6 +19,7 @@ import {
   status,
   worst,
 } from '../shared/status';
+import { watchBuffer } from '../shared/metrics';
 
 interface TentacleBufferDef extends NodeDef {
   address?: unknown;
@@ -201,6 +202,9 @@ export = function (RED: NodeAPI) {
         }
       }
       const s = new TentacleServer({ ...base, tls });
+      // -- metrics (nodes/shared/metrics.ts) --
+      watchBuffer(RED, node, s);
+      // -- end metrics --
       s.on('received', forward);
       s.on('pulled', forward);
       s.on('rejected', forward);

@@ -27,6 +27,7 @@ import {
   worst,
   type Fill,
 } from '../shared/status';
+import { pullRound, watchPull } from '../shared/metrics';
 
 interface TentaclePullDef extends NodeDef {
   config: string;
@@ -197,6 +198,10 @@ export = function (RED: NodeAPI) {
     };
 
     if (puller) {
+      // -- metrics (nodes/shared/metrics.ts) --
+      watchPull(RED, node);
+      puller.on('summary', (s: BufferSummary) => pullRound(RED, node, s));
+      // -- end metrics --
       puller.on('file', onFile);
       puller.on('summary', onSummary);
       puller.on('oversized', onOversized);
