@@ -12,6 +12,7 @@ import { registerCertificateEndpoint } from '../shared/certificates';
 import {
   WORDS,
   certFill,
+  certText,
   daysUntil,
   failed,
   joinParts,
@@ -141,7 +142,7 @@ export = function (RED: NodeAPI) {
           joinParts(
             listening,
             t('status.held', { count: files, size: sizeText(bytes) }),
-            days !== undefined && (days < 0 ? t('status.certExpired') : t('status.cert', { days })),
+            days !== undefined && certText(days),
           ),
         ),
       );

@@ -19,6 +19,7 @@ import { joinCluster, type NodeCluster } from '../shared/cluster';
 import {
   WORDS,
   certFill,
+  certText,
   daysUntil,
   failed,
   joinParts,
@@ -86,7 +87,7 @@ export = function (RED: NodeAPI) {
     const certPart = (): { days?: number; text?: string } => {
       if (!certNotAfter) return {};
       const days = daysUntil(certNotAfter);
-      return { days, text: days < 0 ? t('status.certExpired') : t('status.cert', { days }) };
+      return { days, text: certText(days) };
     };
 
     try {
