@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TentacleClient, TentacleServer } from '../lib/tentacle';
 import tentacleBuffer from '../nodes/tentacle-buffer/tentacle-buffer';
-import helper from '../test/sync/red-helper';
+import helper from '../test/helpers/red-helper';
 
 interface Result {
   filesPerSec: number;

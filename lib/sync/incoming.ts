@@ -49,6 +49,8 @@ export interface IncomingOptions {
 }
 
 const TEMP_MARK = '~pull~';
+/** Largest second download held in memory for the comparison with the first. */
+const HOLD_MAX = 1024 * 1024;
 let tempCounter = 0;
 
 function pidAlive(pid: number): boolean {
@@ -131,13 +133,31 @@ export class IncomingDir {
         throw new LocalStoreError(`cannot write ${temp}: ${(err as Error).message}`, temp, err);
       }
     };
+    // A second download announced with the size of the first (safe mode's MV) is most likely
+    // the same bytes: a small one is held in memory and written only if it turns out to differ.
+    const held: Buffer[] = [];
+    let holding = write && expected !== undefined && size === expected.size && size <= HOLD_MAX;
     try {
-      if (write) file = await local(() => DurableFile.open(join(dir, name), { tempPath: temp }));
+      if (write && !holding) {
+        file = await local(() => DurableFile.open(join(dir, name), { tempPath: temp }));
+      }
       for await (const c of data) {
         const chunk = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
         hash.update(chunk);
         received += chunk.length;
         if (keep) chunks.push(chunk);
+        if (holding) {
+          held.push(chunk);
+          if (received > HOLD_MAX) holding = false;
+        }
+        if (write && !holding && !file) {
+          file = await local(() => DurableFile.open(join(dir, name), { tempPath: temp }));
+          for (const h of held.splice(0)) {
+            const out = file;
+            await local(() => out.write(h));
+          }
+          continue;
+        }
         if (file) {
           const out = file;
           await local(() => out.write(chunk));
@@ -157,6 +177,14 @@ export class IncomingDir {
     if (expected && received === expected.size && sha1 === expected.sha1 && received === size) {
       await drop();
       return { name, size: received, sha1, duplicate: true };
+    }
+    if (holding && write) {
+      // Different bytes after all: they are a delivery of their own, written like any other.
+      file = await local(() => DurableFile.open(join(dir, name), { tempPath: temp }));
+      for (const h of held.splice(0)) {
+        const out = file;
+        await local(() => out.write(h));
+      }
     }
     const result: StoreResult = { name, size: received, sha1, duplicate: false };
     if (keep) result.payload = Buffer.concat(chunks, received);

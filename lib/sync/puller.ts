@@ -137,9 +137,15 @@ function leaseCause(err: unknown): LeaseLost | null {
 
 const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/**
+ * What asked for the round a file or summary belongs to: the `cause` of every request merged into
+ * it (empty for rounds asked without one), so a caller can carry its message through.
+ */
+export type RoundCauses = readonly unknown[];
+
 export interface SyncPullerEvents {
-  file: [PulledFile];
-  summary: [BufferSummary];
+  file: [PulledFile, RoundCauses];
+  summary: [BufferSummary, RoundCauses];
   /** Once per file and size, not every round. */
   oversized: [OversizedFile];
 }
@@ -162,7 +168,9 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
   /** `address \0 name` -> size of the oversized files already reported. */
   private readonly reportedOversized = new Map<string, number>();
   private running: Promise<BufferSummary[]> | null = null;
-  private queued: { only: Set<string> | 'all'; manual: boolean } | null = null;
+  private queued: { only: Set<string> | 'all'; manual: boolean; causes: unknown[] } | null = null;
+  /** The causes of the running round (rounds never overlap). */
+  private causes: RoundCauses = [];
   private queuedRun: Promise<BufferSummary[]> | null = null;
 
   constructor(options: SyncPullerOptions) {
@@ -179,7 +187,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       shared: options.shared,
       deliver: options.deliver ?? 'dir',
       concurrency: options.concurrency ?? 4,
-      connections: options.connections ?? 4,
+      connections: options.connections ?? 8,
       safe: options.safe ?? true,
       timeout: options.timeout ?? 10,
       retries: options.retries ?? 3,
@@ -284,21 +292,23 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
    * requests made during a round are merged into the single queued one). `only` limits it to
    * addresses; `manual` rounds ignore the backoff of failed buffers.
    */
-  requestRound(only?: string[], manual = true): Promise<BufferSummary[]> {
+  requestRound(only?: string[], manual = true, cause?: unknown): Promise<BufferSummary[]> {
     const want: Set<string> | 'all' = only && only.length ? new Set(only) : 'all';
-    if (!this.running) return this.start(want, manual);
+    const causes = cause === undefined ? [] : [cause];
+    if (!this.running) return this.start(want, manual, causes);
     if (!this.queued) {
-      this.queued = { only: want, manual };
+      this.queued = { only: want, manual, causes };
       this.queuedRun = this.running.then(() => {
-        const q = this.queued as { only: Set<string> | 'all'; manual: boolean };
+        const q = this.queued as { only: Set<string> | 'all'; manual: boolean; causes: unknown[] };
         this.queued = null;
         this.queuedRun = null;
-        return this.start(q.only, q.manual);
+        return this.start(q.only, q.manual, q.causes);
       });
     } else {
       const q = this.queued;
       if (q.only !== 'all') q.only = want === 'all' ? 'all' : new Set([...q.only, ...want]);
       q.manual ||= manual;
+      q.causes.push(...causes);
     }
     return this.queuedRun as Promise<BufferSummary[]>;
   }
@@ -308,7 +318,12 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     return this.running !== null;
   }
 
-  private start(only: Set<string> | 'all', manual: boolean): Promise<BufferSummary[]> {
+  private start(
+    only: Set<string> | 'all',
+    manual: boolean,
+    causes: RoundCauses,
+  ): Promise<BufferSummary[]> {
+    this.causes = causes;
     const run = this.round(only, manual).finally(() => {
       if (this.running === run) this.running = null;
     });
@@ -340,7 +355,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     await pool(targets, this.opts.concurrency, async (b) => {
       const s = await this.pullBuffer(b, manual);
       out.push(s);
-      if (!this.closed) this.emit('summary', s);
+      if (!this.closed) this.emit('summary', s, this.causes);
     });
     return out;
   }
@@ -514,7 +529,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       if (r.path) f.path = r.path;
       if (r.payload) f.payload = r.payload;
       delivered.push(f);
-      this.emit('file', f);
+      this.emit('file', f, this.causes);
     };
     const store = async (data: NodeJS.ReadableStream, size: number): Promise<StoreResult> => {
       const r = await incoming.store(b.address, name, data, size);

@@ -17,7 +17,7 @@ import { createPool, describeDb, type Pool } from '../../lib/db/pool';
 import { readTlsMaterial } from '../../lib/tls/material';
 import { toText } from '../../lib/util/values';
 import { registerCertificateEndpoint } from '../shared/certificates';
-import { translated } from '../shared/i18n';
+import { translated, useSharedCatalogue } from '../shared/i18n';
 import { clusterHandle, clusterSettings, type ClusterProps } from './cluster';
 import type { PandoraConfigCredentials, PandoraConfigNode } from './types';
 
@@ -26,6 +26,19 @@ interface PandoraConfigDef extends NodeDef, PandoraConfigProps, ClusterProps {
 }
 
 export = function (RED: NodeAPI) {
+  useSharedCatalogue((key, vars) => RED._(key, vars));
+
+  /** A configuration error as the node reports it; a conf file problem in the runtime's language. */
+  function configText(err: Error): string {
+    const message =
+      err instanceof ConfFileError
+        ? translated(RED, `pandora-config.errors.conf.${err.code}`, err.message, { path: err.path })
+        : err.message;
+    return translated(RED, 'pandora-config.errors.config', `pandora-config: ${message}`, {
+      message,
+    });
+  }
+
   function PandoraConfig(this: PandoraConfigNode, def: PandoraConfigDef) {
     RED.nodes.createNode(this, def);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the usual Node-RED shape
@@ -74,7 +87,7 @@ export = function (RED: NodeAPI) {
     if (creds.syncPassword) node.sync.password = creds.syncPassword;
 
     if (node.configError) {
-      node.error(`pandora-config: ${node.configError.message}`);
+      node.error(configText(node.configError));
     } else if (settings.syncCa || settings.syncCert || settings.syncKey) {
       try {
         node.tls = readTlsMaterial({
@@ -83,14 +96,17 @@ export = function (RED: NodeAPI) {
           key: settings.syncKey,
         });
         if (node.tls.daysLeft !== undefined && node.tls.daysLeft < 30) {
-          node.warn(
-            `sync_cert ${settings.syncCert} expires in ${node.tls.daysLeft} days ` +
-              `(${node.tls.notAfter?.toISOString()})`,
-          );
+          const vars = {
+            path: settings.syncCert,
+            days: node.tls.daysLeft,
+            date: node.tls.notAfter?.toISOString() ?? '?',
+          };
+          const english = `sync_cert ${vars.path} expires in ${vars.days} days (${vars.date})`;
+          node.warn(translated(RED, 'pandora-config.errors.certExpiring', english, vars));
         }
       } catch (err) {
         node.tlsError = err as Error;
-        node.error(`pandora-config: ${(err as Error).message}`);
+        node.error(configText(err as Error));
       }
     }
 
@@ -126,7 +142,9 @@ export = function (RED: NodeAPI) {
         .then(
           () => done(),
           (err: Error) => {
-            node.warn(`closing the pool of ${describeDb(node.dbFacts)}: ${err.message}`);
+            const vars = { db: describeDb(node.dbFacts), message: err.message };
+            const english = `closing the pool of ${vars.db}: ${vars.message}`;
+            node.warn(translated(RED, 'pandora-config.errors.poolClose', english, vars));
             done();
           },
         );

@@ -25,3 +25,22 @@ export function translated(
     ? out
     : fallback;
 }
+
+// Texts shared by several node types live in pandora-config's catalogue (its `RED._` looks keys
+// up there); pandora-config hands its translator over when the package loads. Before that, or
+// where pandora-config is not loaded (a test of one node), the English text is used.
+let sharedCatalogue: Translate | null = null;
+
+export function useSharedCatalogue(t: Translate): void {
+  sharedCatalogue = t;
+}
+
+/** A text of pandora-config's `shared` section, e.g. sharedText('certDays', 'cert 3 d', {days: 3}). */
+export function sharedText(
+  key: string,
+  fallback: string,
+  vars?: Record<string, string | number>,
+): string {
+  const t = sharedCatalogue;
+  return t ? translated({ _: t }, `pandora-config.shared.${key}`, fallback, vars) : fallback;
+}

@@ -10,6 +10,7 @@
  * translated set and no node's own catalogue has to carry them. Variable parts stay plain text.
  */
 import type { NodeStatus } from 'node-red';
+import { sharedText } from './i18n';
 
 /** Under this many days left, a certificate turns the status yellow. */
 export const CERT_WARN_DAYS = 30;
@@ -54,7 +55,9 @@ export function daysUntil(notAfter: Date, now = new Date()): number {
 
 /** "cert 25 d", or "cert expired". */
 export function certText(days: number): string {
-  return days < 0 ? 'cert expired' : `cert ${days} d`;
+  return days < 0
+    ? sharedText('certExpired', 'cert expired')
+    : sharedText('certDays', `cert ${days} d`, { days });
 }
 
 /** The fill a certificate's remaining days call for, or null when it does not matter yet. */

@@ -22,6 +22,7 @@ const NODE_TYPES = [
   'tentacle-pull',
   'event-pull',
   'metaconsole-replicate',
+  'instance-query',
 ];
 const shots =
   process.env.UPDATE_SCREENSHOTS === '1'
@@ -152,7 +153,7 @@ describe('editor in a real browser', () => {
     await page.evaluate(() => {
       $('.red-ui-palette-category').not('#red-ui-palette-container-pandora').hide();
     });
-    await page.waitForTimeout(400);
+    await page.waitForFunction(() => $('.red-ui-palette-category:visible').length === 1);
     await page.locator('#red-ui-palette').screenshot({ path: join(shots, 'palette.png') });
   });
 
@@ -198,7 +199,7 @@ describe('editor in a real browser', () => {
       if (id === 'b7e1a0c4f2d90002') {
         await page.fill('#node-input-port', '70000');
         await page.locator('#node-input-port').blur();
-        await page.waitForTimeout(300);
+        await page.waitForFunction(() => $('#node-input-port').hasClass('input-error'));
         assert.match((await page.getAttribute('#node-input-port', 'class')) ?? '', /input-error/);
         await page.screenshot({ path: join(shots, 'dialog-buffer.png') });
       }
@@ -253,7 +254,10 @@ describe('editor in a real browser', () => {
       hasText: 'node-red-contrib-pandora-sync',
     });
     await pkg.first().click();
-    await page.waitForTimeout(500);
+    await page
+      .locator(`${examplesTab} .red-ui-treeList-label-text`, { hasText: /buffer/i })
+      .first()
+      .waitFor({ timeout: 10_000 });
     const labels = await page
       .locator(`${examplesTab} .red-ui-treeList-label-text`)
       .allTextContents();
@@ -276,11 +280,18 @@ describe('editor in a real browser', () => {
         });
         return n;
       });
-    let count = await buffers();
-    for (let i = 0; i < 50 && count < 2; i++) {
-      await page.waitForTimeout(200);
-      count = await buffers();
-    }
+    await page.waitForFunction(
+      () => {
+        let n = 0;
+        (window as unknown as RedWindow).RED.nodes.eachNode((node: { type: string }) => {
+          if (node.type === 'tentacle-buffer') n++;
+        });
+        return n >= 2;
+      },
+      undefined,
+      { timeout: 10_000 },
+    );
+    const count = await buffers();
     assert.ok(count >= 2, 'the example added a tentacle-buffer');
   });
 });
@@ -299,6 +310,8 @@ interface RedWindow {
   };
 }
 interface JQ {
+  length: number;
+  hasClass(name: string): boolean;
   html(): string | undefined;
   text(): string | undefined;
   not(selector: string): JQ;

@@ -3,13 +3,16 @@
  * node-red started on it with a flow holding a tentacle-buffer, files sent over TCP.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TentacleClient } from '../../lib/tentacle';
+import { spawnChild } from '../helpers/child';
+import { nodeRedDir } from '../helpers/node-red-version';
+import { until } from '../helpers/wait';
 import { removeDir, sleep, tempDir } from '../tentacle/helpers';
 
 const PKG = 'node-red-contrib-pandora-sync';
@@ -41,18 +44,17 @@ function freePort(): Promise<number> {
 }
 
 async function waitPort(port: number, ms: number, alive: () => boolean): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (!alive()) throw new Error('node-red exited');
-    const ok = await new Promise<boolean>((r) => {
+  const open = () =>
+    new Promise<boolean>((r) => {
       const s = net.connect(port, '127.0.0.1', () => {
         s.destroy();
         r(true);
       });
       s.on('error', () => r(false));
     });
-    if (ok) return;
-    await sleep(200);
+  if (await until(async () => !alive() || (await open()), ms, 200)) {
+    if (!alive()) throw new Error('node-red exited');
+    return;
   }
   throw new Error(`port ${port} not open after ${ms} ms`);
 }
@@ -60,7 +62,7 @@ async function waitPort(port: number, ms: number, alive: () => boolean): Promise
 describe('tentacle-buffer in a real Node-RED', { timeout: 180_000 }, () => {
   let work: string;
   let red: ChildProcess | null = null;
-  let log = '';
+  let log = (): string => '';
   let bufferPort = 0;
   let storage = '';
 
@@ -142,17 +144,16 @@ describe('tentacle-buffer in a real Node-RED', { timeout: 180_000 }, () => {
         telemetry: { enabled: false }, diagnostics: { enabled: false },
         logging: { console: { level: 'info' } }, editorTheme: { tours: false } };\n`,
     );
-    red = spawn(
-      process.execPath,
-      [join(root, 'node_modules/node-red/red.js'), '-u', userDir, '--settings', settings],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    red.stdout?.on('data', (c: Buffer) => (log += c.toString()));
-    red.stderr?.on('data', (c: Buffer) => (log += c.toString()));
+    const child = spawnChild(join(nodeRedDir(), 'red.js'), {
+      args: ['-u', userDir, '--settings', settings],
+      stderr: 'pipe',
+    });
+    red = child.process;
+    log = child.output;
     try {
       await waitPort(bufferPort, 60_000, () => red?.exitCode === null);
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n${log}`);
+      throw new Error(`${(err as Error).message}\n${log()}`);
     }
   });
 
@@ -181,7 +182,7 @@ describe('tentacle-buffer in a real Node-RED', { timeout: 180_000 }, () => {
     const exited = new Promise<number | null>((r) => red?.once('exit', (code) => r(code)));
     red.kill('SIGTERM');
     await Promise.race([exited, sleep(20_000)]);
-    assert.notEqual(red.exitCode === null && red.signalCode === null, true, log);
+    assert.notEqual(red.exitCode === null && red.signalCode === null, true, log());
     const free = await new Promise<boolean>((r) => {
       const s = net.createServer();
       s.once('error', () => r(false));

@@ -10,7 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { until } from '../helpers/wait';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
-import { debug, seedFromEnv, seeded, sleep, count, killChild, runChild } from './util';
+import { debug, seedFromEnv, seeded, sleep, count } from './util';
+import { runChild } from '../helpers/child';
 
 const KILLS = 20;
 // The event-pull suite's own child: a started EventPuller (interval 20 ms, batches of 13).
@@ -62,23 +63,29 @@ describe('fault: event puller killed with SIGKILL 20 times', () => {
     let midFlow = 0;
     const t0 = Date.now();
     for (let k = 0; k < KILLS; k++) {
-      const child = await runChild(CHILD, env);
-      // New events land while the puller runs, on both instances.
-      const adding = insertEvents(nodes[k % 2], 200, 100_000 + k * 1000);
-      total += 200;
-      await sleep(80 + Math.floor(rnd() * 600));
-      await killChild(child);
+      const before = await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event').catch(() => 0);
+      const child = await runChild(CHILD, { env });
+      // New events land while the puller runs, on both instances: enough that, however fast the
+      // copy, a kill shortly after the puller starts copying finds batches still to write.
+      const adding = insertEvents(nodes[k % 2], 1000, 100_000 + k * 1000);
+      total += 1000;
+      await until(
+        async () => (await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event')) > before,
+        20_000,
+      );
+      await sleep(Math.floor(rnd() * 300));
+      await child.kill();
       await adding;
       const copied = await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event');
       copiedAtKill.push(copied);
       if (copied < total) midFlow++;
     }
-    const last = await runChild(CHILD, env);
+    const last = await runChild(CHILD, { env });
     const caughtUp = await until(
       async () => (await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event')) >= total,
       45_000,
     );
-    await killChild(last);
+    await last.kill();
     const secs = (Date.now() - t0) / 1000;
     console.log(
       `# crash-events seed ${seed}: ${total} events, ${KILLS} SIGKILLs (${midFlow} mid-flow), copied at each kill ${copiedAtKill.join(', ')}; ${secs.toFixed(1)} s`,

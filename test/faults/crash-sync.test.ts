@@ -4,7 +4,7 @@
  * content, none is left on the buffer, no temp file remains. Safe mode and MV-only.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawnChild } from '../helpers/child';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -23,16 +23,6 @@ import {
 const FILES = Number(process.env.FAULT_FILES) || 2500;
 const KILLS = 20;
 const CHILD = join(__dirname, 'pull-child.js');
-
-function runChild(args: object): { done: Promise<number | null>; kill: () => void } {
-  const child = spawn(process.execPath, [CHILD, JSON.stringify(args)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const done = new Promise<number | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ? null : code)),
-  );
-  return { done, kill: () => child.kill('SIGKILL') };
-}
 
 async function crashDrain(safe: boolean): Promise<void> {
   const seed = seedFromEnv();
@@ -63,7 +53,7 @@ async function crashDrain(safe: boolean): Promise<void> {
   };
   try {
     for (let k = 0; k < KILLS && Date.now() - t0 < 90_000; k++) {
-      const child = runChild(args);
+      const child = spawnChild(CHILD, { args: [JSON.stringify(args)] });
       let exited = false;
       void child.done.then(() => (exited = true));
       // Kill once a random number of further files has arrived, plus a few ms, so the kills
@@ -73,11 +63,11 @@ async function crashDrain(safe: boolean): Promise<void> {
       while (!exited && count() < target && Date.now() < deadline) await sleep(5);
       await sleep(Math.floor(rnd() * 15));
       if (exited) earlyExits++;
-      child.kill();
+      await child.kill();
       await child.done;
       atKill.push(count());
     }
-    const last = runChild(args);
+    const last = spawnChild(CHILD, { args: [JSON.stringify(args)] });
     assert.equal(await last.done, 0, 'the last puller finishes the drain');
   } finally {
     await server.close(1000);

@@ -18,7 +18,8 @@ import { zipBuffer } from '../../lib/tentacle/zip';
 import { CENTRAL_TAIL, member } from '../tentacle/zip-members';
 import { ChildServer } from './child-server';
 import { RawPeer } from './raw-peer';
-import { removeDir, seedFromEnv, seeded, sha1, sleep, snapshot, tempDir } from './util';
+import { removeDir, seedFromEnv, seeded, sha1, sleep, snapshot, tempDir, tempNames } from './util';
+import { waitFor } from '../helpers/wait';
 
 const CASES = Number(process.env.FAULT_CASES) || 10_500;
 const WORKERS = 48;
@@ -599,7 +600,7 @@ describe('hostile input to a TentacleServer', { timeout: 180_000 }, () => {
     assert.ok(rssPeak - rss0 < RSS_BOUND, `RSS grew by ${mb(rssPeak - rss0)} MB`);
 
     // Let cut uploads finish cleaning up, then check the disk.
-    await sleep(3000);
+    await waitFor(() => tempNames(storage).length === 0, 10_000, 'cut uploads to be cleaned up');
     const held = new Map<string, string>();
     for (const n of readdirSync(storage)) held.set(n, sha1(readFileSync(join(storage, n))));
     assert.deepEqual(

@@ -1,5 +1,4 @@
-/** Small shared pieces of the fault suite: temp trees, hashes, a seeded random source, child processes. */
-import { ChildProcess, spawn } from 'node:child_process';
+/** Small shared pieces of the fault suite: temp trees, hashes, a seeded random source. */
 import { createHash, randomBytes } from 'node:crypto';
 import {
   mkdirSync,
@@ -98,26 +97,6 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
 /** Progress lines on stderr when FAULT_DEBUG is set, to find where a hung run stopped. */
 export function debug(...args: unknown[]): void {
   if (process.env.FAULT_DEBUG) console.error(...args);
-}
-
-/** Starts a compiled child script and resolves once it has printed its first line (ready). */
-export function runChild(script: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-    child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`child exited (${code}, ${signal})`)));
-    child.stdout?.once('data', () => resolve(child));
-  });
-}
-
-/** SIGKILLs a child started by runChild and waits for it to be gone. */
-export function killChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 /** The number in column `n` of a one-row query. */

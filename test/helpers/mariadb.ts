@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
+import { until } from './wait';
 
 const run = promisify(execFile);
 
@@ -83,12 +84,17 @@ export class PrivateMariaDb {
   async start(): Promise<this> {
     const mariadbd = firstExisting(MARIADBD_CANDIDATES, 'mariadbd');
     const datadir = join(this.dir, 'data');
+    // A private tmpdir: servers started side by side must never share temporary table files
+    // (seen: one bootstrap failing on a `#sql-temptable` file gone from the shared /tmp).
+    const tmp = join(this.dir, 'tmp');
+    mkdirSync(tmp, { recursive: true });
     if (!existsSync(join(datadir, 'mysql'))) {
       mkdirSync(datadir, { recursive: true });
       const installDb = firstExisting(INSTALL_DB_CANDIDATES, 'mariadb-install-db');
       await run(installDb, [
         '--no-defaults',
         `--datadir=${datadir}`,
+        `--tmpdir=${tmp}`,
         '--auth-root-authentication-method=normal',
         '--skip-test-db',
         '--user=root',
@@ -99,6 +105,7 @@ export class PrivateMariaDb {
       '--no-defaults',
       `--datadir=${datadir}`,
       `--socket=${this.socket}`,
+      `--tmpdir=${tmp}`,
       `--port=${this.port}`,
       '--bind-address=127.0.0.1',
       '--user=root',
@@ -129,19 +136,22 @@ export class PrivateMariaDb {
   }
 
   private async waitReady(): Promise<void> {
-    const deadline = Date.now() + 30_000;
     let last: unknown;
-    while (Date.now() < deadline) {
-      try {
-        const c = await mysql.createConnection({ ...this.facts, connectTimeout: 1000 });
-        await c.end();
-        return;
-      } catch (err) {
-        last = err;
-        await new Promise((r) => setTimeout(r, 30));
-      }
-    }
-    throw new Error(`mariadbd did not answer within 30 s: ${String(last)}`);
+    const ready = await until(
+      async () => {
+        try {
+          const c = await mysql.createConnection({ ...this.facts, connectTimeout: 1000 });
+          await c.end();
+          return true;
+        } catch (err) {
+          last = err;
+          return false;
+        }
+      },
+      30_000,
+      30,
+    );
+    if (!ready) throw new Error(`mariadbd did not answer within 30 s: ${String(last)}`);
   }
 
   /** Stops the server (SIGTERM: a clean shutdown, or SIGKILL: a crash) and waits for the exit. */

@@ -1,12 +1,16 @@
 /**
  * The real `node-red` program for end-to-end and browser tests: a fresh userDir with this package
  * installed from its packed tarball, as a palette install would, and a flow file of the test's.
+ * NODE_RED_VERSION picks Node-RED 4 or 5 (see node-red-version.ts).
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { spawnChild } from './child';
 import { freePort } from './mariadb';
+import { nodeRedDir } from './node-red-version';
+import { until } from './wait';
 
 export const repoRoot = resolve(__dirname, '../../..');
 
@@ -76,37 +80,27 @@ export async function prepareUserDir(options: NodeRedOptions): Promise<PreparedU
 
 /** Starts node-red on a prepared userDir (again, after a crash) and waits for its flows. */
 export async function launchNodeRed({ userDir, port }: PreparedUserDir): Promise<RunningNodeRed> {
-  let log = '';
-  const child = spawn(
-    process.execPath,
-    [
-      join(repoRoot, 'node_modules/node-red/red.js'),
-      '--userDir',
-      userDir,
-      '--settings',
-      join(userDir, 'settings.js'),
-    ],
-    { cwd: userDir, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stdout?.on('data', (d: Buffer) => (log += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
+  const red = spawnChild(join(nodeRedDir(), 'red.js'), {
+    args: ['--userDir', userDir, '--settings', join(userDir, 'settings.js')],
+    cwd: userDir,
+    stderr: 'pipe',
+  });
+  const child = red.process;
+  const log = red.output;
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`node-red exited early:\n${log}`);
-    if (/Started flows/.test(log)) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`node-red did not start within 60 s:\n${log}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  const started = await until(() => gone() || /Started flows/.test(log()), 60_000, 100);
+  if (gone()) throw new Error(`node-red exited early:\n${log()}`);
+  if (!started) {
+    child.kill('SIGKILL');
+    throw new Error(`node-red did not start within 60 s:\n${log()}`);
   }
   return {
     url,
     port,
     userDir,
     process: child,
-    output: () => log,
+    output: log,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

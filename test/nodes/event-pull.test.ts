@@ -7,7 +7,7 @@ import { speaking } from '../events/fixtures/catalogue';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { waitFor } from '../helpers/wait';
-import helper from '../sync/red-helper';
+import helper from '../helpers/red-helper';
 
 type BatchMsg = NodeMessage & {
   payload: Record<string, unknown>[];
@@ -121,7 +121,11 @@ describe('event-pull node', () => {
     );
     assert.equal(a1[0].payload[0].id_source_event, '1');
     assert.equal(a1[0].payload[0].server_id, 1);
-    await sleep(300);
+    await waitFor(
+      () => /^2 inst · lag 0\/0 s$/.test(statuses.at(-1)?.text ?? ''),
+      5000,
+      'the status',
+    );
     assert.match(statuses.at(-1)?.text ?? '', /^2 inst · lag 0\/0 s$/);
     await Promise.all([a.end(), b.end()]);
   });
@@ -187,7 +191,7 @@ describe('event-pull node', () => {
     const errors: unknown[] = [];
     spy(pull).on('call:error', (call: { args: unknown[] }) => errors.push(call.args[0]));
     pull.receive({} as NodeMessage);
-    await sleep(200);
+    await waitFor(() => errors.length > 0, 5000, 'the node error');
     assert.match(String(errors[0]), /mode must be "all" or "only_validated"/);
   });
 

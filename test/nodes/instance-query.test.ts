@@ -6,7 +6,7 @@ import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import { createCommandCenter } from '../events/fixtures/pandora';
 import { freePort, PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { createInstance, rowsOf } from '../query/fixtures/pandora';
-import helper from '../sync/red-helper';
+import helper from '../helpers/red-helper';
 
 type Out = NodeMessage & {
   payload: (Record<string, unknown> & { instance: { id: number; name: string } })[];

@@ -5,7 +5,7 @@ import metaconsoleReplicate from '../../nodes/metaconsole-replicate/metaconsole-
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { makeSite, seedCc, Site } from '../replicate/fixture';
-import helper from '../sync/red-helper';
+import helper from '../helpers/red-helper';
 
 interface Payload {
   instance: { id: number; name: string };

@@ -8,7 +8,9 @@ import { generateCertificates } from '../../lib/tls/generate';
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import type { PandoraConfigNode } from '../../nodes/pandora-config/types';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
-import helper, { type ReplyBody } from '../sync/red-helper';
+import helper, { type ReplyBody } from '../helpers/red-helper';
+import { speaking } from '../events/fixtures/catalogue';
+import { certText } from '../../nodes/shared/status';
 
 describe('pandora-config node', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pandora-config-node-'));
@@ -92,6 +94,26 @@ describe('pandora-config node', () => {
     assert.equal(c3.configError, null);
     assert.match(c3.tlsError?.message ?? '', /no-key\.pem/);
     assert.equal(c3.tls, null);
+  });
+
+  it('speaks the runtime language: conf file errors and the shared status words (es-ES)', async () => {
+    const missing = join(dir, 'ausente.conf');
+    await helper.load(speaking(pandoraConfig, 'pandora-config', 'es-ES'), [
+      { id: 'c4', type: 'pandora-config', confFile: missing },
+    ]);
+    const errors = helper
+      .log()
+      .args.filter(([e]) => e.level === 20 && e.id === 'c4')
+      .map(([e]) => String(e.msg));
+    assert.deepEqual(errors, [
+      `pandora-config: no se puede leer el pandora_server.conf "${missing}": el fichero no existe`,
+    ]);
+    assert.equal(certText(-1), 'cert. caducado');
+    assert.equal(certText(12), 'cert. 12 d');
+    // Back to English for the other tests of this process.
+    await helper.unload();
+    await helper.load(speaking(pandoraConfig, 'pandora-config', 'en-US'), []);
+    assert.equal(certText(12), 'cert 12 d');
   });
 
   it('the conf preview shows what a pandora_server.conf says, without the password', async () => {

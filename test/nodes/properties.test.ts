@@ -10,7 +10,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import tentacleBuffer from '../../nodes/tentacle-buffer/tentacle-buffer';
 import { freePort } from '../helpers/mariadb';
 import { waitFor } from '../helpers/wait';
-import helper from '../sync/red-helper';
+import helper from '../helpers/red-helper';
 
 describe('node properties', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pandora-sync-props-'));

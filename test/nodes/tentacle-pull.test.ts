@@ -9,7 +9,11 @@ import tentaclePull from '../../nodes/tentacle-pull/tentacle-pull';
 import type { BufferSummary, PushResult } from '../../lib/sync/puller';
 import { dataFiles, filesIn, refusedPort, sha1, startBuffer, tempDir } from '../sync/fixtures';
 import { waitFor } from '../helpers/wait';
-import helper from '../sync/red-helper';
+import helper from '../helpers/red-helper';
+import { withCatalogue } from './catalogue';
+
+const pullNode = withCatalogue(tentaclePull, 'tentacle-pull');
+const pullNodeEs = withCatalogue(tentaclePull, 'tentacle-pull', 'es-ES');
 
 type AnyMsg = NodeMessage & Record<string, unknown>;
 
@@ -69,7 +73,7 @@ describe('tentacle-pull node', () => {
       { id: 'files', type: 'helper' },
       { id: 'summaries', type: 'helper' },
     ];
-    await helper.load([pandoraConfig, tentaclePull], flow);
+    await helper.load([pandoraConfig, pullNode], flow);
     const pull = helper.getNode('pull') as Node;
     const got = collect(helper.getNode('files') as Node);
     const sums = collect(helper.getNode('summaries') as Node);
@@ -80,11 +84,7 @@ describe('tentacle-pull node', () => {
         .map((a) => String(a[0].msg));
     const status = statusCalls(pull);
     pull.receive({ payload: 'go' });
-    const end = Date.now() + 20_000;
-    while (sums.length < 2 || pullErrors().length < 1) {
-      assert.ok(Date.now() < end, 'round finished');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => sums.length >= 2 && pullErrors().length >= 1, 20_000, 'round finished');
     assert.equal(got.length, 12);
     for (const m of got) {
       const name = m.filename as string;
@@ -101,7 +101,7 @@ describe('tentacle-pull node', () => {
     // Reported once, through done(err), so a Catch node sees it.
     assert.equal(pullErrors().length, 1);
     assert.match(pullErrors()[0], /ECONNREFUSED/);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => status[status.length - 1]?.fill === 'yellow', 5000, 'the yellow status');
     const last = status[status.length - 1];
     assert.equal(last.fill, 'yellow');
     assert.match(last.text ?? '', /12 files/);
@@ -110,10 +110,7 @@ describe('tentacle-pull node', () => {
     // A push: msg.filename + msg.payload, one result per buffer on output 2.
     sums.length = 0;
     pull.receive({ filename: 'abc.conf', payload: 'agent_name x\n', address: B.endpoint.address });
-    while (sums.length < 1) {
-      assert.ok(Date.now() < end + 10_000, 'push finished');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => sums.length >= 1, 10_000, 'push finished');
     const pushed = sums[0].payload as PushResult;
     assert.equal(pushed.ok, true);
     assert.equal(pushed.filename, 'abc.conf');
@@ -149,7 +146,7 @@ describe('tentacle-pull node', () => {
       { id: 'files', type: 'helper' },
       { id: 'summaries', type: 'helper' },
     ];
-    await helper.load([pandoraConfig, tentaclePull], flow);
+    await helper.load([pandoraConfig, pullNode], flow);
     const pull = helper.getNode('pull') as Node;
     const got = collect(helper.getNode('files') as Node);
     const sums = collect(helper.getNode('summaries') as Node);
@@ -192,6 +189,44 @@ describe('tentacle-pull node', () => {
     assert.equal((last?.payload as BufferSummary).oversized, 1);
   });
 
+  it('speaks the runtime language and carries the input message through', async () => {
+    const files = dataFiles('node-es', 3);
+    const B = await startBuffer(files);
+    const root = tempDir('pull-node-');
+    cleanup.push(async () => {
+      await B.server.close(100);
+      rmSync(B.storage, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
+    });
+    const flow = [
+      {
+        id: 'cfg',
+        type: 'pandora-config',
+        syncAddress: B.endpoint.address,
+        incomingDir: join(root, 'data_in'),
+      },
+      {
+        id: 'pull',
+        type: 'tentacle-pull',
+        config: 'cfg',
+        interval: '0',
+        wires: [['files'], ['summaries']],
+      },
+      { id: 'files', type: 'helper' },
+      { id: 'summaries', type: 'helper' },
+    ];
+    await helper.load([pandoraConfig, pullNodeEs], flow);
+    const node = helper.getNode('pull') as Node;
+    const got = collect(helper.getNode('files') as Node);
+    const sums = collect(helper.getNode('summaries') as Node);
+    const status = statusCalls(node);
+    node.receive({ payload: 'go', correlation: 'abc-1' } as NodeMessage);
+    await waitFor(() => sums.length === 1 && got.length === 3, 20_000, 'the round');
+    for (const m of [...got, ...sums]) assert.equal(m.correlation, 'abc-1');
+    await waitFor(() => /ficheros/.test(status[status.length - 1]?.text ?? ''), 5000, 'status');
+    assert.match(status[status.length - 1].text ?? '', /^1 buffer · 3 ficheros en \d+\.\d s$/);
+  });
+
   it('a bad config or a bad pattern is a node error naming the cause', async () => {
     const root = tempDir('pull-node-bad-');
     cleanup.push(() => rmSync(root, { recursive: true, force: true }));
@@ -201,7 +236,7 @@ describe('tentacle-pull node', () => {
       { id: 'cfg3', type: 'pandora-config', syncAddress: '127.0.0.1' },
       { id: 'pull3', type: 'tentacle-pull', config: 'cfg3', pattern: '(', wires: [[], []] },
     ];
-    await helper.load([pandoraConfig, tentaclePull], flow);
+    await helper.load([pandoraConfig, pullNode], flow);
     const errors = helper
       .log()
       .args.filter((a) => a[0].level === 20)

@@ -14,7 +14,7 @@ import { createCommandCenter } from '../events/fixtures/pandora';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { repoRoot } from '../helpers/node-red';
 import { waitFor } from '../helpers/wait';
-import helper from '../sync/red-helper';
+import helper from '../helpers/red-helper';
 import { createInstance, rowsOf } from './fixtures/pandora';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };

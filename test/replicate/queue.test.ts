@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Replicator } from '../../lib/replicate/replicator';
@@ -7,6 +6,7 @@ import { decodeEntities, isEntityEncoded } from '../../lib/replicate/sqltext';
 import { parseStatement, safeSqlMode } from '../../lib/replicate/statement';
 import { startMariaDb, PrivateMariaDb } from '../helpers/mariadb';
 import { makeSite, Site } from './fixture';
+import { runChild } from '../helpers/child';
 
 /** What Pandora's Perl safe_input makes of a statement (the parts that matter here). */
 function perlSafeInput(sql: string): string {
@@ -192,24 +192,13 @@ describe('metaconsole-replicate: tsync_queue source', () => {
       'UPDATE tgrupo SET max_agents = max_agents + 1 WHERE id_grupo = 30',
       'tgrupo',
     );
-    const child = spawn(process.execPath, [join(__dirname, 'queue-child.js')], {
+    const child = await runChild(join(__dirname, 'queue-child.js'), {
       env: { ...process.env, REPLICATE_CC: JSON.stringify({ ...db.facts, database: 'cc' }) },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stderr: 'pipe',
+      ready: /APPLIED/,
+      readyMs: 20_000,
     });
-    const exited = new Promise((r) => child.once('exit', r));
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('child did not apply within 20 s')), 20_000);
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('APPLIED')) {
-          clearTimeout(t);
-          resolve();
-        }
-      });
-    });
-    child.kill('SIGKILL');
-    await exited;
+    await child.kill();
     assert.equal((await rows(site, 1)).length, 1, 'the item is still queued after the crash');
     const rep = new Replicator({ cc: site.cc, useTables: false, instances: [1] });
     const [r] = await rep.round('sync');

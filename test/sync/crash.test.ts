@@ -1,19 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawnChild } from '../helpers/child';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { dataFiles, filesIn, sha1, startBuffer, tempDir, until } from './fixtures';
 
 const CHILD = join(__dirname, 'pull-child.js');
-
-function runChild(args: object): { done: Promise<number | null>; kill: () => void } {
-  const child = spawn(process.execPath, [CHILD, JSON.stringify(args)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { done, kill: () => child.kill('SIGKILL') };
-}
 
 for (const safe of [true, false]) {
   describe(`puller killed mid-round (${safe ? 'safe' : 'MV-direct'})`, () => {
@@ -24,7 +16,7 @@ for (const safe of [true, false]) {
       const incoming = join(root, 'data_in');
       const args = { buffers: [B.endpoint], incomingDir: incoming, safe, connections: 4 };
       try {
-        const first = runChild(args);
+        const first = spawnChild(CHILD, { args: [JSON.stringify(args)] });
         const count = () => {
           try {
             return readdirSync(incoming).length;
@@ -36,12 +28,12 @@ for (const safe of [true, false]) {
         void first.done.then((code) => (exited = code));
         await until(() => count() >= 100 || exited !== undefined, 30_000, 'files flowing');
         assert.equal(exited, undefined, 'the puller was still running when killed');
-        first.kill();
+        await first.kill();
         await first.done;
         const atKill = filesIn(incoming).size;
         assert.ok(atKill < 1500, `killed mid-round (${atKill} files delivered)`);
 
-        const second = runChild(args);
+        const second = spawnChild(CHILD, { args: [JSON.stringify(args)] });
         assert.equal(await second.done, 0);
         const got = filesIn(incoming);
         const names = readdirSync(incoming);

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { TentacleClient, TentacleError, type TentacleEvent } from '../../lib/tentacle';
 import { listDir, RawPeer, removeDir, sleep, startServer, type Started } from './helpers';
+import { until, waitFor } from '../helpers/wait';
 
 async function collect(data: NodeJS.ReadableStream): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -190,7 +191,7 @@ describe('tentacle server and client over loopback', () => {
     await writeFile(join(s.storage, 'zero.data'), '');
     const c = await TentacleClient.connect({ host: '127.0.0.1', port: s.port });
     assert.equal(await c.recv('zero.data', async (d) => void (await collect(d))), 0);
-    await sleep(100);
+    await waitFor(() => !c.connected, 5000, 'the close after RECV OK of an empty file');
     assert.equal(c.connected, false);
     assert.equal(await client.mv('zero.data', async (d) => void (await collect(d))), 0);
     await client.ls('');
@@ -408,7 +409,11 @@ describe('tentacle server and client over loopback', () => {
     raw.write(Buffer.alloc(50_000, 1));
     await sleep(100);
     raw.destroy();
-    await sleep(300);
+    await waitFor(
+      async () => !(await listDir(s.storage)).some((n) => n.includes('~')),
+      5000,
+      'the cut upload to be removed',
+    );
     const names = await listDir(s.storage);
     assert.ok(!names.includes('partial.data'));
     assert.deepEqual(
@@ -431,7 +436,7 @@ describe('tentacle server and client over loopback', () => {
     assert.equal(await up.line(), 'SEND OK');
     up.write('12345');
     await up.closed;
-    for (let i = 0; i < 50 && (await listDir(x.storage)).length > 0; i++) await sleep(20);
+    await until(async () => (await listDir(x.storage)).length === 0, 5000);
     assert.deepEqual(await listDir(x.storage), []);
   });
 

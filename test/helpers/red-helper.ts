@@ -1,7 +1,9 @@
 /**
- * node-red-node-test-helper with the few types these tests use (the package ships none).
+ * node-red-node-test-helper with the few types these tests use (the package ships none), on the
+ * Node-RED that NODE_RED_VERSION picks.
  */
 import type { Node } from 'node-red';
+import { NODE_RED_PACKAGE } from './node-red-version';
 
 export interface ReplyBody {
   tokens: Record<string, string>;
@@ -31,5 +33,5 @@ export interface RedTestHelper {
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const helper = require('node-red-node-test-helper') as RedTestHelper;
-helper.init(require.resolve('node-red'));
+helper.init(require.resolve(NODE_RED_PACKAGE));
 export default helper;
