@@ -12,7 +12,7 @@ import type { PandoraConfigNode } from '../../nodes/pandora-config/types';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { waitFor } from '../helpers/wait';
-import helper from '../sync/red-helper';
+import helper from '../helpers/red-helper';
 
 describe('pandora-config cluster fields', () => {
   let db: PrivateMariaDb;
