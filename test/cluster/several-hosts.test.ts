@@ -430,6 +430,9 @@ describe('several Node-RED hosts sharing one MariaDB (cluster on pandora-config)
         `(leaseSeconds ${LEASE_S}: promise ${LEASE_S * 2000} ms); every unit held again after ` +
         `a kill or pause: max ${again[again.length - 1]} ms, p50 ${quantile(again, 0.5)} ms`,
     );
+    // Writes refused by the fence (a member working a unit it had lost), as the nodes logged them.
+    const fenced = (logs.join('\n').match(/is held by another member now/g) ?? []).length;
+    console.log(`# writes refused by the fence and logged: ${fenced}`);
     console.log(
       `# database stopped ${LEASE_S * 2} s: ${afterOutage.length} units changed hands after it ` +
         `(max ${afterOutage[afterOutage.length - 1] ?? '-'} ms since the last renewal)`,
