@@ -184,7 +184,11 @@ export class InstanceWorker<T> {
       }
       this.schedule(this.host.opts.intervalMs);
     } catch (err) {
-      if (err instanceof LeaseLost) return this.elsewhere(report);
+      // Cluster: the lease moved, or moved away and back between two rounds here (another
+      // member wrote the checkpoint meanwhile): read it again next round, nothing to report.
+      if (err instanceof LeaseLost || (gate && err instanceof CheckpointMoved)) {
+        return this.elsewhere(report);
+      }
       // Something failed: re-read the instance's shape and our checkpoint before trying again.
       this.columns = null;
       this.checkpoint = null;
