@@ -271,6 +271,19 @@ describe(`${MEMBERS} Node-RED hosts sharing one MariaDB (cluster on pandora-conf
     };
     /** Wall time from a kill (or pause) until every unit was held again by a live member. */
     const reheld: number[] = [];
+    const evenSpread = async (): Promise<boolean> => {
+      const now = await perMember();
+      return (
+        Object.keys(now).length === MEMBERS &&
+        Object.entries(KIND_UNITS).every(([k, n]) =>
+          Object.values(now).every(
+            (kinds) =>
+              (kinds[k] ?? 0) >= Math.floor(n / MEMBERS) &&
+              (kinds[k] ?? 0) <= Math.ceil(n / MEMBERS),
+          ),
+        )
+      );
+    };
     let spread: Record<string, Record<string, number>> = {};
     try {
       for (let m = 0; m < MEMBERS; m++) await launch(m);
@@ -280,22 +293,7 @@ describe(`${MEMBERS} Node-RED hosts sharing one MariaDB (cluster on pandora-conf
         `every unit held, spread over ${MEMBERS} members`,
       );
       // A few ticks for the spread to settle: units / members of each kind, give or take one.
-      await waitFor(
-        async () => {
-          const spreadNow = await perMember();
-          return (
-            Object.entries(KIND_UNITS).every(([k, n]) =>
-              Object.values(spreadNow).every(
-                (kinds) =>
-                  (kinds[k] ?? 0) >= Math.floor(n / MEMBERS) &&
-                  (kinds[k] ?? 0) <= Math.ceil(n / MEMBERS),
-              ),
-            ) && Object.keys(spreadNow).length === MEMBERS
-          );
-        },
-        20_000,
-        'an even spread',
-      );
+      await waitFor(evenSpread, 20_000, 'an even spread');
       spread = await perMember();
       console.log(`# units per member, all ${MEMBERS} alive: ${JSON.stringify(spread)}`);
 
@@ -320,7 +318,13 @@ describe(`${MEMBERS} Node-RED hosts sharing one MariaDB (cluster on pandora-conf
       await Promise.all(restarts);
 
       // --- SIGSTOP one member past its lease, then SIGCONT ---
-      await waitFor(() => allHeld(MEMBERS), 30_000, 'all members back');
+      // The member paused must hold its share: wait for the spread, not just for it to be back.
+      await waitFor(
+        async () => (await allHeld(MEMBERS)) && (await evenSpread()),
+        30_000,
+        'all members back with their share',
+      );
+      logs.push(`--- ${new Date().toISOString()} SIGSTOP m1`);
       const paused = running[0] as RunningNodeRed;
       const [pausedSession] = await sessionsOf(1);
       const pausedAt = Date.now();
