@@ -73,6 +73,7 @@ interface LeaseRow extends RowDataPacket {
 interface MemberRow extends RowDataPacket {
   session: string;
   member: string;
+  kinds: string;
 }
 
 interface TakenRow extends RowDataPacket {
@@ -256,12 +257,13 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
         this.schemaReady = true;
       }
       const leaseUs = this.leaseMs * 1000;
-      await this.db.query(
-        `INSERT INTO \`${MEMBER_TABLE}\` (session, member, seen, expires) VALUES (?, ?, NOW(6), NOW(6) + INTERVAL ? MICROSECOND) ` +
-          'ON DUPLICATE KEY UPDATE seen = VALUES(seen), expires = VALUES(expires)',
-        [this.session, this.member, leaseUs],
-      );
       const wanted = this.wanted();
+      const kinds = [...new Set([...wanted].map(kindOf))].sort().join(',');
+      await this.db.query(
+        `INSERT INTO \`${MEMBER_TABLE}\` (session, member, kinds, seen, expires) VALUES (?, ?, ?, NOW(6), NOW(6) + INTERVAL ? MICROSECOND) ` +
+          'ON DUPLICATE KEY UPDATE kinds = VALUES(kinds), seen = VALUES(seen), expires = VALUES(expires)',
+        [this.session, this.member, kinds, leaseUs],
+      );
       const fresh = [...wanted].filter((u) => !this.ensured.has(u));
       if (fresh.length > 0) {
         await this.db.query(
@@ -278,7 +280,7 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
         );
       }
       const [memberRows] = await this.db.query<MemberRow[]>(
-        `SELECT session, member FROM \`${MEMBER_TABLE}\` WHERE expires > NOW(6)`,
+        `SELECT session, member, kinds FROM \`${MEMBER_TABLE}\` WHERE expires > NOW(6)`,
       );
       const look = [...new Set([...wanted, ...this.held.keys()])];
       const [rows] =
@@ -310,9 +312,7 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
       const names = [...new Set(memberRows.map((m) => m.member))].sort();
       if (names.join('\n') !== this.members.join('\n')) changed = true;
       this.members = names;
-      const sessions = memberRows.map((m) => m.session).sort();
-      if (!sessions.includes(this.session)) sessions.push(this.session);
-      changed = (await this.rebalance(wanted, rows, sessions)) || changed;
+      changed = (await this.rebalance(wanted, rows, memberRows)) || changed;
       if (this.problem !== null) {
         this.problem = null;
         changed = true;
@@ -352,7 +352,7 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
   private async rebalance(
     wanted: Set<string>,
     rows: LeaseRow[],
-    sessions: string[],
+    members: MemberRow[],
   ): Promise<boolean> {
     let changed = false;
     for (const u of [...this.held.keys()]) {
@@ -368,6 +368,12 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
     }
     const kinds = [...byKind.keys()].sort();
     for (const [kind, list] of byKind) {
+      // The members that work this kind share it.
+      const sessions = members
+        .filter((m) => m.kinds.split(',').includes(kind))
+        .map((m) => m.session)
+        .sort();
+      if (!sessions.includes(this.session)) sessions.push(this.session);
       const target = LeaseManager.target(list.length, sessions, this.session, kinds.indexOf(kind));
       const mine = list
         .filter((r) => this.held.has(r.unit))
@@ -377,6 +383,9 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
         // Surplus: stop working it now, hand it back at the next tick, so that work in
         // progress ends before another member starts.
         const surplus = mine.slice(target);
+        for (const u of mine) {
+          if (this.draining.has(u) && !surplus.includes(u)) this.draining.delete(u);
+        }
         for (const u of [...this.draining]) {
           if (surplus.includes(u)) changed = (await this.release(u)) || changed;
         }

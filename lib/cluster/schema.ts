@@ -27,10 +27,12 @@ const STATEMENTS = [
   KEY \`holder\` (\`holder\`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
   // One row per running member (a process: `session` is new at every start), so members see
-  // each other without knowing each other's addresses.
+  // each other without knowing each other's addresses. `kinds`: the kinds of unit it works
+  // (`pull,events`), so that a member whose flow has no event-pull gets no share of instances.
   `CREATE TABLE IF NOT EXISTS \`${MEMBER_TABLE}\` (
   \`session\` VARCHAR(191) NOT NULL,
   \`member\` VARCHAR(191) NOT NULL,
+  \`kinds\` VARCHAR(255) NOT NULL DEFAULT '',
   \`seen\` DATETIME(6) NOT NULL,
   \`expires\` DATETIME(6) NOT NULL,
   PRIMARY KEY (\`session\`)

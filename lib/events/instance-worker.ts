@@ -189,7 +189,11 @@ export class InstanceWorker<T> {
       // round does not add its own length to the wait of the events that arrived meanwhile.
       this.schedule(Math.max(0, this.host.opts.intervalMs - (Date.now() - startedAt)));
     } catch (err) {
-      if (err instanceof LeaseLost) return this.elsewhere(report);
+      // Cluster: the lease moved, or moved away and back between two rounds here (another
+      // member wrote the checkpoint meanwhile): read it again next round, nothing to report.
+      if (err instanceof LeaseLost || (gate && err instanceof CheckpointMoved)) {
+        return this.elsewhere(report);
+      }
       // Something failed: re-read the instance's shape and our checkpoint before trying again.
       this.columns = null;
       this.checkpoint = null;
