@@ -265,6 +265,15 @@ function tacticalRow(r: DbRow): Tactical {
   return { agents: counts('agents'), modules: counts('modules'), alertsFired: num(r.alerts_fired) };
 }
 
+/** Whether a result row is one Instance's tactical view. */
+export function isTactical(r: QueryRow): r is QueryRow & Tactical {
+  return (
+    typeof r.alertsFired === 'number' &&
+    typeof r.agents === 'object' &&
+    typeof r.modules === 'object'
+  );
+}
+
 /** The sum of several instances' tactical views. */
 export function sumTactical(parts: Tactical[]): Tactical {
   const zero = (): Counts => ({
