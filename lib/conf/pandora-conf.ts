@@ -166,7 +166,7 @@ export function readPandoraConfSync(path: string): ParsedConf {
   return parsePandoraConf(readConfBytesSync(path).toString('utf8'));
 }
 
-/** nodes.md defaults, when neither the node nor the conf file says anything. */
+/** The nodes' defaults (as their help documents them), when neither the node nor the conf file says anything. */
 export const PANDORA_DEFAULTS = {
   dbHost: '127.0.0.1',
   dbPort: 3306,
