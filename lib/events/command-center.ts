@@ -5,7 +5,8 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Pool, PoolConnection } from '../db/pool';
 import { schemaStatements } from '../db/schema';
-import { chunks, EventState, IN_LIST_MAX, toState } from './instance-side';
+import { chunks, IN_LIST_MAX } from './in-list';
+import { EventState, toState } from './instance-side';
 
 export interface Checkpoint {
   /** Every tevento row up to this id has been considered (copied, or skipped by mode). */
@@ -39,9 +40,25 @@ export const COPY_ONLY_COLUMNS = [
 /** Another puller moved this instance's checkpoint: our batch was not written. */
 export class CheckpointMoved extends Error {}
 
+/** One batch for commit(): copies of one instance and the checkpoint move that covers them. */
+export interface BatchWrite {
+  serverId: number;
+  /** The copy's columns, and each row's values in that order. */
+  columns: string[];
+  rows: unknown[][];
+  expected: Checkpoint;
+  next: Checkpoint;
+  mode: string;
+  hooks?: CommitHooks;
+  /** The commit of the batch before, still running: the checkpoint is checked once it ends. */
+  after?: Promise<unknown>;
+}
+
 export interface CommitHooks {
   /** Test hook: runs inside the transaction after the upsert, before COMMIT. */
   beforeCommit?: (info: { serverId: number; threadId: number }) => Promise<void>;
+  /** Cluster: checks this member's lease of the instance, last thing before COMMIT. */
+  fence?: (conn: PoolConnection, serverId: number) => Promise<void>;
 }
 
 function sameCheckpoint(a: Checkpoint, b: Checkpoint): boolean {
@@ -169,21 +186,13 @@ export class CommandCenterSide {
 
   /**
    * Writes the rows (multi-row upserts keyed by server_id + id_source_event) and moves the
-   * checkpoint from `expected` to `next`, in one transaction. Throws CheckpointMoved, writing
-   * nothing, when the stored checkpoint is not `expected` (a second puller on the same instance).
+   * checkpoint from `expected` to `next`, in one transaction. Throws CheckpointMoved, writing nothing, when the stored
+   * checkpoint is not `expected` (a second puller on the same instance, or `after` failed).
    */
-  async commit(
-    serverId: number,
-    columns: string[],
-    rows: unknown[][],
-    expected: Checkpoint,
-    next: Checkpoint,
-    mode: string,
-    hooks: CommitHooks = {},
-  ): Promise<void> {
+  async commit(batch: BatchWrite): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.commitOnce(serverId, columns, rows, expected, next, mode, hooks);
+        return await this.commitOnce(batch);
       } catch (err) {
         const code = (err as { code?: string }).code;
         // InnoDB picked this transaction as a deadlock victim and rolled it back: run it again.
@@ -193,29 +202,21 @@ export class CommandCenterSide {
     }
   }
 
-  private async commitOnce(
-    serverId: number,
-    columns: string[],
-    rows: unknown[][],
-    expected: Checkpoint,
-    next: Checkpoint,
-    mode: string,
-    hooks: CommitHooks = {},
-  ): Promise<void> {
+  private async commitOnce({
+    serverId,
+    columns,
+    rows,
+    expected,
+    next,
+    mode,
+    hooks = {},
+    after,
+  }: BatchWrite): Promise<void> {
     const conn: PoolConnection = await this.pool.getConnection();
     let open = false;
     try {
       await conn.beginTransaction();
       open = true;
-      const [cur] = await conn.query<CheckpointRow[]>(
-        'SELECT last_id, last_ack, last_comment_id, last_cc_ack FROM tevent_pull_checkpoint WHERE server_id = ? FOR UPDATE',
-        [serverId],
-      );
-      if (!sameCheckpoint(fromRow(cur[0]), expected)) {
-        throw new CheckpointMoved(
-          `the checkpoint of instance ${serverId} moved under us (is a second event-pull copying the same instance?)`,
-        );
-      }
       if (rows.length > 0) {
         const names = columns.map((c) => `\`${c}\``).join(', ');
         const updates = columns
@@ -237,12 +238,26 @@ export class CommandCenterSide {
         }
         if (part.length > 0) await conn.query(sql, [part]);
       }
+      // The rows go in before the checkpoint is locked, so that a batch's rows can be written
+      // while the batch before it (`after`) commits; the check below, made once that one has
+      // ended, still decides before COMMIT whether any of it stays.
+      if (after) await after.catch(() => {});
+      const [cur] = await conn.query<CheckpointRow[]>(
+        'SELECT last_id, last_ack, last_comment_id, last_cc_ack FROM tevent_pull_checkpoint WHERE server_id = ? FOR UPDATE',
+        [serverId],
+      );
+      if (!sameCheckpoint(fromRow(cur[0]), expected)) {
+        throw new CheckpointMoved(
+          `the checkpoint of instance ${serverId} moved under us (is a second event-pull copying the same instance?)`,
+        );
+      }
       await conn.query(
         'INSERT INTO tevent_pull_checkpoint (server_id, last_id, last_ack, last_comment_id, last_cc_ack, mode, updated_utimestamp) VALUES (?, ?, ?, ?, ?, ?, UNIX_TIMESTAMP()) ' +
           'ON DUPLICATE KEY UPDATE last_id = VALUES(last_id), last_ack = VALUES(last_ack), last_comment_id = VALUES(last_comment_id), last_cc_ack = VALUES(last_cc_ack), mode = VALUES(mode), updated_utimestamp = VALUES(updated_utimestamp)',
         [serverId, next.lastId, next.lastAck, next.lastCommentId, next.lastCcAck, mode],
       );
       if (hooks.beforeCommit) await hooks.beforeCommit({ serverId, threadId: conn.threadId });
+      if (hooks.fence) await hooks.fence(conn, serverId);
       await conn.commit();
       open = false;
     } catch (err) {

@@ -5,6 +5,8 @@
  */
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Pool } from '../db/pool';
+import { chunks, IN_LIST_MAX } from './in-list';
+import { EventNames, NAME_COLUMNS } from './names';
 
 export type Row = Record<string, unknown>;
 
@@ -39,6 +41,7 @@ interface CommentIdRow extends RowDataPacket {
 }
 
 interface CommentRow extends RowDataPacket {
+  id: string;
   id_event: string;
   comment: string;
   action: string;
@@ -73,22 +76,9 @@ export function sameState(a: EventState, b: EventState): boolean {
   );
 }
 
-/**
- * Most values in one IN list. MariaDB turns an IN list of 1000 values or more
- * (in_predicate_conversion_threshold) into a join with a derived table, which it may answer by
- * scanning the whole table instead of looking each value up in the index.
- */
-export const IN_LIST_MAX = 500;
-
-/** Splits a list into slices of at most `size` (IN lists and multi-row statements stay bounded). */
-export function chunks<T>(list: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
-  return out;
-}
-
 export class InstanceSide {
   private selectHead = '';
+  private names: EventNames | null = null;
   tables: InstanceTables | null = null;
 
   constructor(
@@ -139,45 +129,35 @@ export class InstanceSide {
     return tables;
   }
 
-  /** Builds the SELECT that returns the given tevento columns plus the four denormalised names. */
+  /** Builds the SELECT of the given tevento columns; their names come from EventNames. */
   prepare(columns: string[]): void {
     const t = this.tables;
     if (!t) throw new Error('describe() first');
     const list = ['id_evento', ...columns.filter((c) => c !== 'id_evento')];
-    const fields = list.map((c) => `e.\`${c}\``);
-    const joins: string[] = [];
-    // Pandora's own console shows group 0 as "All": there is no tgrupo row for it.
-    const hasGroup = t.tevento.has('id_grupo');
-    if (t.tagente && t.tevento.has('id_agente')) {
-      joins.push('LEFT JOIN tagente a ON a.id_agente = e.id_agente');
-      fields.push("COALESCE(a.nombre, '') AS agent_name");
-    } else fields.push("'' AS agent_name");
-    if (t.tgrupo && hasGroup) {
-      joins.push('LEFT JOIN tgrupo g ON g.id_grupo = e.id_grupo');
-      fields.push(
-        "CASE WHEN e.id_grupo = 0 THEN 'All' ELSE COALESCE(g.nombre, '') END AS group_name",
-      );
-    } else if (hasGroup)
-      fields.push("CASE WHEN e.id_grupo = 0 THEN 'All' ELSE '' END AS group_name");
-    else fields.push("'' AS group_name");
-    if (t.tagente_modulo && t.tevento.has('id_agentmodule')) {
-      joins.push('LEFT JOIN tagente_modulo m ON m.id_agente_modulo = e.id_agentmodule');
-      fields.push("COALESCE(m.nombre, '') AS module_name");
-    } else fields.push("'' AS module_name");
-    if (t.talert_template_modules && t.talert_templates && t.tevento.has('id_alert_am')) {
-      joins.push('LEFT JOIN talert_template_modules tm ON tm.id = e.id_alert_am');
-      joins.push('LEFT JOIN talert_templates tt ON tt.id = tm.id_alert_template');
-      fields.push("COALESCE(tt.name, '') AS alert_template_name");
-    } else fields.push("'' AS alert_template_name");
-    this.selectHead = `SELECT ${fields.join(', ')} FROM tevento e ${joins.join(' ')}`;
+    // The four name columns come back empty and are filled in place: rows keep one shape.
+    this.selectHead = `SELECT ${list.map((c) => `e.\`${c}\``).join(', ')}, ${NAME_COLUMNS.map((c) => `'' AS ${c}`).join(', ')} FROM tevento e`;
+    this.names = new EventNames(t, (sql, values) => this.q(sql, values));
+  }
+
+  /** Forgets the names read more than `olderThanMs` ago (rounds read them afresh). */
+  forgetNames(olderThanMs: number): void {
+    this.names?.forget(olderThanMs);
+  }
+
+  /** Events with their four names set. */
+  private async named(rows: Row[]): Promise<Row[]> {
+    await this.names!.fill(rows);
+    return rows;
   }
 
   /** Up to `limit` events with an id above `afterId`, in id order. */
   async eventsAfter(afterId: bigint, limit: number): Promise<Row[]> {
-    return this.q(`${this.selectHead} WHERE e.id_evento > ? ORDER BY e.id_evento LIMIT ?`, [
-      afterId,
-      limit,
-    ]);
+    return this.named(
+      await this.q(`${this.selectHead} WHERE e.id_evento > ? ORDER BY e.id_evento LIMIT ?`, [
+        afterId,
+        limit,
+      ]),
+    );
   }
 
   /** The named events (those that changed since they were copied). */
@@ -190,7 +170,7 @@ export class InstanceSide {
         ])),
       );
     }
-    return out;
+    return this.named(out);
   }
 
   /** Light rows of events in (fromId, toId]: the bounded re-check window of recent events. */
@@ -256,22 +236,48 @@ export class InstanceSide {
   async commentsOf(ids: bigint[]): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (!this.tables?.tevent_comment) return out;
+    if (ids.length === 0) return out;
     const grouped = new Map<string, unknown[]>();
-    for (const part of chunks(ids, IN_LIST_MAX)) {
-      const rows = await this.q<CommentRow>(
-        'SELECT id_event, comment, action, id_user, utimestamp FROM tevent_comment WHERE id_event IN (?) ORDER BY id',
-        [part],
-      );
-      for (const r of rows) {
-        const list = grouped.get(r.id_event) ?? [];
-        list.push({
-          comment: r.comment,
-          action: r.action,
-          id_user: r.id_user,
-          utimestamp: Number(r.utimestamp),
-        });
-        grouped.set(r.id_event, list);
-      }
+    let min = ids[0];
+    let max = ids[0];
+    for (const id of ids) {
+      if (id < min) min = id;
+      if (id > max) max = id;
+    }
+    // A batch's ids are (nearly) consecutive: one range read instead of IN lists; comments of
+    // events not asked for are left out below.
+    const dense = max - min < BigInt(2 * ids.length);
+    const reads = dense
+      ? [
+          () =>
+            this.q<CommentRow>(
+              'SELECT id, id_event, comment, action, id_user, utimestamp FROM tevent_comment WHERE id_event BETWEEN ? AND ?',
+              [min, max],
+            ),
+        ]
+      : chunks(ids, IN_LIST_MAX).map(
+          (part) => () =>
+            this.q<CommentRow>(
+              'SELECT id, id_event, comment, action, id_user, utimestamp FROM tevent_comment WHERE id_event IN (?)',
+              [part],
+            ),
+        );
+    const rows: CommentRow[] = [];
+    for (const read of reads) rows.push(...(await read()));
+    // Oldest first, sorted here: an ORDER BY id could make the server walk the primary key.
+    rows.sort((a, b) => {
+      const d = BigInt(a.id) - BigInt(b.id);
+      return d < 0n ? -1 : d > 0n ? 1 : 0;
+    });
+    for (const r of rows) {
+      const list = grouped.get(r.id_event) ?? [];
+      list.push({
+        comment: r.comment,
+        action: r.action,
+        id_user: r.id_user,
+        utimestamp: Number(r.utimestamp),
+      });
+      grouped.set(r.id_event, list);
     }
     for (const id of ids) {
       const list = grouped.get(String(id));

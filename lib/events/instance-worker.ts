@@ -4,6 +4,7 @@
  * already copied, then (optionally) validations made on the copies back to the Instance. Each
  * batch is written in one Command Center transaction with the checkpoint that covers it.
  */
+import { LeaseLost, units } from '../cluster/gate';
 import { explainConnectError, Instance } from '../db/registry';
 import { Backoff } from '../util/backoff';
 import { RoundScheduler } from '../util/round-scheduler';
@@ -12,8 +13,10 @@ import {
   CheckpointMoved,
   CommandCenterSide,
   COPY_ONLY_COLUMNS,
+  type CommitHooks,
 } from './command-center';
-import { chunks, EventState, InstanceSide, Row, sameState } from './instance-side';
+import { chunks } from './in-list';
+import { EventState, InstanceSide, Row, sameState } from './instance-side';
 import type { ResolvedOptions } from './options';
 import type { EventPullerEvents, InstanceRef, InstanceReport, InstanceStatus } from './types';
 
@@ -23,6 +26,25 @@ interface Copies {
   values: unknown[][];
   events: Row[];
 }
+
+/** What one round serves: the requests given to round(), and whether anyone asked for it. */
+interface Ask<T> {
+  requests: T[];
+  /** Asked for through round(), rather than started by the worker's own timer. */
+  manual: boolean;
+}
+
+/**
+ * Shortest time between two looks for changes to copied events (and two readings of the names)
+ * in automatic rounds; a round asked for through round() always looks.
+ */
+const CHANGES_EVERY_MS = 1000;
+
+/**
+ * Batch transactions of one instance open at once (copyNew): each batch's rows are written while
+ * the batches before it commit.
+ */
+const WRITES_IN_FLIGHT = 2;
 
 /** What a worker needs from the puller that owns it. */
 export interface WorkerHost<T> {
@@ -58,10 +80,14 @@ export class InstanceWorker<T> {
   private lastCaughtUp = 0;
   private removed = false;
   private readonly backoff: Backoff;
-  private readonly rounds: RoundScheduler<T[], InstanceReport>;
+  private readonly rounds: RoundScheduler<Ask<T>, InstanceReport>;
   private timer: NodeJS.Timeout | null = null;
   /** The requests the round in progress serves (carried by what it emits). */
   private requests: T[] = [];
+  /** When the last round looked for changes to events already copied. */
+  private lastChangesAt = 0;
+  /** Whether the round in progress was asked for through round(). */
+  private manual = false;
 
   constructor(
     instance: Instance,
@@ -74,9 +100,12 @@ export class InstanceWorker<T> {
       baseMs: Math.max(host.opts.intervalMs, 1000),
       maxMs: host.opts.maxBackoffMs,
     });
-    this.rounds = new RoundScheduler({
-      run: (requests) => this.execute(requests),
-      merge: (queued, next) => [...queued, ...next],
+    this.rounds = new RoundScheduler<Ask<T>, InstanceReport>({
+      run: (ask) => this.execute(ask),
+      merge: (queued, next) => ({
+        requests: [...queued.requests, ...next.requests],
+        manual: queued.manual || next.manual,
+      }),
     });
   }
 
@@ -99,7 +128,7 @@ export class InstanceWorker<T> {
    * given) travels with what that round emits.
    */
   trigger(request?: T): Promise<InstanceReport> {
-    return this.rounds.request(request === undefined ? [] : [request])!;
+    return this.rounds.request({ requests: request === undefined ? [] : [request], manual: true })!;
   }
 
   /** Waits for the round in progress and the one queued, if any. */
@@ -122,15 +151,19 @@ export class InstanceWorker<T> {
     this.clearTimer();
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.trigger();
+      void this.rounds.request({ requests: [], manual: false });
     }, delayMs);
     this.timer.unref?.();
   }
 
-  private async execute(requests: T[]): Promise<InstanceReport> {
+  private async execute({ requests, manual }: Ask<T>): Promise<InstanceReport> {
     // A round asked for by hand replaces the automatic one that was waiting.
     this.clearTimer();
     this.requests = requests;
+    // Names are read afresh (automatic rounds: at most every CHANGES_EVERY_MS), so a rename
+    // shows in the copies made after it.
+    this.side.forgetNames(manual ? 0 : CHANGES_EVERY_MS);
+    this.manual = manual;
     const report: InstanceReport = {
       ...this.ref,
       copied: 0,
@@ -138,6 +171,8 @@ export class InstanceWorker<T> {
       writtenBack: 0,
       lag: this.lag,
     };
+    const gate = this.host.opts.gate;
+    if (gate && !gate.holds(units.events(this.instance.id))) return this.elsewhere(report);
     try {
       await this.host.ready();
       await this.pull(report);
@@ -149,6 +184,7 @@ export class InstanceWorker<T> {
       }
       this.schedule(this.host.opts.intervalMs);
     } catch (err) {
+      if (err instanceof LeaseLost) return this.elsewhere(report);
       // Something failed: re-read the instance's shape and our checkpoint before trying again.
       this.columns = null;
       this.checkpoint = null;
@@ -169,6 +205,18 @@ export class InstanceWorker<T> {
       }
       this.schedule(this.backoff.fail(message));
     }
+    this.host.emitSafe('status');
+    return report;
+  }
+
+  /**
+   * Cluster: another member works this instance. Its checkpoint moves there, so it is read
+   * again when the lease comes back.
+   */
+  private elsewhere(report: InstanceReport): InstanceReport {
+    this.checkpoint = null;
+    report.elsewhere = true;
+    this.schedule(this.host.opts.intervalMs);
     this.host.emitSafe('status');
     return report;
   }
@@ -207,7 +255,12 @@ export class InstanceWorker<T> {
     if (!this.checkpoint) this.checkpoint = await this.onCc(cc.loadCheckpoint(this.instance.id));
     if (this.host.opts.writeBack) report.writtenBack = await this.writeBack();
     report.copied = await this.copyNew();
-    report.updated = await this.copyChanges();
+    // Automatic rounds faster than CHANGES_EVERY_MS look for changes only that often: the
+    // re-poll reads the recent window and every validation since the cursor, on both sides.
+    if (this.manual || Date.now() - this.lastChangesAt >= CHANGES_EVERY_MS) {
+      this.lastChangesAt = Date.now();
+      report.updated = await this.copyChanges();
+    }
     report.lag = this.lag;
   }
 
@@ -254,18 +307,38 @@ export class InstanceWorker<T> {
 
   /** Writes copies and moves the checkpoint to `next`, in one Command Center transaction. */
   private async write(copies: Copies, next: Checkpoint): Promise<void> {
-    await this.onCc(
-      this.host.cc.commit(
-        this.instance.id,
-        copies.columns,
-        copies.values,
-        this.checkpoint!,
-        next,
-        this.host.opts.mode,
-        this.host.opts.hooks,
-      ),
-    );
+    await this.writeFrom(this.checkpoint!, copies, next);
     this.checkpoint = next;
+  }
+
+  /**
+   * The transaction of write(), from an explicit `expected` checkpoint; `after` is the write of
+   * the batch before, still running (see copyNew).
+   */
+  private writeFrom(
+    expected: Checkpoint,
+    copies: Copies,
+    next: Checkpoint,
+    after?: Promise<void>,
+  ): Promise<void> {
+    return this.onCc(
+      this.host.cc.commit({
+        serverId: this.instance.id,
+        columns: copies.columns,
+        rows: copies.values,
+        expected,
+        next,
+        mode: this.host.opts.mode,
+        hooks: this.commitHooks(),
+        after,
+      }),
+    );
+  }
+
+  private commitHooks(): CommitHooks {
+    const { hooks, gate } = this.host.opts;
+    if (!gate) return hooks;
+    return { ...hooks, fence: (conn, id) => gate.fence(conn, units.events(id)) };
   }
 
   private async commit(rows: Row[], next: Checkpoint): Promise<Copies> {
@@ -275,8 +348,10 @@ export class InstanceWorker<T> {
   }
 
   /**
-   * Copies events past the checkpoint, batch by batch. The next batch is read and prepared (its
-   * comments fetched, its copies built) while the current one is written.
+   * Copies events past the checkpoint, batch by batch, in a pipeline: while batch k commits,
+   * batch k+1's rows are already being written in its own transaction (which checks the
+   * checkpoint only once k has ended, and keeps nothing if k failed) and batch k+2 is read and
+   * prepared.
    */
   private async copyNew(): Promise<number> {
     const { batchSize, mode, maxDrainMs } = this.host.opts;
@@ -287,40 +362,68 @@ export class InstanceWorker<T> {
         mode === 'only_validated' ? rows.filter((r) => Number(r.estado) === 1) : rows;
       return { rows, copies: await this.toCopies(selected) };
     };
+    /** A batch whose transaction has started, and what to record once it has committed. */
+    interface InFlight {
+      done: Promise<void>;
+      copies: Copies;
+      next: Checkpoint;
+      full: boolean;
+      lastUtimestamp: number;
+    }
     let copied = 0;
-    let pending: Promise<{ rows: Row[]; copies: Copies }> | null = read(this.checkpoint!.lastId);
+    let planned = this.checkpoint!;
+    // Oldest first; each write checks the checkpoint only after the one before it has ended.
+    const inFlight: InFlight[] = [];
+    const settle = async (w: InFlight): Promise<void> => {
+      await w.done;
+      this.checkpoint = w.next;
+      copied += w.copies.events.length;
+      if (w.copies.events.length > 0) {
+        this.host.emitSafe('batch', {
+          instance: this.ref,
+          kind: 'new',
+          events: w.copies.events,
+          requests: this.requests,
+        });
+      }
+      if (!w.full) this.caughtUp();
+      else this.lag = Math.max(0, Date.now() / 1000 - w.lastUtimestamp);
+    };
+    let pending: Promise<{ rows: Row[]; copies: Copies }> | null = read(planned.lastId);
     try {
       while (pending) {
         const { rows, copies } = await pending;
         pending = null;
         if (rows.length === 0) {
-          this.caughtUp();
+          if (inFlight.length === 0) this.caughtUp();
           break;
         }
         const lastRow = rows[rows.length - 1];
         const lastId = BigInt(String(lastRow.id_evento));
-        const more = rows.length >= batchSize && Date.now() < deadline && !this.host.closed;
-        if (more) {
+        const full = rows.length >= batchSize;
+        if (full && Date.now() < deadline && !this.host.closed) {
           pending = read(lastId);
           pending.catch(() => {});
         }
-        await this.write(copies, { ...this.checkpoint!, lastId });
-        const { events } = copies;
-        copied += events.length;
-        if (events.length > 0) {
-          this.host.emitSafe('batch', {
-            instance: this.ref,
-            kind: 'new',
-            events,
-            requests: this.requests,
-          });
-        }
-        if (rows.length < batchSize) this.caughtUp();
-        else this.lag = Math.max(0, Date.now() / 1000 - Number(lastRow.utimestamp ?? 0));
+        const next = { ...planned, lastId };
+        const started: InFlight = {
+          done: this.writeFrom(planned, copies, next, inFlight.at(-1)?.done),
+          copies,
+          next,
+          full,
+          lastUtimestamp: Number(lastRow.utimestamp ?? 0),
+        };
+        started.done.catch(() => {});
+        planned = next;
+        inFlight.push(started);
+        while (inFlight.length >= WRITES_IN_FLIGHT) await settle(inFlight.shift()!);
       }
+      while (inFlight.length > 0) await settle(inFlight.shift()!);
     } finally {
-      // A read started for a batch we will not write (error, close) must not go unhandled.
+      // A read or a write started for a batch we will not record (error, close) must end before
+      // the next round reads the checkpoint, and must not go unhandled.
       pending?.catch(() => {});
+      await Promise.allSettled(inFlight.map((w) => w.done));
     }
     return copied;
   }

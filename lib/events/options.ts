@@ -1,5 +1,6 @@
 /** event-pull's options: what a caller may give, their defaults, and the checks they must pass. */
 import type { Pool } from '../db/pool';
+import type { UnitGate } from '../cluster/gate';
 import type { CommitHooks } from './command-center';
 
 export type PullMode = 'all' | 'only_validated';
@@ -30,12 +31,14 @@ export interface EventPullOptions {
   /** Longest time one instance round keeps draining full batches before yielding. */
   maxDrainMs?: number;
   hooks?: CommitHooks;
+  /** Several Node-RED hosts (pandora-config `cluster`): only the instances whose lease is held here. */
+  gate?: UnitGate;
 }
 
-type Defaulted = Omit<EventPullOptions, 'cc' | 'instances' | 'hooks'>;
+type Defaulted = Omit<EventPullOptions, 'cc' | 'instances' | 'hooks' | 'gate'>;
 
 /** The options after defaults, as the puller and its workers read them. */
-export type ResolvedOptions = Required<Defaulted> & { hooks: CommitHooks };
+export type ResolvedOptions = Required<Defaulted> & { hooks: CommitHooks; gate?: UnitGate };
 
 export const EVENT_PULL_DEFAULTS: Required<Defaulted> = {
   intervalMs: 10_000,
@@ -72,7 +75,11 @@ export function resolveOptions(options: EventPullOptions): ResolvedOptions {
   for (const key of Object.keys(EVENT_PULL_DEFAULTS) as (keyof Defaulted)[]) {
     if (given[key] !== undefined) out[key] = given[key];
   }
-  const resolved = { ...(out as Required<Defaulted>), hooks: options.hooks ?? {} };
+  const resolved = {
+    ...(out as Required<Defaulted>),
+    hooks: options.hooks ?? {},
+    gate: options.gate,
+  };
   if (resolved.mode !== 'all' && resolved.mode !== 'only_validated') {
     throw new RangeError(`mode must be "all" or "only_validated", got ${String(resolved.mode)}`);
   }

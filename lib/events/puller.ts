@@ -6,6 +6,7 @@
  * workers in step, and reports what they do as events.
  */
 import { EventEmitter } from 'node:events';
+import { units } from '../cluster/gate';
 import { InstanceRegistry } from '../db/registry';
 import { CommandCenterSide } from './command-center';
 import { errorOf, InstanceWorker, type WorkerHost } from './instance-worker';
@@ -83,6 +84,7 @@ export class EventPuller<T = unknown>
     try {
       await this.ready();
       const list = await this.registry.refresh();
+      this.opts.gate?.offer(list.map((i) => units.events(i.id)));
       this.ccProblem = undefined;
       this.cleared('cc');
       const seen = new Set<number>();

@@ -45,6 +45,8 @@ export interface InstanceReport {
   error?: string;
   /** round() stopped waiting for this instance (it keeps running on its own). */
   pending?: boolean;
+  /** Cluster: another member holds this instance's lease; nothing was done here. */
+  elsewhere?: boolean;
 }
 
 export interface RoundResult {

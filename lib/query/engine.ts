@@ -111,6 +111,9 @@ export function explainInstanceError(instance: Instance, err: unknown): string {
   }
 }
 
+/** Errors of a connection that was already dead when taken from the pool. */
+const STALE = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE']);
+
 export class InstanceQuery {
   private readonly registry: InstanceRegistry;
   private readonly reaper = new Reaper();
@@ -243,12 +246,25 @@ export class InstanceQuery {
     const { rows, reports } = await this.onEach<QueryRow>(
       instances,
       async (instance) => {
-        const found = await withDeadline(instance, this.opts.timeoutMs, this.reaper, async (c) => {
-          const [r] = (await c.query(plan.statement.sql, plan.statement.params)) as unknown as [
-            Record<string, unknown>[],
-          ];
-          return r;
-        });
+        const select = (ms: number) =>
+          withDeadline(instance, ms, this.reaper, async (c) => {
+            const [r] = (await c.query(plan.statement.sql, plan.statement.params)) as unknown as [
+              Record<string, unknown>[],
+            ];
+            return r;
+          });
+        const started = Date.now();
+        let found: Record<string, unknown>[];
+        try {
+          found = await select(this.opts.timeoutMs);
+        } catch (err) {
+          // A pooled connection that died while idle without the pool noticing (a network cut,
+          // a firewall dropping idle sessions) fails on first use: a read is asked again once,
+          // on a fresh connection, within the same time limit.
+          const left = this.opts.timeoutMs - (Date.now() - started);
+          if (!STALE.has((err as { code?: string }).code ?? '') || left <= 0) throw err;
+          found = await select(left);
+        }
         const ref = { id: instance.id, name: instance.name };
         return { rows: found.map((r) => plan.row(r, ref)), count: found.length };
       },

@@ -14,7 +14,7 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import type { Pool, PoolConnection } from '../db/pool';
 import { countCascades, TableCounts } from './apply';
-import { CascadeEdge, cascadeEdges, cascadeTargets, presentTables } from './schema-info';
+import { CascadeEdge, cascadeEdges, cascadeTargets } from './schema-info';
 import { queueSql } from './sqltext';
 import { ParsedStatement, parseStatement, Refusal, safeSqlMode } from './statement';
 
@@ -58,6 +58,11 @@ export interface DrainOptions {
   hooks?: QueueHooks;
   /** Checked between batches: true stops the drain (the node is closing). */
   stopping?: () => boolean;
+  /**
+   * Cluster: checks this member's lease of the Instance inside the Command Center transaction
+   * that dequeues (the Instance side is kept exactly-once by tsync_replica_applied).
+   */
+  fence?: (conn: PoolConnection) => Promise<void>;
 }
 
 /** Why an item cannot be applied as it is; it stays queued, blocking its node. */
@@ -171,7 +176,7 @@ class Drain {
     pending: 0,
     operations: [],
   };
-  private present: Set<string> | null = null;
+  /** The Instance's declared cascades, read at the first DELETE or REPLACE of the drain. */
   private edges: CascadeEdge[] | null = null;
 
   constructor(
@@ -179,11 +184,6 @@ class Drain {
     private readonly conn: PoolConnection,
     private readonly opts: DrainOptions,
   ) {}
-
-  async prepare(): Promise<void> {
-    this.present = await presentTables(this.conn);
-    this.edges = await cascadeEdges(this.conn);
-  }
 
   /** Marks a named operation once and reports it. */
   async passOver(item: QueueItem): Promise<void> {
@@ -204,18 +204,22 @@ class Drain {
         else if (parsed.verb === 'UPDATE') counts.updated += n;
         else counts.inserted += n;
       } catch (err) {
-        // An INSERT that carries its primary key and finds the row already there was applied
-        // before (the table comparison got there first).
-        if ((err as { code?: string }).code === 'ER_DUP_ENTRY' && parsed.verb === 'INSERT') return;
+        // An INSERT that carries its primary key (tusuario: its UNIQUE id_user) and finds that
+        // row already there was applied before: the table comparison got there first. A clash on
+        // another unique key (a name) is a real failure.
+        if (parsed.verb === 'INSERT' && isIdentityClash(err)) return;
+        if ((err as { code?: string }).code === 'ER_NO_SUCH_TABLE') {
+          throw new ItemRefused(
+            `tsync_queue item ${step.item.id}: table ${parsed.table} does not exist on this instance`,
+          );
+        }
         throw err;
       }
     };
-    const reaches =
-      (parsed.verb === 'DELETE' || parsed.verb === 'REPLACE') &&
-      cascadeTargets(this.edges ?? [], parsed.table).length > 0;
-    if (reaches) {
-      await countCascades(this.conn, this.edges ?? [], parsed.table, this.result.cascaded, run);
-    } else await run();
+    if (parsed.verb !== 'DELETE' && parsed.verb !== 'REPLACE') return run();
+    this.edges ??= await cascadeEdges(this.conn);
+    if (cascadeTargets(this.edges, parsed.table).length === 0) return run();
+    await countCascades(this.conn, this.edges, parsed.table, this.result.cascaded, run);
   }
 
   /** Applies the steps in one Instance transaction; on a failure, commits nothing. */
@@ -288,12 +292,30 @@ class Drain {
     const committed = steps.slice(0, outcome.done);
     for (const s of committed) await this.opts.hooks?.afterApply?.(s.item);
     if (committed.length > 0) {
-      await this.cc.query('DELETE FROM tsync_queue WHERE id IN (?)', [
-        committed.map((s) => s.item.id),
-      ]);
+      await this.dequeue(committed.map((s) => s.item.id));
       this.result.dequeued += committed.length;
     }
     return failure;
+  }
+
+  private async dequeue(ids: string[]): Promise<void> {
+    const { fence } = this.opts;
+    if (!fence) {
+      await this.cc.query('DELETE FROM tsync_queue WHERE id IN (?)', [ids]);
+      return;
+    }
+    const conn = await this.cc.getConnection();
+    try {
+      await conn.beginTransaction();
+      await conn.query('DELETE FROM tsync_queue WHERE id IN (?)', [ids]);
+      await fence(conn);
+      await conn.commit();
+    } catch (err) {
+      await conn.rollback().catch(() => undefined);
+      throw err;
+    } finally {
+      conn.release();
+    }
   }
 
   async fail(id: string, message: string): Promise<void> {
@@ -304,7 +326,7 @@ class Drain {
   }
 
   check(item: QueueItem): ParsedStatement {
-    return checkItem(item, this.present);
+    return checkItem(item, null);
   }
 }
 
@@ -331,7 +353,6 @@ export async function drainQueue(
       if (!drain) {
         conn = await queueConnection(inst.pool);
         drain = new Drain(cc, conn, opts);
-        await drain.prepare();
       }
       let steps: Step[] = [];
       let stopped = false;
@@ -342,7 +363,7 @@ export async function drainQueue(
           const failure = await drain.commit(steps);
           steps = [];
           if (failure) {
-            await drain.fail(failure.id, describe(inst.id, failure.err));
+            await drain.fail(failure.id, describe(inst.id, failure.id, failure.err));
             stopped = true;
             break;
           }
@@ -355,8 +376,8 @@ export async function drainQueue(
         } catch (err) {
           const failure = await drain.commit(steps);
           steps = [];
-          if (failure) await drain.fail(failure.id, describe(inst.id, failure.err));
-          else await drain.fail(item.id, describe(inst.id, err));
+          if (failure) await drain.fail(failure.id, describe(inst.id, failure.id, failure.err));
+          else await drain.fail(item.id, describe(inst.id, item.id, err));
           stopped = true;
           break;
         }
@@ -365,7 +386,7 @@ export async function drainQueue(
       if (stopped) break;
       const failure = await drain.commit(steps);
       if (failure) {
-        await drain.fail(failure.id, describe(inst.id, failure.err));
+        await drain.fail(failure.id, describe(inst.id, failure.id, failure.err));
         break;
       }
     }
@@ -383,7 +404,14 @@ export async function drainQueue(
   return result;
 }
 
-function describe(instanceId: number, err: unknown): string {
+function isIdentityClash(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return (
+    e.code === 'ER_DUP_ENTRY' && /for key '(?:[^']*\.)?(PRIMARY|id_user)'/.test(e.message ?? '')
+  );
+}
+
+function describe(instanceId: number, itemId: string, err: unknown): string {
   if (err instanceof ItemRefused) return err.message;
-  return `instance ${instanceId}: ${(err as Error).message ?? String(err)}`;
+  return `tsync_queue item ${itemId} failed on instance ${instanceId}: ${(err as Error).message ?? String(err)}`;
 }

@@ -4,6 +4,7 @@
  * one never holds the others back, and it catches up when it answers again.
  */
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
+import { units, type UnitGate } from '../cluster/gate';
 import type { Pool, PoolTuning } from '../db/pool';
 import { explainConnectError, Instance, InstanceRegistry } from '../db/registry';
 import { applyPlans, ApplyResult, Conflict, planCounts, planInstance, TableCounts } from './apply';
@@ -108,6 +109,8 @@ export interface ReplicatorOptions {
   hooks?: QueueHooks;
   tuning?: PoolTuning;
   now?: () => number;
+  /** Several Node-RED hosts (pandora-config `cluster`): only the Instances whose lease is held here. */
+  gate?: UnitGate;
 }
 
 export interface MergeReport {
@@ -209,9 +212,16 @@ export class Replicator {
     await this.ccUid();
     const instances = await this.registry.refresh();
     for (const p of this.registry.lastProblems()) this.states.set(p.id, 'failing');
+    const { gate } = this.opts;
+    gate?.offer(instances.map((i) => units.replicate(i.id)));
     const started: Promise<InstanceReport>[] = [];
     for (const inst of instances) {
       if (this.busy.has(inst.id)) continue;
+      if (gate && !gate.holds(units.replicate(inst.id))) {
+        // Another member works it: its state here would be stale.
+        this.states.delete(inst.id);
+        continue;
+      }
       const work = this.runInstance(inst, topic).then((r) => {
         this.states.set(inst.id, r.state);
         onReport?.(r);
@@ -242,6 +252,7 @@ export class Replicator {
       state: 'in sync',
     };
     const ccUid = await this.ccUid();
+    const { gate } = this.opts;
     try {
       if (!this.prepared.has(inst.pool)) {
         await ensureInstanceTables(inst.pool);
@@ -267,6 +278,7 @@ export class Replicator {
             batch: this.opts.queueBatch,
             hooks: this.opts.hooks,
             stopping: () => this.closing,
+            fence: gate ? (conn) => gate.fence(conn, units.replicate(inst.id)) : undefined,
           });
           merge(report.applied, q.applied);
           addCounts(report.cascaded, q.cascaded);

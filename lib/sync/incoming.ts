@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import type { SharedDeliveries } from '../cluster/gate';
 import { CommitGroup, DurableFile } from '../util/durable-file';
 import { DeliveryJournal, type JournalEntry } from './journal';
 
@@ -32,6 +33,8 @@ export interface StoreResult {
   payload?: Buffer;
   /** Already delivered (journal) or already present with the same content: not delivered again. */
   duplicate: boolean;
+  /** Cluster: a member that stopped was storing this file; left on the buffer until it settles. */
+  inDoubt?: boolean;
 }
 
 export interface IncomingOptions {
@@ -41,9 +44,13 @@ export interface IncomingOptions {
   write: boolean;
   /** Keep the content in memory (deliver `msg`/`both`). */
   keep: boolean;
+  /** Cluster: files stored by any member and not yet removed from their buffer. */
+  shared?: SharedDeliveries;
 }
 
 const TEMP_MARK = '~pull~';
+/** Largest second download held in memory for the comparison with the first. */
+const HOLD_MAX = 1024 * 1024;
 let tempCounter = 0;
 
 function pidAlive(pid: number): boolean {
@@ -109,8 +116,10 @@ export class IncomingDir {
     data: NodeJS.ReadableStream,
     size: number,
     expected?: { size: number; sha1: string },
+    /** Cluster: a file whose delivery by a stopped member is in doubt is left (safe mode's RECV). */
+    mayLeave = false,
   ): Promise<StoreResult> {
-    const { dir, write, keep, journal } = this.opts;
+    const { dir, write, keep, journal, shared } = this.opts;
     const hash = createHash('sha1');
     const chunks: Buffer[] = [];
     const temp = join(dir, `${name}${TEMP_MARK}${process.pid}.${++tempCounter}`);
@@ -124,13 +133,31 @@ export class IncomingDir {
         throw new LocalStoreError(`cannot write ${temp}: ${(err as Error).message}`, temp, err);
       }
     };
+    // A second download announced with the size of the first (safe mode's MV) is most likely
+    // the same bytes: a small one is held in memory and written only if it turns out to differ.
+    const held: Buffer[] = [];
+    let holding = write && expected !== undefined && size === expected.size && size <= HOLD_MAX;
     try {
-      if (write) file = await local(() => DurableFile.open(join(dir, name), { tempPath: temp }));
+      if (write && !holding) {
+        file = await local(() => DurableFile.open(join(dir, name), { tempPath: temp }));
+      }
       for await (const c of data) {
         const chunk = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
         hash.update(chunk);
         received += chunk.length;
         if (keep) chunks.push(chunk);
+        if (holding) {
+          held.push(chunk);
+          if (received > HOLD_MAX) holding = false;
+        }
+        if (write && !holding && !file) {
+          file = await local(() => DurableFile.open(join(dir, name), { tempPath: temp }));
+          for (const h of held.splice(0)) {
+            const out = file;
+            await local(() => out.write(h));
+          }
+          continue;
+        }
         if (file) {
           const out = file;
           await local(() => out.write(chunk));
@@ -151,6 +178,14 @@ export class IncomingDir {
       await drop();
       return { name, size: received, sha1, duplicate: true };
     }
+    if (holding && write) {
+      // Different bytes after all: they are a delivery of their own, written like any other.
+      file = await local(() => DurableFile.open(join(dir, name), { tempPath: temp }));
+      for (const h of held.splice(0)) {
+        const out = file;
+        await local(() => out.write(h));
+      }
+    }
     const result: StoreResult = { name, size: received, sha1, duplicate: false };
     if (keep) result.payload = Buffer.concat(chunks, received);
     if (received !== size) {
@@ -163,8 +198,33 @@ export class IncomingDir {
       result.duplicate = true;
       return result;
     }
+    if (shared) {
+      // Cluster: another member may have stored this very file (or be in doubt about it).
+      const known = await shared.state(address, entry).catch(async (err: unknown) => {
+        await drop();
+        throw err;
+      });
+      if (known === 'stored' || (known === 'storing' && mayLeave)) {
+        await drop();
+        result.duplicate = true;
+        if (known === 'storing') result.inDoubt = true;
+        return result;
+      }
+      // Recorded (fenced) before the file is in place: a member taking the buffer over waits.
+      await shared.storing(address, entry).catch(async (err: unknown) => {
+        await drop();
+        throw err;
+      });
+    }
+    const unrecord = async (): Promise<void> => {
+      await shared?.forget(address, entry).catch(() => undefined);
+    };
     if (!file) {
-      await journal.record(entry);
+      await journal.record(entry).catch(async (err: unknown) => {
+        await unrecord();
+        throw err;
+      });
+      await shared?.stored(address, entry);
       return result;
     }
     let target: { path: string; same: boolean };
@@ -172,6 +232,7 @@ export class IncomingDir {
       target = await this.targetFor(name, size, sha1);
     } catch (err) {
       await drop();
+      await unrecord();
       throw new LocalStoreError(
         `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
         dir,
@@ -184,6 +245,7 @@ export class IncomingDir {
       await drop();
       result.duplicate = true;
       await journal.record(entry);
+      await shared?.stored(address, entry);
       return result;
     }
     file.path = target.path;
@@ -193,6 +255,7 @@ export class IncomingDir {
       // that finish at the same time; only then may the file leave its buffer.
       await this.commits.commit(file, entry);
     } catch (err) {
+      await unrecord();
       throw new LocalStoreError(
         `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
         dir,
@@ -201,7 +264,18 @@ export class IncomingDir {
     } finally {
       this.reserved.delete(target.path);
     }
+    await shared?.stored(address, entry);
     return result;
+  }
+
+  /** Whether this file from this buffer was delivered here (journal, or waiting in the directory). */
+  async delivered(
+    address: string,
+    e: { name: string; size: number; sha1: string },
+  ): Promise<boolean> {
+    if (this.opts.journal.has({ address, ...e })) return true;
+    if (!this.opts.write) return false;
+    return (await this.targetFor(e.name, e.size, e.sha1)).same;
   }
 
   /**

@@ -11,6 +11,7 @@
  * (it unlinks only when the next command line arrives).
  */
 import { EventEmitter } from 'node:events';
+import { LeaseLost, units, type SharedDeliveries, type UnitGate } from '../cluster/gate';
 import { TentacleClient, TentacleError, type TentacleClientOptions } from '../tentacle/client';
 import type { BufferEndpoint } from '../conf/pandora-conf';
 import type { TlsMaterial } from '../tls/material';
@@ -50,6 +51,10 @@ export interface SyncPullerOptions {
    * (`oversized`). Also bounds what a buffer can make this side write for one file.
    */
   maxSize?: number;
+  /** Several Node-RED hosts (pandora-config `cluster`): only the buffers whose lease is held here. */
+  gate?: UnitGate;
+  /** With `gate`: the stored-not-yet-removed files, shared by the members. */
+  shared?: SharedDeliveries;
 }
 
 /** A file left on its buffer because it is larger than `maxSize`. */
@@ -122,20 +127,37 @@ function localCause(err: unknown): LocalStoreError | null {
   return null;
 }
 
+function leaseCause(err: unknown): LeaseLost | null {
+  for (let e = err, depth = 0; e && depth < 5; depth++) {
+    if (e instanceof LeaseLost) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
 const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
+/**
+ * What asked for the round a file or summary belongs to: the `cause` of every request merged into
+ * it (empty for rounds asked without one), so a caller can carry its message through.
+ */
+export type RoundCauses = readonly unknown[];
+
 export interface SyncPullerEvents {
-  file: [PulledFile];
-  summary: [BufferSummary];
+  file: [PulledFile, RoundCauses];
+  summary: [BufferSummary, RoundCauses];
   /** Once per file and size, not every round. */
   oversized: [OversizedFile];
 }
 
 export class SyncPuller extends EventEmitter<SyncPullerEvents> {
   private readonly opts: Required<
-    Omit<SyncPullerOptions, 'tls' | 'password' | 'journalPath' | 'connectTimeoutMs'>
+    Omit<
+      SyncPullerOptions,
+      'tls' | 'password' | 'journalPath' | 'connectTimeoutMs' | 'gate' | 'shared'
+    >
   > &
-    Pick<SyncPullerOptions, 'tls' | 'password' | 'connectTimeoutMs'>;
+    Pick<SyncPullerOptions, 'tls' | 'password' | 'connectTimeoutMs' | 'gate' | 'shared'>;
   private readonly journalPath: string;
   private journal: DeliveryJournal | null = null;
   private incoming: IncomingDir | null = null;
@@ -146,7 +168,9 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
   /** `address \0 name` -> size of the oversized files already reported. */
   private readonly reportedOversized = new Map<string, number>();
   private running: Promise<BufferSummary[]> | null = null;
-  private queued: { only: Set<string> | 'all'; manual: boolean } | null = null;
+  private queued: { only: Set<string> | 'all'; manual: boolean; causes: unknown[] } | null = null;
+  /** The causes of the running round (rounds never overlap). */
+  private causes: RoundCauses = [];
   private queuedRun: Promise<BufferSummary[]> | null = null;
 
   constructor(options: SyncPullerOptions) {
@@ -159,9 +183,11 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       tls: options.tls,
       password: options.password,
       connectTimeoutMs: options.connectTimeoutMs,
+      gate: options.gate,
+      shared: options.shared,
       deliver: options.deliver ?? 'dir',
       concurrency: options.concurrency ?? 4,
-      connections: options.connections ?? 4,
+      connections: options.connections ?? 8,
       safe: options.safe ?? true,
       timeout: options.timeout ?? 10,
       retries: options.retries ?? 3,
@@ -188,6 +214,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
         journal,
         write: this.opts.deliver !== 'msg',
         keep: this.opts.deliver !== 'dir',
+        shared: this.opts.gate ? this.opts.shared : undefined,
       });
       try {
         await incoming.prepare();
@@ -265,21 +292,23 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
    * requests made during a round are merged into the single queued one). `only` limits it to
    * addresses; `manual` rounds ignore the backoff of failed buffers.
    */
-  requestRound(only?: string[], manual = true): Promise<BufferSummary[]> {
+  requestRound(only?: string[], manual = true, cause?: unknown): Promise<BufferSummary[]> {
     const want: Set<string> | 'all' = only && only.length ? new Set(only) : 'all';
-    if (!this.running) return this.start(want, manual);
+    const causes = cause === undefined ? [] : [cause];
+    if (!this.running) return this.start(want, manual, causes);
     if (!this.queued) {
-      this.queued = { only: want, manual };
+      this.queued = { only: want, manual, causes };
       this.queuedRun = this.running.then(() => {
-        const q = this.queued as { only: Set<string> | 'all'; manual: boolean };
+        const q = this.queued as { only: Set<string> | 'all'; manual: boolean; causes: unknown[] };
         this.queued = null;
         this.queuedRun = null;
-        return this.start(q.only, q.manual);
+        return this.start(q.only, q.manual, q.causes);
       });
     } else {
       const q = this.queued;
       if (q.only !== 'all') q.only = want === 'all' ? 'all' : new Set([...q.only, ...want]);
       q.manual ||= manual;
+      q.causes.push(...causes);
     }
     return this.queuedRun as Promise<BufferSummary[]>;
   }
@@ -289,7 +318,12 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     return this.running !== null;
   }
 
-  private start(only: Set<string> | 'all', manual: boolean): Promise<BufferSummary[]> {
+  private start(
+    only: Set<string> | 'all',
+    manual: boolean,
+    causes: RoundCauses,
+  ): Promise<BufferSummary[]> {
+    this.causes = causes;
     const run = this.round(only, manual).finally(() => {
       if (this.running === run) this.running = null;
     });
@@ -299,12 +333,29 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
 
   /** One pull round over the buffers. Never rejects: failures are in the summaries. */
   private async round(only: Set<string> | 'all', manual: boolean): Promise<BufferSummary[]> {
-    const targets = this.opts.buffers.filter((b) => only === 'all' || only.has(b.address));
+    const { gate, shared } = this.opts;
+    gate?.offer(this.opts.buffers.map((b) => units.pull(b.address)));
+    if (gate && shared) {
+      // Cluster: what this member was storing when it (or the database) stopped, settled from
+      // its own disk so that the member holding that buffer now need not wait.
+      await this.prepare()
+        .then(() =>
+          shared.settle(
+            this.opts.buffers.map((b) => b.address),
+            (address, e) => (this.incoming as IncomingDir).delivered(address, e),
+          ),
+        )
+        .catch(() => undefined);
+    }
+    const targets = this.opts.buffers.filter(
+      (b) =>
+        (only === 'all' || only.has(b.address)) && (!gate || gate.holds(units.pull(b.address))),
+    );
     const out: BufferSummary[] = [];
     await pool(targets, this.opts.concurrency, async (b) => {
       const s = await this.pullBuffer(b, manual);
       out.push(s);
-      if (!this.closed) this.emit('summary', s);
+      if (!this.closed) this.emit('summary', s, this.causes);
     });
     return out;
   }
@@ -345,6 +396,9 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       first = await this.connect(b);
       const names = takeableNames(await first.ls(''), this.opts.pattern);
       summary.listed = names.length;
+      // Cluster: records of files no longer listed have done their work. Not earlier (after
+      // the MV): our buffer removes a moved file only when the puller's next line arrives.
+      if (this.opts.gate && this.opts.shared) await this.opts.shared.prune(b.address, names);
       const shares = splitShares(names, this.opts.connections);
       let left = 0;
       let oversized = 0;
@@ -418,6 +472,9 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
           // The engine reports a consumer's failure as the connection's end, the cause inside.
           const local = localCause(err);
           if (local) throw local;
+          // Cluster: the buffer is another member's now; what is left stays for it.
+          const lost = leaseCause(err);
+          if (lost) throw lost;
           if (err instanceof TentacleError && err.code === 'ERR_TOO_BIG') {
             // Declined: the buffer keeps it, the connection goes on.
             this.noteOversized(b, name, err.size ?? 0);
@@ -472,7 +529,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       if (r.path) f.path = r.path;
       if (r.payload) f.payload = r.payload;
       delivered.push(f);
-      this.emit('file', f);
+      this.emit('file', f, this.causes);
     };
     const store = async (data: NodeJS.ReadableStream, size: number): Promise<StoreResult> => {
       const r = await incoming.store(b.address, name, data, size);
@@ -488,9 +545,13 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     let first: StoreResult | null = null;
     await client.recv(name, async (data, size) => {
       if (size === 0) emptyRecv.add(name);
-      first = await store(data, size);
+      const r = await incoming.store(b.address, name, data, size, undefined, true);
+      if (!r.duplicate) announce(r);
+      first = r;
     });
     const kept = first as StoreResult | null;
+    // Cluster: the member that was storing it settles it when it restarts; until then it stays.
+    if (kept?.inDoubt) return delivered;
     await client.mv(name, async (data, size) => {
       // The buffer may have been given a new version between RECV and MV (`-o`): keep it too.
       const r = await incoming.store(b.address, name, data, size, kept ?? undefined);

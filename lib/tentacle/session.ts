@@ -233,15 +233,14 @@ export class TentacleSession {
       return true;
     }
     this.store.claim(path);
-    const { fh, size } = file;
+    const { fh, size, dev, ino } = file;
     let handedOut = false;
     try {
-      const st = await fh.stat();
       writeLine(this.socket, `MV SIZE ${size}`);
       const answer = (await this.reader.readLine(false)).toString('utf8');
       if (answer !== 'MV OK') return true;
       await this.sendFile(fh, size);
-      this.pendingMv = { path, name, size, dev: st.dev, ino: st.ino };
+      this.pendingMv = { path, name, size, dev, ino };
       handedOut = true;
       return true;
     } finally {

@@ -61,6 +61,8 @@ export class Refusal extends Error {
 /** An upload admitted: its target (reserved until released) and the size of the file it replaces. */
 export interface Admission {
   target: string;
+  /** Whether a file was there when admitted, and its size. */
+  existed: boolean;
   existing: number;
 }
 
@@ -213,7 +215,7 @@ export class TentacleStore {
       }
     }
     this.uploads.set(target, size);
-    return { target, existing };
+    return { target, existed: exists, existing };
   }
 
   /** Ends an upload's reservation (stored or not). */
@@ -265,17 +267,10 @@ export class TentacleStore {
       await file.abort();
       throw err;
     }
-    let replaced = 0;
-    let existed = false;
-    try {
-      const st = await stat(target);
-      if (st.isFile()) {
-        existed = true;
-        replaced = st.size;
-      }
-    } catch {
-      // new file
-    }
+    // What the target held when the upload was admitted (the overwrite case): one stat per file
+    // is enough, and any change behind our back is corrected by the periodic rescan.
+    const existed = a.existed;
+    const replaced = a.existing;
     await this.commits.commit(file);
     this.changed(existed ? 0 : 1, file.bytes - replaced);
     const ev: TentacleEvent = {
@@ -309,7 +304,9 @@ export class TentacleStore {
   }
 
   /** Opens `path` if it is a regular file nobody is taking; null otherwise. */
-  async openServable(path: string): Promise<{ fh: FileHandle; size: number } | null> {
+  async openServable(
+    path: string,
+  ): Promise<{ fh: FileHandle; size: number; dev: number; ino: number } | null> {
     if (this.claims.has(path)) return null;
     let fh: FileHandle;
     try {
@@ -322,7 +319,7 @@ export class TentacleStore {
       await fh.close();
       return null;
     }
-    return { fh, size: st.size };
+    return { fh, size: st.size, dev: st.dev, ino: st.ino };
   }
 
   claim(path: string): void {
@@ -336,8 +333,9 @@ export class TentacleStore {
   /** The client of an MV spoke again, so it has the bytes: now the file may go. */
   async taken(mv: HandedOut, peer: string): Promise<void> {
     try {
-      const st = await stat(mv.path);
-      // An overwrite may have replaced it meanwhile; that newer file was not handed out.
+      // With -o an upload may have replaced it meanwhile; that newer file was not handed out.
+      // Without -o nothing can (an upload of its name is refused while it exists).
+      const st = this.opts.overwrite ? await stat(mv.path) : mv;
       if (st.dev === mv.dev && st.ino === mv.ino) {
         await unlink(mv.path);
         this.changed(-1, -mv.size);

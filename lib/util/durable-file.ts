@@ -73,11 +73,13 @@ export class DurableFile {
     return this.bytes - before;
   }
 
-  /** fsync and close: the content is on disk, still under the temp name. */
+  /** fdatasync and close: the content is on disk, still under the temp name. */
   async flush(): Promise<void> {
     if (this.state !== 'open') return;
     const fh = this.handle;
-    await fh.sync();
+    // fdatasync writes the data and what is needed to read it back (the size); the rest of the
+    // inode (times) does not matter here, and the name is made durable by the directory fsync.
+    await fh.datasync();
     this.fh = null;
     this.state = 'flushed';
     await fh.close();

@@ -5,6 +5,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { EventBatch, EventPuller, PullProblem } from '../../lib/events';
 import type { PandoraConfigNode } from '../pandora-config/types';
+import { joinCluster, type NodeCluster } from '../shared/cluster';
 import { WORDS, failed, status } from '../shared/status';
 import { pullerOptions, Worded, type EventPullProps } from './properties';
 import { pullerStatus, type Translate } from './status';
@@ -23,6 +24,7 @@ export = function (RED: NodeAPI) {
     const node = this;
     const cfg = RED.nodes.getNode(def.config) as unknown as PandoraConfigNode | null;
     let puller: EventPuller<NodeMessage> | null = null;
+    let cluster: NodeCluster | null = null;
 
     const showStatus = (): void => {
       if (puller) node.status(pullerStatus(puller.status(), t));
@@ -37,7 +39,9 @@ export = function (RED: NodeAPI) {
     try {
       if (!cfg) throw new Worded(t('event-pull.errors.noConfig'));
       if (cfg.configError) throw new Worded(cfg.configError.message);
-      puller = new EventPuller<NodeMessage>({ cc: cfg.getPool(), ...pullerOptions(def, t) });
+      const options = pullerOptions(def, t);
+      cluster = joinCluster(RED, node, cfg, (m) => node.send(m));
+      puller = new EventPuller<NodeMessage>({ cc: cfg.getPool(), ...options, gate: cluster?.gate });
       puller.on('batch', (b: EventBatch<NodeMessage>) => {
         node.send(
           outMessage(b.requests, { topic: b.kind, payload: b.events, instance: b.instance }),
@@ -91,6 +95,7 @@ export = function (RED: NodeAPI) {
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      cluster?.close();
       const p = puller;
       puller = null;
       if (!p) return done();

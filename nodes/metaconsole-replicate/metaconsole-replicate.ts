@@ -14,6 +14,7 @@ import {
 import { parseObjects } from '../../lib/replicate/tables';
 import { toInteger, toList, toNumber, toText } from '../../lib/util/values';
 import type { PandoraConfigNode } from '../pandora-config/types';
+import { joinCluster, type NodeCluster } from '../shared/cluster';
 import { WORDS, failed, status } from '../shared/status';
 import { replicateReport, watchReplicate } from '../shared/metrics';
 
@@ -41,6 +42,7 @@ export = function (RED: NodeAPI) {
     const node = this;
     const cfg = RED.nodes.getNode(def.config) as unknown as PandoraConfigNode | null;
     let replicator: Replicator | null = null;
+    let cluster: NodeCluster | null = null;
     let timer: NodeJS.Timeout | null = null;
     let closing = false;
     /** Each Instance's last reported errors: a Catch node hears each failure once, not each round. */
@@ -69,7 +71,9 @@ export = function (RED: NodeAPI) {
       const interval = toNumber(def.interval, 10, 'interval');
       if (interval < 0) throw new RangeError(t('errors.interval', { value: String(def.interval) }));
       watchReplicate(RED, node); // metrics (nodes/shared/metrics.ts)
+      cluster = joinCluster(RED, node, cfg, (m) => node.send(m));
       replicator = new Replicator({
+        gate: cluster?.gate,
         cc: cfg.getPool(),
         instances: toList(def.instances).map((v) => toInteger(v, 0, 'instances', 1)),
         objects: parseObjects(toList(def.objects)),
@@ -231,6 +235,7 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
+      cluster?.close();
       if (timer) clearTimeout(timer);
       const r = replicator;
       replicator = null;

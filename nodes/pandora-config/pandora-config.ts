@@ -19,9 +19,10 @@ import { toText } from '../../lib/util/values';
 import { registerCertificateEndpoint } from '../shared/certificates';
 import { translated, useSharedCatalogue } from '../shared/i18n';
 import { registerMetricsEndpoint } from '../shared/metrics';
+import { clusterHandle, clusterSettings, type ClusterProps } from './cluster';
 import type { PandoraConfigCredentials, PandoraConfigNode } from './types';
 
-interface PandoraConfigDef extends NodeDef, PandoraConfigProps {
+interface PandoraConfigDef extends NodeDef, PandoraConfigProps, ClusterProps {
   confFile?: string;
 }
 
@@ -117,19 +118,37 @@ export = function (RED: NodeAPI) {
       return pool;
     };
 
+    node.cluster = null;
+    try {
+      const cluster = clusterSettings(RED, def);
+      if (cluster) node.cluster = clusterHandle(cluster, () => node.getPool());
+    } catch (err) {
+      node.configError ??= err as Error;
+      node.error(`pandora-config: ${(err as Error).message}`);
+    }
+
     node.on('close', (_removed: boolean, done: () => void) => {
+      // The cluster first: it hands its units back through the pool.
+      const cluster = node.cluster;
+      node.cluster = null;
       const p = pool;
       pool = null;
-      if (!p) return done();
-      p.end().then(
-        () => done(),
-        (err: Error) => {
-          const vars = { db: describeDb(node.dbFacts), message: err.message };
-          const english = `closing the pool of ${vars.db}: ${vars.message}`;
-          node.warn(translated(RED, 'pandora-config.errors.poolClose', english, vars));
-          done();
-        },
-      );
+      const ended = (cluster?.close() ?? Promise.resolve()).catch(() => undefined);
+      if (!p) {
+        void ended.then(() => done());
+        return;
+      }
+      ended
+        .then(() => p.end())
+        .then(
+          () => done(),
+          (err: Error) => {
+            const vars = { db: describeDb(node.dbFacts), message: err.message };
+            const english = `closing the pool of ${vars.db}: ${vars.message}`;
+            node.warn(translated(RED, 'pandora-config.errors.poolClose', english, vars));
+            done();
+          },
+        );
     });
   }
 

@@ -6,6 +6,7 @@ import type { Node } from 'node-red';
 import type { BufferEndpoint, PandoraSettings } from '../../lib/conf/pandora-conf';
 import type { DbFacts, Pool } from '../../lib/db/pool';
 import type { TlsMaterial } from '../../lib/tls/material';
+import type { ClusterHandle } from './cluster';
 
 export interface PandoraConfigCredentials {
   /** `dbpass` */
@@ -54,4 +55,6 @@ export interface PandoraConfigNode extends Node<PandoraConfigCredentials> {
    * yourself: other nodes share it.
    */
   getPool(): Pool;
+  /** Several Node-RED hosts sharing the work (`cluster` on); null when off. */
+  cluster: ClusterHandle | null;
 }

@@ -12,11 +12,9 @@ import { registerCertificateEndpoint } from '../shared/certificates';
 import {
   WORDS,
   certFill,
-  certText,
   daysUntil,
   failed,
   joinParts,
-  plural,
   sizeText,
   status,
   worst,
@@ -49,55 +47,71 @@ interface PutMessage extends NodeMessage {
   filename?: unknown;
 }
 
+/** The peer of files put by a message (`put` with a tag of the node and the message). */
+const FLOW_PEER = 'flow';
 /** Node-RED waits about 15 s for close handlers; stay well inside that. */
 const CLOSE_GRACE_MS = 5000;
 const STATUS_EVERY_MS = 300;
 /** An idle buffer still shows the certificate's days going down. */
 const CERT_STATUS_EVERY_MS = 3_600_000;
 
-/** Server options from the node's properties; throws a clear error for a bad value. */
-function bufferOptions(
-  def: TentacleBufferDef,
-  password: string | undefined,
-): Omit<TentacleServerOptions, 'tls'> & { tlsFiles: { cert: string; key: string; ca: string } } {
-  const storage = toText(def.storage);
-  if (!storage) throw new Error('storage directory is required');
-  return {
-    address: toText(def.address, '0.0.0.0'),
-    port: toInteger(def.port, 41121, 'port', 1, 65535),
-    storage,
-    filters: toText(def.filters) || undefined,
-    insecure: toBool(def.insecure, true, 'insecure'),
-    overwrite: toBool(def.overwrite, false, 'overwrite'),
-    maxSize: toInteger(def.maxSize, 2_000_000, 'maxSize', 1),
-    maxConnections: toInteger(def.maxConnections, 10, 'maxConnections', 1, 10_000),
-    timeout: toInteger(def.timeout, 1, 'timeout', 1, 3600),
-    retries: toInteger(def.retries, 3, 'retries', 1, 1000),
-    quotaBytes: toInteger(def.quotaBytes, 0, 'quotaBytes', 0),
-    quotaFiles: toInteger(def.quotaFiles, 0, 'quotaFiles', 0),
-    password: password || undefined,
-    tlsFiles: { cert: toText(def.tlsCert), key: toText(def.tlsKey), ca: toText(def.tlsCa) },
-  };
-}
-
-async function readPem(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw new Error(`cannot read ${what} ${path}: ${(err as Error).message}`);
-  }
-}
-
-/** The end of validity of the buffer's certificate (the first one of a chain file). */
-function certNotAfter(pem: Buffer, path: string): Date {
-  try {
-    return new Date(new X509Certificate(pem).validTo);
-  } catch (err) {
-    throw new Error(`tlsCert ${path} is not a PEM certificate: ${(err as Error).message}`);
-  }
-}
-
 export = function (RED: NodeAPI) {
+  /** This node's catalogue (locales/<lang>/tentacle-buffer.json), in the runtime's language. */
+  const t = (key: string, vars?: Record<string, string | number>): string =>
+    RED._(`tentacle-buffer.${key}`, vars);
+
+  /** A whole-number property, refused with a translated reason naming it and its range. */
+  const intProp = (value: unknown, fallback: number, name: string, min: number, max: number) => {
+    try {
+      return toInteger(value, fallback, name, min, max);
+    } catch {
+      const top = max === Number.MAX_SAFE_INTEGER ? '∞' : max;
+      throw new Error(t('errors.integer', { name, min, max: top, value: JSON.stringify(value) }));
+    }
+  };
+
+  /** Server options from the node's properties; throws a clear error for a bad value. */
+  function bufferOptions(
+    def: TentacleBufferDef,
+    password: string | undefined,
+  ): Omit<TentacleServerOptions, 'tls'> & { tlsFiles: { cert: string; key: string; ca: string } } {
+    const storage = toText(def.storage);
+    if (!storage) throw new Error(t('errors.storage'));
+    return {
+      address: toText(def.address, '0.0.0.0'),
+      port: intProp(def.port, 41121, 'port', 1, 65535),
+      storage,
+      filters: toText(def.filters) || undefined,
+      insecure: toBool(def.insecure, true, 'insecure'),
+      overwrite: toBool(def.overwrite, false, 'overwrite'),
+      maxSize: intProp(def.maxSize, 2_000_000, 'maxSize', 1, Number.MAX_SAFE_INTEGER),
+      maxConnections: intProp(def.maxConnections, 10, 'maxConnections', 1, 10_000),
+      timeout: intProp(def.timeout, 1, 'timeout', 1, 3600),
+      retries: intProp(def.retries, 3, 'retries', 1, 1000),
+      quotaBytes: intProp(def.quotaBytes, 0, 'quotaBytes', 0, Number.MAX_SAFE_INTEGER),
+      quotaFiles: intProp(def.quotaFiles, 0, 'quotaFiles', 0, Number.MAX_SAFE_INTEGER),
+      password: password || undefined,
+      tlsFiles: { cert: toText(def.tlsCert), key: toText(def.tlsKey), ca: toText(def.tlsCa) },
+    };
+  }
+
+  async function readPem(path: string, what: string): Promise<Buffer> {
+    try {
+      return await readFile(path);
+    } catch (err) {
+      throw new Error(t('errors.read', { what, path, message: (err as Error).message }));
+    }
+  }
+
+  /** The end of validity of the buffer's certificate (the first one of a chain file). */
+  function certNotAfter(pem: Buffer, path: string): Date {
+    try {
+      return new Date(new X509Certificate(pem).validTo);
+    } catch (err) {
+      throw new Error(t('errors.notPem', { path, message: (err as Error).message }));
+    }
+  }
+
   function TentacleBuffer(this: Node, def: TentacleBufferDef) {
     RED.nodes.createNode(this, def);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the usual Node-RED shape
@@ -111,7 +125,7 @@ export = function (RED: NodeAPI) {
     let closed = false;
 
     const fail = (err: Error) => {
-      node.error(`tentacle-buffer: ${err.message}`);
+      node.error(t('errors.failed', { message: err.message }));
       node.status(failed(err));
     };
 
@@ -126,8 +140,8 @@ export = function (RED: NodeAPI) {
           worst('green', certFill(days)),
           joinParts(
             listening,
-            `${plural(files, 'file')}, ${sizeText(bytes)}`,
-            days !== undefined && certText(days),
+            t('status.held', { count: files, size: sizeText(bytes) }),
+            days !== undefined && (days < 0 ? t('status.certExpired') : t('status.cert', { days })),
           ),
         ),
       );
@@ -139,8 +153,9 @@ export = function (RED: NodeAPI) {
       statusTimer = setTimeout(showStatus, wait);
     };
 
-    const forward = (ev: TentacleEvent) => {
+    const toMessage = (ev: TentacleEvent, from: NodeMessage | null) => {
       const msg: NodeMessage & Record<string, unknown> = {
+        ...(from ? (RED.util.cloneMessage(from) as NodeMessage) : {}),
         topic: ev.topic,
         filename: ev.filename,
         size: ev.size,
@@ -148,7 +163,16 @@ export = function (RED: NodeAPI) {
         payload: ev,
       };
       if (ev.reason !== undefined) msg.reason = ev.reason;
-      node.send(msg);
+      return msg;
+    };
+    // Files put by an input message are reported by that message's handler, which carries the
+    // message's properties through (as core nodes do); the server's event for them is skipped.
+    let puts = 0;
+    const putPeer = (n: number) => `${FLOW_PEER}#${node.id}#${n}`;
+    const refusedPuts = new Map<string, TentacleEvent>();
+    const forward = (ev: TentacleEvent) => {
+      if (!ev.peer.startsWith(`${FLOW_PEER}#${node.id}#`)) node.send(toMessage(ev, null));
+      else if (ev.topic === 'rejected') refusedPuts.set(ev.peer, ev);
     };
 
     const start = async () => {
@@ -160,7 +184,7 @@ export = function (RED: NodeAPI) {
       let tls: TentacleServerOptions['tls'];
       if (tlsFiles.cert || tlsFiles.key || tlsFiles.ca) {
         if (!tlsFiles.cert || !tlsFiles.key) {
-          throw new Error('TLS needs both tlsCert and tlsKey');
+          throw new Error(t('errors.tlsPair'));
         }
         tls = {
           cert: await readPem(tlsFiles.cert, 'tlsCert'),
@@ -170,9 +194,11 @@ export = function (RED: NodeAPI) {
         notAfter = certNotAfter(tls.cert as Buffer, tlsFiles.cert);
         const days = daysUntil(notAfter);
         if (days < 0) {
-          node.warn(`tlsCert ${tlsFiles.cert} expired on ${notAfter.toISOString()}`);
+          node.warn(t('warn.certExpired', { path: tlsFiles.cert, date: notAfter.toISOString() }));
         } else if (certFill(days)) {
-          node.warn(`tlsCert ${tlsFiles.cert} expires in ${days} days (${notAfter.toISOString()})`);
+          node.warn(
+            t('warn.certExpires', { path: tlsFiles.cert, days, date: notAfter.toISOString() }),
+          );
         }
       }
       const s = new TentacleServer({ ...base, tls });
@@ -183,7 +209,7 @@ export = function (RED: NodeAPI) {
       s.on('pulled', forward);
       s.on('rejected', forward);
       s.on('stats', scheduleStatus);
-      s.on('error', (err: Error) => node.error(`tentacle-buffer: ${err.message}`));
+      s.on('error', (err: Error) => node.error(t('errors.failed', { message: err.message })));
       const at = await s.listen();
       if (closed) {
         await s.close(0);
@@ -202,30 +228,43 @@ export = function (RED: NodeAPI) {
     const ready = start().catch((err: Error) => {
       fail(
         (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
-          ? new Error(`port in use: ${toText(def.address, '0.0.0.0')}:${toText(def.port, '41121')}`)
+          ? new Error(
+              t('errors.portInUse', {
+                address: toText(def.address, '0.0.0.0'),
+                port: toText(def.port, '41121'),
+              }),
+            )
           : err,
       );
     });
 
     node.on('input', (msg: PutMessage, send, done) => {
+      const peer = putPeer(++puts);
       void (async () => {
         await ready;
-        if (!server) throw new Error('the buffer is not running (see the node status)');
+        if (!server) throw new Error(t('errors.notRunning'));
         const filename = toText(msg.filename);
-        if (!filename) throw new Error('msg.filename is required');
+        if (!filename) throw new Error(t('errors.filename'));
         const p = msg.payload;
         const payload = Buffer.isBuffer(p)
           ? p
           : typeof p === 'string'
             ? Buffer.from(p, 'utf8')
             : null;
-        if (!payload) throw new Error('msg.payload must be a Buffer or a string');
-        await server.put(filename, payload, 'flow');
+        if (!payload) throw new Error(t('errors.payload'));
+        return server.put(filename, payload, peer);
       })().then(
-        () => done(),
-        (err: Error) => done(err),
+        (ev) => {
+          send(toMessage({ ...ev, peer: FLOW_PEER }, msg));
+          done();
+        },
+        (err: Error) => {
+          const refused = refusedPuts.get(peer);
+          refusedPuts.delete(peer);
+          if (refused) send(toMessage({ ...refused, peer: FLOW_PEER }, msg));
+          done(err);
+        },
       );
-      void send;
     });
 
     node.on('close', (_removed: boolean, done: () => void) => {
@@ -236,7 +275,7 @@ export = function (RED: NodeAPI) {
       certTimer = null;
       void ready
         .then(() => server?.close(CLOSE_GRACE_MS))
-        .catch((err: Error) => node.error(`tentacle-buffer: close: ${err.message}`))
+        .catch((err: Error) => node.error(t('errors.close', { message: err.message })))
         .finally(() => {
           server = null;
           node.status({});

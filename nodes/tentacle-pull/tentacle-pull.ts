@@ -11,18 +11,17 @@ import {
   type DeliverMode,
   type OversizedFile,
   type PulledFile,
+  type RoundCauses,
 } from '../../lib/sync/puller';
 import { toBool, toInteger, toText } from '../../lib/util/values';
 import type { PandoraConfigNode } from '../pandora-config/types';
+import { joinCluster, type NodeCluster } from '../shared/cluster';
 import {
   WORDS,
   certFill,
-  certText,
   daysUntil,
   failed,
   joinParts,
-  plural,
-  secondsText,
   shortText,
   status,
   worst,
@@ -49,11 +48,32 @@ interface PullMessage extends NodeMessage {
 const DELIVER_MODES: DeliverMode[] = ['dir', 'msg', 'both'];
 
 export = function (RED: NodeAPI) {
+  /** This node's catalogue (locales/<lang>/tentacle-pull.json), in the runtime's language. */
+  const t = (key: string, vars?: Record<string, string | number>): string =>
+    RED._(`tentacle-pull.${key}`, vars);
+
+  /** A whole-number property, refused with a translated reason naming it and its range. */
+  const intProp = (value: unknown, fallback: number, name: string, min: number, max: number) => {
+    try {
+      return toInteger(value, fallback, name, min, max);
+    } catch {
+      throw new Error(
+        t('errors.integer', {
+          name,
+          min,
+          max: max === Number.MAX_SAFE_INTEGER ? '∞' : max,
+          value: JSON.stringify(value),
+        }),
+      );
+    }
+  };
+
   function TentaclePull(this: Node, def: TentaclePullDef) {
     RED.nodes.createNode(this, def);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the usual Node-RED shape
     const node = this;
     let puller: SyncPuller | null = null;
+    let cluster: NodeCluster | null = null;
     let setupError: Error | null = null;
     let timer: NodeJS.Timeout | null = null;
     let closing = false;
@@ -66,30 +86,35 @@ export = function (RED: NodeAPI) {
     const certPart = (): { days?: number; text?: string } => {
       if (!certNotAfter) return {};
       const days = daysUntil(certNotAfter);
-      return { days, text: certText(days) };
+      return { days, text: days < 0 ? t('status.certExpired') : t('status.cert', { days }) };
     };
 
     try {
       const cfg = RED.nodes.getNode(def.config) as PandoraConfigNode | null;
-      if (!cfg) throw new Error('no pandora-config selected');
-      if (cfg.configError) throw new Error(`pandora-config: ${cfg.configError.message}`);
-      if (cfg.tlsError) throw new Error(`pandora-config: ${cfg.tlsError.message}`);
-      intervalMs = toInteger(def.interval, 5, 'interval', 0, 86_400) * 1000;
+      if (!cfg) throw new Error(t('errors.noConfig'));
+      if (cfg.configError) {
+        throw new Error(t('errors.config', { message: cfg.configError.message }));
+      }
+      if (cfg.tlsError) throw new Error(t('errors.config', { message: cfg.tlsError.message }));
+      intervalMs = intProp(def.interval, 5, 'interval', 0, 86_400) * 1000;
       const deliver = toText(def.deliver, 'dir') as DeliverMode;
       if (!DELIVER_MODES.includes(deliver)) {
-        throw new Error(`deliver must be one of ${DELIVER_MODES.join(', ')}, got "${deliver}"`);
+        throw new Error(t('errors.deliver', { modes: DELIVER_MODES.join(', '), value: deliver }));
       }
       certNotAfter = cfg.tls?.notAfter;
       // Nothing to pull from is a configuration to fix, not a degraded state.
       if (cfg.sync.buffers.length === 0) node.status(status('red', WORDS.noBuffers));
+      cluster = joinCluster(RED, node, cfg, (m) => node.send([null, m]));
       puller = new SyncPuller({
+        gate: cluster?.gate,
+        shared: cluster?.shared,
         buffers: cfg.sync.buffers,
         incomingDir: cfg.incomingDir,
         deliver,
         pattern: compilePattern(toText(def.pattern)),
-        concurrency: toInteger(def.concurrency, 4, 'concurrency', 1, 64),
-        connections: toInteger(def.connections, 4, 'connections', 1, 64),
-        maxSize: toInteger(def.maxSize, 2_000_000, 'maxSize', 1),
+        concurrency: intProp(def.concurrency, 4, 'concurrency', 1, 64),
+        connections: intProp(def.connections, 8, 'connections', 1, 64),
+        maxSize: intProp(def.maxSize, 2_000_000, 'maxSize', 1, Number.MAX_SAFE_INTEGER),
         safe: toBool(def.safe, true, 'safe'),
         tls: cfg.tls ?? undefined,
         password: cfg.sync.password,
@@ -102,8 +127,16 @@ export = function (RED: NodeAPI) {
       node.status(failed(setupError));
     }
 
-    const onFile = (f: PulledFile) => {
+    /** A message caused by an input message starts as a copy of it, as core nodes do. */
+    const base = (causes: RoundCauses): NodeMessage & Record<string, unknown> => {
+      const cause = causes[0];
+      return cause
+        ? (RED.util.cloneMessage(cause as NodeMessage) as NodeMessage & Record<string, unknown>)
+        : {};
+    };
+    const onFile = (f: PulledFile, causes: RoundCauses) => {
       const msg: NodeMessage & Record<string, unknown> = {
+        ...base(causes),
         topic: f.filename,
         filename: f.filename,
         size: f.size,
@@ -114,8 +147,8 @@ export = function (RED: NodeAPI) {
       if (f.payload) msg.payload = f.payload;
       node.send([msg, null]);
     };
-    const onSummary = (s: BufferSummary) => {
-      node.send([null, { topic: s.address, payload: s }]);
+    const onSummary = (s: BufferSummary, causes: RoundCauses) => {
+      node.send([null, { ...base(causes), topic: s.address, payload: s }]);
       // A buffer that keeps failing is reported when it starts failing or its error changes,
       // not on every round.
       if (s.error && !s.skipped && manual === 0 && failing.get(s.address) !== s.error) {
@@ -126,9 +159,12 @@ export = function (RED: NodeAPI) {
     };
     // The puller reports each oversized file once; it stays on its buffer until maxSize is raised.
     const onOversized = (o: OversizedFile) => {
-      const text =
-        `${o.filename} on ${o.address} is ${o.size} bytes, more than maxSize (${o.maxSize}): ` +
-        'left on the buffer; raise maxSize to take it';
+      const text = t('errors.oversized', {
+        filename: o.filename,
+        address: o.address,
+        size: o.size,
+        maxSize: o.maxSize,
+      });
       node.warn(text);
       node.send([null, { topic: 'oversized', payload: { ...o, error: text } }]);
     };
@@ -138,13 +174,13 @@ export = function (RED: NodeAPI) {
       const total = puller?.buffers.length ?? 0;
       const cert = certPart();
       const fill: Fill = failing.size === 0 ? 'green' : failing.size < total ? 'yellow' : 'red';
-      const round = `${plural(files, 'file')} in ${secondsText(ms)}`;
+      const round = t('status.files', { count: files, seconds: (ms / 1000).toFixed(1) });
       node.status(
         status(
           worst(fill, certFill(cert.days)),
           failing.size
-            ? joinParts(`${failing.size}/${total} failing`, round, cert.text)
-            : joinParts(plural(total, 'buffer'), round, cert.text),
+            ? joinParts(t('status.failing', { failing: failing.size, total }), round, cert.text)
+            : joinParts(t('status.buffers', { count: total }), round, cert.text),
         ),
       );
     };
@@ -175,7 +211,10 @@ export = function (RED: NodeAPI) {
         // A certificate about to expire shows before the first round, not only after it.
         node.status(
           warn
-            ? status(warn, joinParts(plural(puller.buffers.length, 'buffer'), cert.text))
+            ? status(
+                warn,
+                joinParts(t('status.buffers', { count: puller.buffers.length }), cert.text),
+              )
             : status('grey', WORDS.waiting),
         );
       }
@@ -193,13 +232,13 @@ export = function (RED: NodeAPI) {
         if (known.has(w)) return [w];
         return puller ? puller.buffers.filter((b) => b.host === text).map((b) => b.address) : [];
       });
-      if (out.length === 0) throw new Error(`msg.address "${text}" is not one of the buffers`);
+      if (out.length === 0) throw new Error(t('errors.address', { address: text }));
       return out;
     };
 
     node.on('input', (msg: PullMessage, send, done) => {
       if (setupError || !puller) {
-        done(setupError ?? new Error('not configured'));
+        done(setupError ?? new Error(t('errors.notConfigured')));
         return;
       }
       let only: string[] | undefined;
@@ -218,7 +257,7 @@ export = function (RED: NodeAPI) {
               typeof msg.payload === 'string' ? msg.payload : JSON.stringify(msg.payload),
             );
         const name = filename.split('/').pop() as string;
-        node.status(status('blue', shortText(`pushing ${name}`, 40)));
+        node.status(status('blue', shortText(t('status.pushing', { name }), 40)));
         active.push(name, payload, only).then(
           (results) => {
             for (const r of results) {
@@ -229,8 +268,11 @@ export = function (RED: NodeAPI) {
               status(
                 failed.length ? 'red' : 'green',
                 joinParts(
-                  shortText(`pushed ${name}`, 30),
-                  `${results.length - failed.length}/${results.length} buffers`,
+                  shortText(t('status.pushed', { name }), 30),
+                  t('status.pushedTo', {
+                    ok: results.length - failed.length,
+                    total: results.length,
+                  }),
                 ),
               ),
             );
@@ -242,7 +284,7 @@ export = function (RED: NodeAPI) {
       }
       node.status(status('blue', WORDS.pulling));
       manual++;
-      active.requestRound(only, true).then(
+      active.requestRound(only, true, msg).then(
         (summaries) => {
           manual--;
           showRound(summaries);
@@ -258,6 +300,7 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       closing = true;
+      cluster?.close();
       if (timer) clearTimeout(timer);
       timer = null;
       const p = puller;

@@ -22,6 +22,7 @@ const NODE_TYPES = [
   'tentacle-pull',
   'event-pull',
   'metaconsole-replicate',
+  'instance-query',
 ];
 const shots =
   process.env.UPDATE_SCREENSHOTS === '1'

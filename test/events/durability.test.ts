@@ -38,19 +38,27 @@ describe('event-pull durability', () => {
     const n1 = await db.connect('k_node1');
     const n2 = await db.connect('k_node2');
     const cc = await db.connect('k_cc');
-    await insertEvents(n1, 6000);
-    await insertEvents(n2, 4000);
+    // Enough batches (of 13, see pull-child) that no kill below comes after the end of the copy.
+    await insertEvents(n1, 18000);
+    await insertEvents(n2, 12000);
     const script = join(__dirname, 'fixtures', 'pull-child.js');
     const env = { ...process.env, PULL_CC: JSON.stringify({ ...db.facts, database: 'k_cc' }) };
-    let total = 10000;
+    let total = 30000;
     let kills = 0;
     let midFlow = 0;
     for (let i = 0; i < 5; i++) {
+      // The first puller creates the copy table.
+      const before = await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event').catch(() => 0);
       const child = await runChild(script, { env });
       // More events arrive while the puller runs.
       await insertEvents(i % 2 === 0 ? n1 : n2, 300, 100000 + i * 1000);
       total += 300;
-      await sleep(150 + Math.floor(Math.random() * 600));
+      // The kill lands once this puller is copying, at a random moment after that.
+      await until(
+        async () => (await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event')) > before,
+        20_000,
+      );
+      await sleep(Math.floor(Math.random() * 300));
       await child.kill();
       if ((await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event')) < total) midFlow++;
       kills++;
@@ -59,7 +67,7 @@ describe('event-pull durability', () => {
     const last = await runChild(script, { env });
     const done = await until(
       async () => (await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event')) >= total,
-      40_000,
+      120_000,
     );
     await last.kill();
     assert.ok(done, 'caught up after the restart');

@@ -10,6 +10,7 @@ import {
   PullProblem,
 } from '../../lib/events';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
+import { waitFor } from '../helpers/wait';
 import {
   AGENT_NAME,
   createCommandCenter,
@@ -118,6 +119,39 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     await w.close();
   });
 
+  it('names events as the Instance names them at the round that copies them', async () => {
+    const w = await world();
+    await insertEvents(w.n1, 2);
+    await w.puller.round();
+    // Renamed between rounds; an instance without tagente_modulo or alert tables names nothing.
+    await w.n1.query("UPDATE tagente SET nombre = 'renamed' WHERE id_agente = 7");
+    await w.n2.query('SET FOREIGN_KEY_CHECKS = 0');
+    await w.n2.query('DROP TABLE talert_template_modules');
+    await w.n2.query('DROP TABLE tagente_modulo');
+    await insertEvents(w.n1, 1, 10);
+    await insertEvents(w.n2, 1);
+    // A fresh puller reads the trimmed instance's tables anew.
+    await w.puller.close();
+    const p = new EventPuller({ cc: w.cc, intervalMs: 0 });
+    await p.round();
+    await p.close();
+    const [rows] = (await w.c.query(
+      'SELECT server_id, id_source_event, agent_name, group_name, module_name, alert_template_name FROM tmetaconsole_event ORDER BY server_id, id_source_event',
+    )) as unknown as [Record<string, unknown>[]];
+    assert.deepEqual(
+      rows.map((r) => [r.server_id, String(r.id_source_event), r.agent_name, r.module_name]),
+      [
+        [1, '1', AGENT_NAME, MODULE_NAME],
+        [1, '2', AGENT_NAME, ''],
+        [1, '3', 'renamed', MODULE_NAME],
+        [2, '1', AGENT_NAME, ''],
+      ],
+    );
+    assert.equal(rows[3].alert_template_name, '');
+    assert.equal(rows[3].group_name, 'All');
+    await Promise.all([w.n1.end(), w.n2.end(), w.c.end()]);
+  });
+
   it('brings validations, owner changes and comments of copied events within one round', async () => {
     const w = await world({ recheckWindow: 50 });
     await insertEvents(w.n1, 600);
@@ -163,6 +197,30 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     await w.close();
   });
 
+  it('automatic rounds faster than a second still bring validations, at most about a second later', async () => {
+    const w = await world({ intervalMs: 50 });
+    await insertEvents(w.n1, 5);
+    w.puller.start();
+    await waitFor(
+      async () => (await count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_event')) === 5,
+      10_000,
+      'the copies',
+    );
+    await w.n1.query(
+      "UPDATE tevento SET estado = 1, id_usuario = 'admin', ack_utimestamp = UNIX_TIMESTAMP() WHERE id_evento = 3",
+    );
+    await waitFor(
+      async () =>
+        (await count(
+          w.c,
+          'SELECT estado AS n FROM tmetaconsole_event WHERE server_id = 1 AND id_source_event = 3',
+        )) === 1,
+      10_000,
+      'the validation on the copy',
+    );
+    await w.close();
+  });
+
   it('emits updates as their own batches', async () => {
     const w = await world({ recheckWindow: 10 });
     await insertEvents(w.n2, 20);
@@ -184,10 +242,9 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     await insertEvents(w.n1, 3);
     await w.puller.round('first');
     await insertEvents(w.n1, 2, 100);
-    // The second starts a round; the third queues one behind it, which finds nothing new.
-    const a = w.puller.round('second');
-    const b = w.puller.round('third');
-    await Promise.all([a, b]);
+    await w.puller.round('second');
+    // A round that copies nothing sends nothing.
+    await w.puller.round('third');
     assert.deepEqual(
       w.batches.map((x) => [x.instance.id, x.events.length, x.requests]),
       [

@@ -63,11 +63,17 @@ describe('fault: event puller killed with SIGKILL 20 times', () => {
     let midFlow = 0;
     const t0 = Date.now();
     for (let k = 0; k < KILLS; k++) {
+      const before = await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event').catch(() => 0);
       const child = await runChild(CHILD, { env });
-      // New events land while the puller runs, on both instances.
-      const adding = insertEvents(nodes[k % 2], 200, 100_000 + k * 1000);
-      total += 200;
-      await sleep(80 + Math.floor(rnd() * 600));
+      // New events land while the puller runs, on both instances: enough that, however fast the
+      // copy, a kill shortly after the puller starts copying finds batches still to write.
+      const adding = insertEvents(nodes[k % 2], 1000, 100_000 + k * 1000);
+      total += 1000;
+      await until(
+        async () => (await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event')) > before,
+        20_000,
+      );
+      await sleep(Math.floor(rnd() * 300));
       await child.kill();
       await adding;
       const copied = await count(cc, 'SELECT COUNT(*) AS n FROM tmetaconsole_event');

@@ -12,11 +12,16 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { Node, NodeMessage } from 'node-red';
 import { TentacleClient } from '../../lib/tentacle';
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
-import tentacleBuffer from '../../nodes/tentacle-buffer/tentacle-buffer';
-import tentaclePull from '../../nodes/tentacle-pull/tentacle-pull';
+import tentacleBufferModule from '../../nodes/tentacle-buffer/tentacle-buffer';
+import tentaclePullModule from '../../nodes/tentacle-pull/tentacle-pull';
+import { withCatalogue } from './catalogue';
 import { waitFor } from '../helpers/wait';
 import { refusedPort, tempDir } from '../sync/fixtures';
 import helper from '../helpers/red-helper';
+
+// The helper's RED._ returns keys; these nodes speak through their catalogues.
+const tentacleBuffer = withCatalogue(tentacleBufferModule, 'tentacle-buffer');
+const tentaclePull = withCatalogue(tentaclePullModule, 'tentacle-pull');
 
 interface Reply {
   status: number;

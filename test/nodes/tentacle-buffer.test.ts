@@ -7,8 +7,11 @@ import type { Node, NodeMessage } from 'node-red';
 import { TentacleClient } from '../../lib/tentacle';
 import tentacleBuffer from '../../nodes/tentacle-buffer/tentacle-buffer';
 import helper from '../helpers/red-helper';
+import { withCatalogue } from './catalogue';
 import { waitFor } from '../helpers/wait';
 import { RawPeer, removeDir, sleep, tempDir } from '../tentacle/helpers';
+
+const bufferNode = withCatalogue(tentacleBuffer, 'tentacle-buffer');
 
 type Msg = NodeMessage & { filename?: string; size?: number; peer?: string; reason?: string };
 
@@ -58,7 +61,7 @@ describe('tentacle-buffer node', () => {
       },
       { id: 'out', type: 'helper' },
     ];
-    await helper.load(tentacleBuffer, flow, credentials ? { buf: credentials } : undefined);
+    await helper.load(bufferNode, flow, credentials ? { buf: credentials } : undefined);
     const node = helper.getNode('buf') as Node;
     const out = helper.getNode('out') as Node;
     const msgs: Msg[] = [];
@@ -126,6 +129,23 @@ describe('tentacle-buffer node', () => {
     await waitFor(() => errorsOf('buf').length >= 2);
     assert.match(errorsOf('buf').join('\n'), /invalid file name/);
     assert.match(errorsOf('buf').join('\n'), /too big/);
+  });
+
+  it('messages caused by an input message carry its properties', async () => {
+    const d = await deploy({ maxSize: '10' });
+    d.node.receive({ filename: 'p.data', payload: 'hi', correlation: 7 } as NodeMessage);
+    d.node.receive({
+      filename: 'q.data',
+      payload: Buffer.alloc(11),
+      correlation: 8,
+    } as NodeMessage);
+    await waitFor(() => d.msgs.length >= 2);
+    const byName = new Map(d.msgs.map((m) => [m.filename, m as Msg & { correlation?: number }]));
+    assert.equal(byName.get('p.data')?.topic, 'received');
+    assert.equal(byName.get('p.data')?.correlation, 7);
+    assert.equal(byName.get('p.data')?.peer, 'flow');
+    assert.equal(byName.get('q.data')?.topic, 'rejected');
+    assert.equal(byName.get('q.data')?.correlation, 8);
   });
 
   it('quota refusal reaches the client and the flow', async () => {

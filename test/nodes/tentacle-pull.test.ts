@@ -10,6 +10,10 @@ import type { BufferSummary, PushResult } from '../../lib/sync/puller';
 import { dataFiles, filesIn, refusedPort, sha1, startBuffer, tempDir } from '../sync/fixtures';
 import { waitFor } from '../helpers/wait';
 import helper from '../helpers/red-helper';
+import { withCatalogue } from './catalogue';
+
+const pullNode = withCatalogue(tentaclePull, 'tentacle-pull');
+const pullNodeEs = withCatalogue(tentaclePull, 'tentacle-pull', 'es-ES');
 
 type AnyMsg = NodeMessage & Record<string, unknown>;
 
@@ -69,7 +73,7 @@ describe('tentacle-pull node', () => {
       { id: 'files', type: 'helper' },
       { id: 'summaries', type: 'helper' },
     ];
-    await helper.load([pandoraConfig, tentaclePull], flow);
+    await helper.load([pandoraConfig, pullNode], flow);
     const pull = helper.getNode('pull') as Node;
     const got = collect(helper.getNode('files') as Node);
     const sums = collect(helper.getNode('summaries') as Node);
@@ -142,7 +146,7 @@ describe('tentacle-pull node', () => {
       { id: 'files', type: 'helper' },
       { id: 'summaries', type: 'helper' },
     ];
-    await helper.load([pandoraConfig, tentaclePull], flow);
+    await helper.load([pandoraConfig, pullNode], flow);
     const pull = helper.getNode('pull') as Node;
     const got = collect(helper.getNode('files') as Node);
     const sums = collect(helper.getNode('summaries') as Node);
@@ -185,6 +189,44 @@ describe('tentacle-pull node', () => {
     assert.equal((last?.payload as BufferSummary).oversized, 1);
   });
 
+  it('speaks the runtime language and carries the input message through', async () => {
+    const files = dataFiles('node-es', 3);
+    const B = await startBuffer(files);
+    const root = tempDir('pull-node-');
+    cleanup.push(async () => {
+      await B.server.close(100);
+      rmSync(B.storage, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
+    });
+    const flow = [
+      {
+        id: 'cfg',
+        type: 'pandora-config',
+        syncAddress: B.endpoint.address,
+        incomingDir: join(root, 'data_in'),
+      },
+      {
+        id: 'pull',
+        type: 'tentacle-pull',
+        config: 'cfg',
+        interval: '0',
+        wires: [['files'], ['summaries']],
+      },
+      { id: 'files', type: 'helper' },
+      { id: 'summaries', type: 'helper' },
+    ];
+    await helper.load([pandoraConfig, pullNodeEs], flow);
+    const node = helper.getNode('pull') as Node;
+    const got = collect(helper.getNode('files') as Node);
+    const sums = collect(helper.getNode('summaries') as Node);
+    const status = statusCalls(node);
+    node.receive({ payload: 'go', correlation: 'abc-1' } as NodeMessage);
+    await waitFor(() => sums.length === 1 && got.length === 3, 20_000, 'the round');
+    for (const m of [...got, ...sums]) assert.equal(m.correlation, 'abc-1');
+    await waitFor(() => /ficheros/.test(status[status.length - 1]?.text ?? ''), 5000, 'status');
+    assert.match(status[status.length - 1].text ?? '', /^1 buffer · 3 ficheros en \d+\.\d s$/);
+  });
+
   it('a bad config or a bad pattern is a node error naming the cause', async () => {
     const root = tempDir('pull-node-bad-');
     cleanup.push(() => rmSync(root, { recursive: true, force: true }));
@@ -194,7 +236,7 @@ describe('tentacle-pull node', () => {
       { id: 'cfg3', type: 'pandora-config', syncAddress: '127.0.0.1' },
       { id: 'pull3', type: 'tentacle-pull', config: 'cfg3', pattern: '(', wires: [[], []] },
     ];
-    await helper.load([pandoraConfig, tentaclePull], flow);
+    await helper.load([pandoraConfig, pullNode], flow);
     const errors = helper
       .log()
       .args.filter((a) => a[0].level === 20)

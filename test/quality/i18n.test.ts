@@ -17,6 +17,7 @@ const NODES = [
   'tentacle-pull',
   'event-pull',
   'metaconsole-replicate',
+  'instance-query',
 ] as const;
 const LANGS = ['en-US', 'es-ES'] as const;
 

@@ -26,7 +26,9 @@ describe('instance-query engine', () => {
   let q: InstanceQuery;
 
   before(async () => {
-    [db, other] = await Promise.all([startMariaDb(), startMariaDb()]);
+    // One at a time: if the second fails to start, `after` still stops the first.
+    db = await startMariaDb();
+    other = await startMariaDb();
     await Promise.all([
       createInstance(db, 'qa', 1),
       createInstance(db, 'qb', 2),
@@ -251,6 +253,15 @@ describe('instance-query engine', () => {
       assert.equal((byInstance(a, 0)[0].agents as { total: number }).total, 3);
     } finally {
       await other.start();
+    }
+    try {
+      // Back up: answered, and again after a restart that killed the pooled connection.
+      assert.equal(report(await wide.run('agents', { instances: [4] }), 4)?.ok, true);
+      await other.restart();
+      const again = await wide.run('agents', { instances: [4] });
+      assert.deepEqual(report(again, 4)?.error, null);
+      assert.equal(again.rows.length, 4);
+    } finally {
       await wide.close();
     }
     const named = new InstanceQuery({ cc, instances: [1, 6] });
@@ -317,6 +328,21 @@ describe('instance-query engine', () => {
       // Once free, the Instance answers again.
       const again = await quick.run('agents', { instances: [2] });
       assert.equal(report(again, 2)?.ok, true);
+      // No connection left behind: the locker's and at most the pool's two.
+      await waitFor(
+        async () =>
+          Number(
+            (
+              await rowsOf(
+                db,
+                'qb',
+                "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE db = 'qb' AND info IS NULL",
+              )
+            )[0].n,
+          ) <= 3,
+        10_000,
+        'the abandoned connections to close',
+      );
     } finally {
       await locker.query('UNLOCK TABLES').catch(() => {});
       await locker.end();

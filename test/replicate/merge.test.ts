@@ -5,6 +5,13 @@ import { Replicator } from '../../lib/replicate/replicator';
 import { startMariaDb, PrivateMariaDb } from '../helpers/mariadb';
 import { dump, makeSite, Site } from './fixture';
 
+async function token(db: Site['cc'], name: string): Promise<string | null> {
+  const [rows] = (await db.query('SELECT `value` FROM tconfig WHERE token = ?', [
+    name,
+  ])) as unknown as [{ value: string }[]];
+  return rows[0]?.value ?? null;
+}
+
 async function unified(site: Site): Promise<number[]> {
   const [rows] = (await site.cc.query(
     'SELECT id, unified FROM tmetaconsole_setup ORDER BY id',
@@ -63,6 +70,23 @@ describe('metaconsole-replicate: merge (Merging tool)', () => {
       assert.equal(r.unified, true);
     }
     assert.deepEqual(await unified(site), [1, 1]);
+    // The settings Pandora reads in a centralised environment, written and reported.
+    for (const [i, r] of report.instances.entries()) {
+      assert.deepEqual(
+        r.settings.map((c) => [c.token, c.from, c.to]),
+        [
+          ['node_metaconsole', null, '1'],
+          ['metaconsole_node_id', null, String(i + 1)],
+          ['centralized_management', null, '1'],
+        ],
+      );
+      assert.equal(await token(site.nodes[i], 'metaconsole_node_id'), String(i + 1));
+    }
+    assert.deepEqual(
+      report.settings.commandCenter.map((c) => [c.token, c.to, c.changed]),
+      [['centralized_management', '1', true]],
+    );
+    assert.equal(await token(site.cc, 'centralized_management'), '1');
     const [cmds] = (await site.cc.query(
       'SELECT id, name, command FROM talert_commands ORDER BY id',
     )) as unknown as [{ id: number; command: string }[]];
@@ -100,6 +124,9 @@ describe('metaconsole-replicate: merge (Merging tool)', () => {
     assert.equal(r2.applied.tcategory.deleted, 1);
     assert.equal(r2.unified, true);
     assert.deepEqual(await unified(site), [0, 1]);
+    assert.deepEqual(r1.settings, [], 'no centralised settings on an instance left out');
+    assert.deepEqual(report.settings.commandCenter, []);
+    assert.match(report.settings.note ?? '', /not unified yet: 1 \(m1\)/);
     const [[t]] = (await m1.query(
       'SELECT COUNT(*) AS n FROM talert_template_modules',
     )) as unknown as [[{ n: number }]];

@@ -1,0 +1,60 @@
+/**
+ * The cluster's tables in the Command Center database, in one place. Created only when a
+ * pandora-config has `cluster` on. InnoDB with primary keys and no LOCK TABLES / GET_LOCK, so that
+ * they behave the same on a single MariaDB and on a Galera cluster (Galera replicates only InnoDB
+ * rows and needs a primary key on every table).
+ */
+import type { Queryable } from '../db/schema';
+
+export const LEASE_TABLE = 'tsync_cluster_lease';
+export const MEMBER_TABLE = 'tsync_cluster_member';
+export const DELIVERY_TABLE = 'tsync_cluster_delivery';
+
+const STATEMENTS = [
+  // One row per unit of work. `holder` is '' when free. `token` grows by one at every take: the
+  // fencing token. `prev_holder` / `prev_expires` describe the take (a takeover when the previous
+  // holder had not let go). Times are the database's (NOW(6)), never a member's clock.
+  `CREATE TABLE IF NOT EXISTS \`${LEASE_TABLE}\` (
+  \`unit\` VARCHAR(191) NOT NULL,
+  \`holder\` VARCHAR(191) NOT NULL DEFAULT '',
+  \`token\` BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  \`expires\` DATETIME(6) NOT NULL,
+  \`taken\` DATETIME(6) NULL,
+  \`prev_holder\` VARCHAR(191) NOT NULL DEFAULT '',
+  \`prev_expires\` DATETIME(6) NULL,
+  \`fenced\` BIGINT UNSIGNED NOT NULL DEFAULT 0,
+  PRIMARY KEY (\`unit\`),
+  KEY \`holder\` (\`holder\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  // One row per running member (a process: `session` is new at every start), so members see
+  // each other without knowing each other's addresses.
+  `CREATE TABLE IF NOT EXISTS \`${MEMBER_TABLE}\` (
+  \`session\` VARCHAR(191) NOT NULL,
+  \`member\` VARCHAR(191) NOT NULL,
+  \`seen\` DATETIME(6) NOT NULL,
+  \`expires\` DATETIME(6) NOT NULL,
+  PRIMARY KEY (\`session\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  // Files a member is storing or stored from a buffer and has not yet seen leave it (safe mode:
+  // RECV done, MV not yet). `storing` is written (fenced) before the file is renamed into place,
+  // `stored` after: a member taking the buffer over removes a `stored` file without delivering
+  // it again, and leaves a `storing` one until the member that wrote it (its disk is the only
+  // witness) settles it at its restart, or until it is too old to wait for.
+  `CREATE TABLE IF NOT EXISTS \`${DELIVERY_TABLE}\` (
+  \`unit\` VARCHAR(191) NOT NULL,
+  \`name\` VARCHAR(255) NOT NULL,
+  \`size\` BIGINT UNSIGNED NOT NULL,
+  \`sha1\` CHAR(40) NOT NULL,
+  \`state\` ENUM('storing', 'stored') NOT NULL,
+  \`member\` VARCHAR(191) NOT NULL,
+  \`session\` VARCHAR(191) NOT NULL,
+  \`token\` BIGINT UNSIGNED NOT NULL,
+  \`stored\` DATETIME(6) NOT NULL,
+  PRIMARY KEY (\`unit\`, \`name\`, \`size\`, \`sha1\`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+];
+
+/** Creates the cluster tables when missing. */
+export async function ensureClusterSchema(db: Queryable): Promise<void> {
+  for (const s of STATEMENTS) await db.query(s);
+}

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { after, describe, it } from 'node:test';
+import { IncomingDir } from '../../lib/sync/incoming';
+import { DeliveryJournal } from '../../lib/sync/journal';
+
+describe('incoming directory: the second download of safe mode', () => {
+  const root = mkdtempSync(join(tmpdir(), 'incoming-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  async function setup(tag: string) {
+    const dir = join(root, tag, 'data_in');
+    const journal = await DeliveryJournal.open(DeliveryJournal.pathFor(dir));
+    const inc = new IncomingDir({ dir, journal, write: true, keep: false });
+    await inc.prepare();
+    return { dir, journal, inc };
+  }
+
+  for (const size of [5, 2 * 1024 * 1024]) {
+    it(`same bytes are not written again; different ones are a delivery of their own (${size} B)`, async () => {
+      const { dir, journal, inc } = await setup(`s${size}`);
+      const a = Buffer.alloc(size, 'a');
+      const b = Buffer.alloc(size, 'b');
+      const first = await inc.store('buf:1', 'x.data', Readable.from([a]), size);
+      assert.equal(first.duplicate, false);
+      const again = await inc.store('buf:1', 'x.data', Readable.from([a]), size, first);
+      assert.equal(again.duplicate, true);
+      assert.deepEqual(readdirSync(dir), ['x.data']);
+      const newer = await inc.store(
+        'buf:1',
+        'x.data',
+        Readable.from([b.subarray(0, 3), b.subarray(3)]),
+        size,
+        first,
+      );
+      assert.equal(newer.duplicate, false);
+      assert.deepEqual(readdirSync(dir).sort(), ['x.data', 'x_1.data']);
+      assert.deepEqual(readFileSync(join(dir, 'x_1.data')), b);
+      assert.deepEqual(readFileSync(join(dir, 'x.data')), a);
+      await journal.close();
+    });
+  }
+});
