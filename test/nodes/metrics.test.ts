@@ -262,4 +262,51 @@ describe('metrics endpoint', () => {
       await db.destroy();
     }
   });
+
+  it('shows which member holds the lease of each unit when the config has cluster on', async () => {
+    const db = await startMariaDb();
+    try {
+      await db.freshDatabase('lcc');
+      const one = await refusedPort();
+      const two = await refusedPort();
+      const flow = [
+        {
+          id: 'ccfg',
+          type: 'pandora-config',
+          dbHost: db.host,
+          dbPort: String(db.port),
+          dbName: 'lcc',
+          dbUser: db.user,
+          syncAddress: `127.0.0.1:${one},127.0.0.1:${two}`,
+          incomingDir: join(dir, 'cluster-in'),
+          cluster: true,
+          clusterMember: 'm1',
+          leaseSeconds: 5,
+        },
+        { id: 'cpull', type: 'tentacle-pull', config: 'ccfg', interval: '0', wires: [[], []] },
+      ];
+      await helper.load([pandoraConfig, tentaclePull], flow, { ccfg: { dbPass: db.password } });
+      const labels = { node: 'ccfg', member: 'm1' };
+      // A round offers the buffers as units; the member takes their leases.
+      (helper.getNode('cpull') as Node).receive({});
+      await waitFor(
+        async () => {
+          const m = await get();
+          return [one, two].every(
+            (port) =>
+              m.find('pandora_sync_cluster_lease_held', {
+                ...labels,
+                unit: `pull:127.0.0.1:${port}`,
+              })?.value === '1',
+          );
+        },
+        20_000,
+        'both buffer leases held by m1',
+      );
+      assert.equal((await get()).value('pandora_sync_cluster_members', labels), 1);
+    } finally {
+      await helper.unload();
+      await db.destroy();
+    }
+  });
 });
