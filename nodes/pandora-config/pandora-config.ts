@@ -18,8 +18,8 @@ import { readTlsMaterial } from '../../lib/tls/material';
 import { toText } from '../../lib/util/values';
 import { registerCertificateEndpoint } from '../shared/certificates';
 import { translated, useSharedCatalogue } from '../shared/i18n';
+import { registerMetricsEndpoint, watchCluster } from '../shared/metrics';
 import { clusterHandle, clusterSettings, type ClusterProps } from './cluster';
-import { registerMetricsEndpoint } from '../shared/metrics';
 import type { PandoraConfigCredentials, PandoraConfigNode } from './types';
 
 interface PandoraConfigDef extends NodeDef, PandoraConfigProps, ClusterProps {
@@ -121,7 +121,13 @@ export = function (RED: NodeAPI) {
     node.cluster = null;
     try {
       const cluster = clusterSettings(RED, def);
-      if (cluster) node.cluster = clusterHandle(cluster, () => node.getPool());
+      if (cluster) {
+        node.cluster = clusterHandle(
+          cluster,
+          () => node.getPool(),
+          (manager) => watchCluster(RED, node, manager),
+        );
+      }
     } catch (err) {
       node.configError ??= err as Error;
       node.error(`pandora-config: ${(err as Error).message}`);

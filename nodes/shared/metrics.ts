@@ -14,6 +14,7 @@ import type { TentacleServer } from '../../lib/tentacle/server';
 import type { BufferSummary } from '../../lib/sync/puller';
 import type { PullerStatus } from '../../lib/events/types';
 import type { InstanceReport } from '../../lib/replicate/replicator';
+import type { LeaseManager } from '../../lib/cluster';
 
 export const METRICS_PATH = '/pandora-sync/metrics';
 export const METRICS_PERMISSION = 'pandora-sync.read';
@@ -102,6 +103,18 @@ const m = {
     name: 'pandora_sync_replication_queue_depth',
     help: 'Items of tsync_queue still to apply on an Instance after the last round.',
     labelNames: instanceLabels,
+    registers: [registry],
+  }),
+  leaseHeld: new Gauge({
+    name: 'pandora_sync_cluster_lease_held',
+    help: '1 for each unit of work (a buffer, an Instance) this cluster member holds the lease of.',
+    labelNames: ['node', 'name', 'member', 'unit'],
+    registers: [registry],
+  }),
+  clusterMembers: new Gauge({
+    name: 'pandora_sync_cluster_members',
+    help: 'Live members of the cluster as this member sees them.',
+    labelNames: ['node', 'name', 'member'],
     registers: [registry],
   }),
   queueHeadAge: new Gauge({
@@ -223,6 +236,24 @@ export function watchReplicate(RED: NodeAPI, node: Node): void {
     for (const key of [...queueMoved.keys()])
       if (key.startsWith(`${node.id}/`)) queueMoved.delete(key);
   });
+  forgetOnClose(node);
+}
+
+/** pandora-config with `cluster` on: the leases this member holds, and the members it sees. */
+export function watchCluster(RED: NodeAPI, node: Node, manager: LeaseManager): void {
+  registerMetricsEndpoint(RED);
+  let shown = new Set<string>();
+  const update = () => {
+    const s = manager.state();
+    const base = { ...nodeLabels(node), member: s.member };
+    track(m.clusterMembers, base).set(base, s.members.length);
+    const now = new Set(s.held);
+    for (const unit of shown) if (!now.has(unit)) m.leaseHeld.remove({ ...base, unit });
+    for (const unit of now) track(m.leaseHeld, { ...base, unit }).set({ ...base, unit }, 1);
+    shown = now;
+  };
+  update();
+  manager.on('change', update);
   forgetOnClose(node);
 }
 

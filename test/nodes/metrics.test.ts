@@ -15,7 +15,7 @@ import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import tentacleBuffer from '../../nodes/tentacle-buffer/tentacle-buffer';
 import tentaclePull from '../../nodes/tentacle-pull/tentacle-pull';
 import eventPullModule from '../../nodes/event-pull/event-pull';
-import { speaking } from '../events/fixtures/catalogue';
+import { withCatalogue } from './catalogue';
 import metaconsoleReplicate from '../../nodes/metaconsole-replicate/metaconsole-replicate';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
 import { makeSite, seedCc } from '../replicate/fixture';
@@ -189,7 +189,7 @@ describe('metrics endpoint', () => {
         { id: 'reports', type: 'helper' },
       ];
       const creds = { 'cfg-mcc': { dbPass: db.password }, 'cfg-cc': { dbPass: db.password } };
-      const eventPull = speaking(eventPullModule, 'event-pull');
+      const eventPull = withCatalogue(eventPullModule, 'event-pull');
       await helper.load([pandoraConfig, eventPull, metaconsoleReplicate], flow, creds);
       const statuses: { text?: string }[] = [];
       (helper.getNode('ev1') as unknown as EventEmitter).on(
@@ -257,6 +257,53 @@ describe('metrics endpoint', () => {
       );
       await site.cc.end();
       for (const n of site.nodes) await n.end();
+    } finally {
+      await helper.unload();
+      await db.destroy();
+    }
+  });
+
+  it('shows which member holds the lease of each unit when the config has cluster on', async () => {
+    const db = await startMariaDb();
+    try {
+      await db.freshDatabase('lcc');
+      const one = await refusedPort();
+      const two = await refusedPort();
+      const flow = [
+        {
+          id: 'ccfg',
+          type: 'pandora-config',
+          dbHost: db.host,
+          dbPort: String(db.port),
+          dbName: 'lcc',
+          dbUser: db.user,
+          syncAddress: `127.0.0.1:${one},127.0.0.1:${two}`,
+          incomingDir: join(dir, 'cluster-in'),
+          cluster: true,
+          clusterMember: 'm1',
+          leaseSeconds: 5,
+        },
+        { id: 'cpull', type: 'tentacle-pull', config: 'ccfg', interval: '0', wires: [[], []] },
+      ];
+      await helper.load([pandoraConfig, tentaclePull], flow, { ccfg: { dbPass: db.password } });
+      const labels = { node: 'ccfg', member: 'm1' };
+      // A round offers the buffers as units; the member takes their leases.
+      (helper.getNode('cpull') as Node).receive({});
+      await waitFor(
+        async () => {
+          const m = await get();
+          return [one, two].every(
+            (port) =>
+              m.find('pandora_sync_cluster_lease_held', {
+                ...labels,
+                unit: `pull:127.0.0.1:${port}`,
+              })?.value === '1',
+          );
+        },
+        20_000,
+        'both buffer leases held by m1',
+      );
+      assert.equal((await get()).value('pandora_sync_cluster_members', labels), 1);
     } finally {
       await helper.unload();
       await db.destroy();
