@@ -4,6 +4,7 @@
  * change re-poll, and tevent_comment rows.
  */
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { quoteId } from '../db/identifier';
 import type { Pool } from '../db/pool';
 import { chunks, IN_LIST_MAX } from './in-list';
 import { EventNames, NAME_COLUMNS } from './names';
@@ -145,8 +146,8 @@ export class InstanceSide {
         : c === 'server_id'
           ? '? AS server_id'
           : filled.has(c)
-            ? `'' AS \`${c}\``
-            : `e.\`${c}\``,
+            ? `'' AS ${quoteId(c)}`
+            : `e.${quoteId(c)}`,
     );
     this.selectHead = `SELECT ${fields.join(', ')} FROM tevento e`;
     this.serverId = serverId;
