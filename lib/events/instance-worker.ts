@@ -77,6 +77,8 @@ export class InstanceWorker<T> {
   private copyCols: string[] = [];
   private checkpoint: Checkpoint | null = null;
   private down = false;
+  /** Cluster: the last round found another member working this instance. */
+  private away = false;
   private message?: string;
   private lag: number | null = null;
   private lastCaughtUp = 0;
@@ -117,7 +119,13 @@ export class InstanceWorker<T> {
 
   /** The worker's state for a status line. */
   get status(): InstanceStatus {
-    return { ...this.ref, lag: this.lag, down: this.down, message: this.message };
+    return {
+      ...this.ref,
+      lag: this.lag,
+      down: this.down,
+      message: this.message,
+      ...(this.away ? { elsewhere: true } : {}),
+    };
   }
 
   /** A report for a round still running when the caller stopped waiting. */
@@ -176,6 +184,7 @@ export class InstanceWorker<T> {
     };
     const gate = this.host.opts.gate;
     if (gate && !gate.holds(units.events(this.instance.id))) return this.elsewhere(report);
+    this.away = false;
     try {
       await this.host.ready();
       await this.pull(report);
@@ -224,6 +233,7 @@ export class InstanceWorker<T> {
    */
   private elsewhere(report: InstanceReport): InstanceReport {
     this.checkpoint = null;
+    this.away = true;
     report.elsewhere = true;
     this.schedule(this.host.opts.intervalMs);
     this.host.emitSafe('status');
