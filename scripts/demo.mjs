@@ -1,5 +1,5 @@
 // The whole system on one machine: a private MariaDB in .demo/ with a Command Center and two
-// Instance databases, and Node-RED on 127.0.0.1:1880 with this package and a demo flow: a
+// Instance databases, and Node-RED (5 by default) on 127.0.0.1:1880 with this package and a demo flow: a
 // simulated agent feeding a tentacle-buffer, a tentacle-pull draining it into .demo/data_in, and
 // metaconsole-replicate and event-pull working on the databases. Started by scripts/demo.sh.
 import { spawn } from 'node:child_process';
@@ -12,9 +12,11 @@ const require = createRequire(import.meta.url);
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const demo = join(root, '.demo');
 const { PrivateMariaDb } = require(join(root, 'dist/test/helpers/mariadb.js'));
-const { applySchema } = require(join(root, 'dist/lib/db/schema.js'));
+const { applySchema } = require(join(root, 'dist/test/helpers/schema.js'));
 
 const UI_PORT = Number(process.env.DEMO_PORT ?? 1880);
+// Node-RED 5 (the node-red-5 dev dependency, an npm alias) unless DEMO_NODE_RED=4.
+const NODE_RED = process.env.DEMO_NODE_RED === '4' ? 'node-red' : 'node-red-5';
 const BUFFER_PORT = Number(process.env.DEMO_BUFFER_PORT ?? 41121);
 const log = (...a) => console.log('demo:', ...a);
 
@@ -536,16 +538,12 @@ async function main() {
   });
   eventTimer = generateEvents(nodes);
   const userDir = prepareNodeRed(db.port);
-  log(`starting Node-RED 4 (userDir ${userDir})`);
+  const redDir = join(root, 'node_modules', NODE_RED);
+  const { version } = require(join(redDir, 'package.json'));
+  log(`starting Node-RED ${version} on Node.js ${process.version} (userDir ${userDir})`);
   nodeRed = spawn(
     process.execPath,
-    [
-      join(root, 'node_modules/node-red/red.js'),
-      '--userDir',
-      userDir,
-      '--settings',
-      join(userDir, 'settings.js'),
-    ],
+    [join(redDir, 'red.js'), '--userDir', userDir, '--settings', join(userDir, 'settings.js')],
     {
       stdio: 'inherit',
       cwd: userDir,

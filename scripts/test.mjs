@@ -1,6 +1,7 @@
 // Runs every compiled *.test.js under dist/test with Node's own test runner, one file at a time
 // (the suites start real servers and databases; running them side by side on two cores only
-// makes timing-sensitive cases flaky). Extra arguments narrow the run to matching paths.
+// makes timing-sensitive cases flaky). Extra arguments narrow the run to matching paths; an
+// argument starting with `!` leaves matching paths out.
 // Under CI (CI=true) a skipped test fails the run: CI installs every tool a test needs, so a
 // skip there means a test did not run.
 import { spawnSync } from 'node:child_process';
@@ -9,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const filters = process.argv.slice(2);
+const args = process.argv.slice(2);
+const filters = args.filter((a) => !a.startsWith('!'));
+const excluded = args.filter((a) => a.startsWith('!')).map((a) => a.slice(1));
 const files = [];
 const walk = (dir) => {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -21,7 +24,8 @@ const walk = (dir) => {
 walk(join(root, 'dist/test'));
 const chosen = files
   .sort()
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .filter((f) => !excluded.some((x) => f.includes(x)));
 if (chosen.length === 0) {
   console.error('test: no test files matched');
   process.exit(1);

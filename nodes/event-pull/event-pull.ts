@@ -9,6 +9,7 @@ import { joinCluster, type NodeCluster } from '../shared/cluster';
 import { WORDS, failed, status } from '../shared/status';
 import { pullerOptions, Worded, type EventPullProps } from './properties';
 import { pullerStatus, type Translate } from './status';
+import { eventState, watchEvents } from '../shared/metrics';
 
 interface EventPullDef extends NodeDef, EventPullProps {
   config: string;
@@ -63,6 +64,10 @@ export = function (RED: NodeAPI) {
         );
       });
       puller.on('status', showStatus);
+      // -- metrics (nodes/shared/metrics.ts) --
+      watchEvents(RED, node);
+      puller.on('status', () => puller && eventState(RED, node, puller.status()));
+      // -- end metrics --
       node.status(status('grey', WORDS.starting));
       puller.start();
     } catch (err) {

@@ -37,13 +37,18 @@ export function clusterSettings(RED: NodeAPI, props: ClusterProps): ClusterSetti
   return { member, leaseSeconds: toInteger(props.leaseSeconds, 30, 'leaseSeconds', 2, 3600) };
 }
 
-export function clusterHandle(settings: ClusterSettings, pool: () => Pool): ClusterHandle {
+export function clusterHandle(
+  settings: ClusterSettings,
+  pool: () => Pool,
+  started?: (manager: LeaseManager) => void,
+): ClusterHandle {
   let manager: LeaseManager | null = null;
   let deliveries: DbDeliveries | null = null;
   const start = (): LeaseManager => {
     if (!manager) {
       manager = new LeaseManager({ db: pool(), ...settings });
       manager.start();
+      started?.(manager);
     }
     return manager;
   };

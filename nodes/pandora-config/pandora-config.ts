@@ -18,6 +18,7 @@ import { readTlsMaterial } from '../../lib/tls/material';
 import { toText } from '../../lib/util/values';
 import { registerCertificateEndpoint } from '../shared/certificates';
 import { translated, useSharedCatalogue } from '../shared/i18n';
+import { registerMetricsEndpoint, watchCluster } from '../shared/metrics';
 import { clusterHandle, clusterSettings, type ClusterProps } from './cluster';
 import type { PandoraConfigCredentials, PandoraConfigNode } from './types';
 
@@ -120,7 +121,13 @@ export = function (RED: NodeAPI) {
     node.cluster = null;
     try {
       const cluster = clusterSettings(RED, def);
-      if (cluster) node.cluster = clusterHandle(cluster, () => node.getPool());
+      if (cluster) {
+        node.cluster = clusterHandle(
+          cluster,
+          () => node.getPool(),
+          (manager) => watchCluster(RED, node, manager),
+        );
+      }
     } catch (err) {
       node.configError ??= err as Error;
       node.error(`pandora-config: ${(err as Error).message}`);
@@ -163,6 +170,8 @@ export = function (RED: NodeAPI) {
   );
 
   registerCertificateEndpoint(RED);
+  // The package's metrics, served whether or not a node records any yet.
+  registerMetricsEndpoint(RED);
 
   // The dialog's "Show" button: the values of the used tokens of a pandora_server.conf. It makes
   // the Node-RED process open a path the caller names, so it needs a write permission (as

@@ -13,7 +13,8 @@ import {
   type PulledFile,
   type RoundCauses,
 } from '../../lib/sync/puller';
-import { toBool, toInteger, toText } from '../../lib/util/values';
+import { toBool, toText } from '../../lib/util/values';
+import { integerProperty } from '../shared/properties';
 import type { PandoraConfigNode } from '../pandora-config/types';
 import { joinCluster, type NodeCluster } from '../shared/cluster';
 import {
@@ -28,6 +29,7 @@ import {
   worst,
   type Fill,
 } from '../shared/status';
+import { pullRound, watchPull } from '../shared/metrics';
 
 interface TentaclePullDef extends NodeDef {
   config: string;
@@ -53,20 +55,7 @@ export = function (RED: NodeAPI) {
     RED._(`tentacle-pull.${key}`, vars);
 
   /** A whole-number property, refused with a translated reason naming it and its range. */
-  const intProp = (value: unknown, fallback: number, name: string, min: number, max: number) => {
-    try {
-      return toInteger(value, fallback, name, min, max);
-    } catch {
-      throw new Error(
-        t('errors.integer', {
-          name,
-          min,
-          max: max === Number.MAX_SAFE_INTEGER ? '∞' : max,
-          value: JSON.stringify(value),
-        }),
-      );
-    }
-  };
+  const intProp = integerProperty(t);
 
   function TentaclePull(this: Node, def: TentaclePullDef) {
     RED.nodes.createNode(this, def);
@@ -198,6 +187,10 @@ export = function (RED: NodeAPI) {
     };
 
     if (puller) {
+      // -- metrics (nodes/shared/metrics.ts) --
+      watchPull(RED, node);
+      puller.on('summary', (s: BufferSummary) => pullRound(RED, node, s));
+      // -- end metrics --
       puller.on('file', onFile);
       puller.on('summary', onSummary);
       puller.on('oversized', onOversized);

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { openEditor } from '../helpers/browser';
-import { applySchema } from '../../lib/db/schema';
+import { openEditor, trayAtRest } from '../helpers/browser';
+import { applySchema } from '../helpers/schema';
 import { TentacleClient } from '../../lib/tentacle/client';
 import { freePort, PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { repoRoot, RunningNodeRed, startNodeRed } from '../helpers/node-red';
@@ -193,6 +193,8 @@ describe('editor in a real browser', () => {
         red.editor.edit(red.nodes.node(nodeId));
       }, id);
       await page.waitForSelector('.red-ui-tray-body', { timeout: 10_000 });
+      // The tray slides in; a picture taken before it stops shows half a dialog.
+      await trayAtRest(page);
       for (const f of fields) {
         assert.equal(await page.locator(f).count(), 1, `${id}: ${f}`);
       }
@@ -202,6 +204,24 @@ describe('editor in a real browser', () => {
         await page.waitForFunction(() => $('#node-input-port').hasClass('input-error'));
         assert.match((await page.getAttribute('#node-input-port', 'class')) ?? '', /input-error/);
         await page.screenshot({ path: join(shots, 'dialog-buffer.png') });
+        // Each field says which tentacle_server option it is.
+        const titles = await page.evaluate(() =>
+          ['port', 'maxConnections', 'quotaFiles', 'tlsCa'].map(
+            (f) => $(`label[for="node-input-${f}"]`).attr('title') ?? '',
+          ),
+        );
+        assert.deepEqual(
+          titles.map((t) => /tentacle_server (-\w)|No tentacle_server option/.exec(t)?.[0]),
+          [
+            'tentacle_server -p',
+            'tentacle_server -c',
+            'No tentacle_server option',
+            'tentacle_server -f',
+          ],
+        );
+      }
+      if (id === 'b7e1a0c4f2d90003') {
+        await page.screenshot({ path: join(shots, 'dialog-pull.png') });
       }
       const help = await page.evaluate((nodeId) => {
         const red = (window as unknown as RedWindow).RED;
@@ -225,6 +245,7 @@ describe('editor in a real browser', () => {
       ),
     );
     await page.waitForSelector('#pandora-config-show-conf', { timeout: 10_000 });
+    await trayAtRest(page);
     const out = page.locator('#pandora-config-conf-tokens');
     await page.fill('#node-config-input-confFile', conf);
     await page.click('#pandora-config-show-conf');
@@ -233,6 +254,11 @@ describe('editor in a real browser', () => {
     );
     const shown = (await out.textContent()) ?? '';
     assert.match(shown, /dbpass \(set\)/);
+    await page.screenshot({ path: join(shots, 'dialog-config.png') });
+    const tip = await page.evaluate(() =>
+      $('label[for="node-config-input-syncAddress"]').attr('title'),
+    );
+    assert.match(tip ?? '', /sync_address/);
     assert.doesNotMatch(shown, /s3cret|log_file/);
     await page.fill('#node-config-input-confFile', '/etc/passwd');
     await page.click('#pandora-config-show-conf');
@@ -310,6 +336,7 @@ interface RedWindow {
   };
 }
 interface JQ {
+  attr(name: string): string | undefined;
   length: number;
   hasClass(name: string): boolean;
   html(): string | undefined;

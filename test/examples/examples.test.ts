@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Node, NodeMessage } from 'node-red';
-import { applySchema } from '../../lib/db/schema';
+import { applySchema } from '../helpers/schema';
 import { TentacleServer } from '../../lib/tentacle/server';
 import { TentacleClient } from '../../lib/tentacle/client';
-import { generateCertificates } from '../../lib/tls/generate';
+import { generateCertificatesAsync } from '../../lib/tls/generate';
 import eventPull from '../../nodes/event-pull/event-pull';
 import metaconsoleReplicate from '../../nodes/metaconsole-replicate/metaconsole-replicate';
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
@@ -24,6 +24,7 @@ import tentaclePullModule from '../../nodes/tentacle-pull/tentacle-pull';
 import { withCatalogue } from '../nodes/catalogue';
 import { freePort, PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { repoRoot } from '../helpers/node-red';
+import { coreNodesDir, NODE_RED_PACKAGE } from '../helpers/node-red-version';
 import { sleep, waitFor } from '../helpers/wait';
 import helper from '../helpers/red-helper';
 
@@ -49,7 +50,7 @@ const SETTLE_MS = 3000;
 
 const core = (path: string): unknown =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require(join(repoRoot, 'node_modules/@node-red/nodes/core', path));
+  require(join(coreNodesDir(), path));
 const NODE_MODULES = [
   pandoraConfig,
   tentacleBuffer,
@@ -64,7 +65,8 @@ const NODE_MODULES = [
 
 // The runtime's own event bus, where every node.status() is published (with the node's id).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const runtimeEvents = (require('node-red') as { runtime: { events: EventEmitter } }).runtime.events;
+const runtimeEvents = (require(NODE_RED_PACKAGE) as { runtime: { events: EventEmitter } }).runtime
+  .events;
 
 const examplesDir = join(repoRoot, 'examples');
 const exampleFiles = readdirSync(examplesDir)
@@ -108,7 +110,8 @@ describe('example flows', () => {
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'pandora-sync-examples-'));
-    const certs = generateCertificates({ bits: 1024 });
+    // 2048 bits: Node.js 24 (OpenSSL security level 2) refuses smaller keys in a TLS context.
+    const certs = await generateCertificatesAsync({});
     const tlsDir = join(work, 'tls');
     mkdirSync(tlsDir);
     pem = {

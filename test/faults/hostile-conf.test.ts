@@ -146,6 +146,18 @@ describe('conf preview endpoint under hostile input', () => {
     assert.deepEqual(JSON.parse(admin.text), { tokens: { dbhost: '10.9.8.7' } });
   });
 
+  it('serves the metrics to a read permission, not to an anonymous caller', async () => {
+    const url = `${nr.url}/pandora-sync/metrics`;
+    const anonymous = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(anonymous.status, 401);
+    const reader = await fetch(url, {
+      headers: { authorization: `Bearer ${readerToken}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(reader.status, 200);
+    assert.match(await reader.text(), /# TYPE pandora_sync_buffer_files gauge/);
+  });
+
   it('refuses system files, devices, FIFOs, loops and odd bodies without echoing content', async () => {
     const big = join(dir, 'big.conf');
     writeFileSync(big, `dbhost x\n# ${CANARY}\n`);

@@ -29,3 +29,20 @@ export async function openEditor(
   await page.waitForSelector('.red-ui-palette-node', { timeout: 30_000 });
   return { browser, page };
 }
+
+/** Waits until the edit tray has stopped sliding (its left edge the same on two polls). */
+export async function trayAtRest(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      const tray = document.querySelector('.red-ui-tray');
+      if (!tray) return false;
+      const w = window as unknown as { trayLeft?: number };
+      const left = tray.getBoundingClientRect().left;
+      const still = w.trayLeft === left;
+      w.trayLeft = left;
+      return still;
+    },
+    undefined,
+    { polling: 150, timeout: 10_000 },
+  );
+}

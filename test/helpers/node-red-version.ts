@@ -18,3 +18,9 @@ export function nodeRedVersion(): string {
   const pkg = readFileSync(join(nodeRedDir(), 'package.json'), 'utf8');
   return (JSON.parse(pkg) as { version: string }).version;
 }
+
+/** The core nodes (inject, function, debug, ...) of that Node-RED. */
+export function coreNodesDir(): string {
+  const pkg = require.resolve('@node-red/nodes/package.json', { paths: [nodeRedDir()] });
+  return join(dirname(pkg), 'core');
+}

@@ -7,10 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import tentacleBuffer from '../../nodes/tentacle-buffer/tentacle-buffer';
+import tentacleBufferModule from '../../nodes/tentacle-buffer/tentacle-buffer';
 import { freePort } from '../helpers/mariadb';
 import { waitFor } from '../helpers/wait';
 import helper from '../helpers/red-helper';
+import { withCatalogue } from './catalogue';
+
+// The helper's RED._ returns keys; the error is read as the runtime words it.
+const tentacleBuffer = withCatalogue(tentacleBufferModule, 'tentacle-buffer');
 
 describe('node properties', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pandora-sync-props-'));

@@ -16,13 +16,14 @@ import { repoRoot } from '../helpers/node-red';
 import { waitFor } from '../helpers/wait';
 import helper from '../helpers/red-helper';
 import { createInstance, rowsOf } from './fixtures/pandora';
+import { coreNodesDir } from '../helpers/node-red-version';
 
 type FlowNode = Record<string, unknown> & { id: string; type: string };
 type AnyMsg = NodeMessage & Record<string, unknown>;
 
 const core = (path: string): unknown =>
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require(join(repoRoot, 'node_modules/@node-red/nodes/core', path));
+  require(join(coreNodesDir(), path));
 const NODE_MODULES = [
   pandoraConfig,
   instanceQuery,
