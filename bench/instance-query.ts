@@ -11,7 +11,7 @@
  */
 import mysql from 'mysql2/promise';
 import { createPool } from '../lib/db/pool';
-import { applySchema } from '../lib/db/schema';
+import { applySchema } from '../test/helpers/schema';
 import { InstanceQuery } from '../lib/query';
 import { planRead } from '../lib/query/reads';
 import { startMariaDb, PrivateMariaDb } from '../test/helpers/mariadb';

@@ -9,7 +9,7 @@
  *   node dist/bench/replicate-queue.js [items=10000] [instances=4]
  */
 import { createPool, Pool } from '../lib/db/pool';
-import { applySchema } from '../lib/db/schema';
+import { applySchema } from '../test/helpers/schema';
 import { Replicator } from '../lib/replicate/replicator';
 import { startMariaDb } from '../test/helpers/mariadb';
 import { consoleRound, playOnCc, PLUGIN_REFRESH, seedConsoleBase } from '../test/replicate/console';

@@ -7,7 +7,7 @@
  *   node dist/bench/replicate.js [instances=20] [users=10000]
  */
 import { createPool, Pool } from '../lib/db/pool';
-import { applySchema } from '../lib/db/schema';
+import { applySchema } from '../test/helpers/schema';
 import { Replicator } from '../lib/replicate/replicator';
 import { startMariaDb } from '../test/helpers/mariadb';
 

@@ -8,7 +8,7 @@
  *   node dist/bench/scale-fanout.js [instances=25]
  */
 import { createPool } from '../lib/db/pool';
-import { applySchema } from '../lib/db/schema';
+import { applySchema } from '../test/helpers/schema';
 import { Replicator } from '../lib/replicate/replicator';
 import { startMariaDb, PrivateMariaDb } from '../test/helpers/mariadb';
 

@@ -12,3 +12,4 @@ export * from './db';
 export * as events from './events';
 export * as replicate from './replicate';
 export * as query from './query';
+export * as cluster from './cluster';

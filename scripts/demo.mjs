@@ -12,7 +12,7 @@ const require = createRequire(import.meta.url);
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const demo = join(root, '.demo');
 const { PrivateMariaDb } = require(join(root, 'dist/test/helpers/mariadb.js'));
-const { applySchema } = require(join(root, 'dist/lib/db/schema.js'));
+const { applySchema } = require(join(root, 'dist/test/helpers/schema.js'));
 
 const UI_PORT = Number(process.env.DEMO_PORT ?? 1880);
 // Node-RED 5 (the node-red-5 dev dependency, an npm alias) unless DEMO_NODE_RED=4.

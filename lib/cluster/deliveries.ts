@@ -10,7 +10,7 @@ import type { RowDataPacket } from 'mysql2';
 import type { Pool } from '../db/pool';
 import { units, type DeliveredFile, type DeliveryState, type SharedDeliveries } from './gate';
 import type { LeaseManager } from './lease-manager';
-import { DELIVERY_TABLE } from './schema';
+import { quoted } from './schema';
 
 interface StateRow extends RowDataPacket {
   state: DeliveryState;
@@ -46,7 +46,7 @@ export class DbDeliveries implements SharedDeliveries {
 
   async state(address: string, e: DeliveredFile): Promise<DeliveryState | null> {
     const [rows] = await this.db.query<StateRow[]>(
-      `SELECT state, session, stored < NOW(6) - INTERVAL ? MICROSECOND AS stale FROM \`${DELIVERY_TABLE}\` WHERE ${KEY}`,
+      `SELECT state, session, stored < NOW(6) - INTERVAL ? MICROSECOND AS stale FROM ${quoted.delivery} WHERE ${KEY}`,
       [this.doubtMs * 1000, ...this.key(address, e)],
     );
     const r = rows[0];
@@ -63,7 +63,7 @@ export class DbDeliveries implements SharedDeliveries {
       await conn.beginTransaction();
       open = true;
       await conn.query(
-        `INSERT INTO \`${DELIVERY_TABLE}\` (unit, name, size, sha1, state, member, session, token, stored) VALUES (?, ?, ?, ?, 'storing', ?, ?, ?, NOW(6)) ` +
+        `INSERT INTO ${quoted.delivery} (unit, name, size, sha1, state, member, session, token, stored) VALUES (?, ?, ?, ?, 'storing', ?, ?, ?, NOW(6)) ` +
           "ON DUPLICATE KEY UPDATE state = 'storing', member = VALUES(member), session = VALUES(session), token = VALUES(token), stored = VALUES(stored)",
         [
           ...this.key(address, e),
@@ -85,26 +85,26 @@ export class DbDeliveries implements SharedDeliveries {
 
   async stored(address: string, e: DeliveredFile): Promise<void> {
     await this.db.query(
-      `UPDATE \`${DELIVERY_TABLE}\` SET state = 'stored', stored = NOW(6) WHERE ${KEY} AND session = ?`,
+      `UPDATE ${quoted.delivery} SET state = 'stored', stored = NOW(6) WHERE ${KEY} AND session = ?`,
       [...this.key(address, e), this.leases.session],
     );
   }
 
   async forget(address: string, e: DeliveredFile): Promise<void> {
-    await this.db.query(`DELETE FROM \`${DELIVERY_TABLE}\` WHERE ${KEY}`, this.key(address, e));
+    await this.db.query(`DELETE FROM ${quoted.delivery} WHERE ${KEY}`, this.key(address, e));
   }
 
   async prune(address: string, listed: readonly string[]): Promise<void> {
     const unit = units.pull(address);
     const [rows] = await this.db.query<RecordRow[]>(
-      `SELECT name FROM \`${DELIVERY_TABLE}\` WHERE unit = ? AND state = 'stored'`,
+      `SELECT name FROM ${quoted.delivery} WHERE unit = ? AND state = 'stored'`,
       [unit],
     );
     const present = new Set(listed);
     const gone = [...new Set(rows.map((r) => r.name))].filter((n) => !present.has(n));
     if (gone.length === 0) return;
     await this.db.query(
-      `DELETE FROM \`${DELIVERY_TABLE}\` WHERE unit = ? AND state = 'stored' AND name IN (?)`,
+      `DELETE FROM ${quoted.delivery} WHERE unit = ? AND state = 'stored' AND name IN (?)`,
       [unit, gone],
     );
   }
@@ -116,7 +116,7 @@ export class DbDeliveries implements SharedDeliveries {
     if (addresses.length === 0) return 0;
     const byUnit = new Map(addresses.map((a) => [units.pull(a), a]));
     const [rows] = await this.db.query<RecordRow[]>(
-      `SELECT unit, session, name, size, sha1 FROM \`${DELIVERY_TABLE}\` WHERE member = ? AND state = 'storing' AND unit IN (?)`,
+      `SELECT unit, session, name, size, sha1 FROM ${quoted.delivery} WHERE member = ? AND state = 'storing' AND unit IN (?)`,
       [this.leases.member, [...byUnit.keys()]],
     );
     let settled = 0;
@@ -130,12 +130,12 @@ export class DbDeliveries implements SharedDeliveries {
       settled++;
       if (done) {
         await this.db.query(
-          `UPDATE \`${DELIVERY_TABLE}\` SET state = 'stored' WHERE ${KEY} AND state = 'storing'`,
+          `UPDATE ${quoted.delivery} SET state = 'stored' WHERE ${KEY} AND state = 'storing'`,
           this.key(address, e),
         );
       } else {
         await this.db.query(
-          `DELETE FROM \`${DELIVERY_TABLE}\` WHERE ${KEY} AND state = 'storing'`,
+          `DELETE FROM ${quoted.delivery} WHERE ${KEY} AND state = 'storing'`,
           this.key(address, e),
         );
       }

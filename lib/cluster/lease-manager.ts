@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import type { Pool } from '../db/pool';
 import { LeaseLost, type FenceConnection, type UnitGate } from './gate';
-import { ensureClusterSchema, LEASE_TABLE, MEMBER_TABLE } from './schema';
+import { ensureClusterSchema, quoted } from './schema';
 
 export interface LeaseManagerOptions {
   /** The Command Center database (shared pool; not closed by the manager). */
@@ -73,6 +73,7 @@ interface LeaseRow extends RowDataPacket {
 interface MemberRow extends RowDataPacket {
   session: string;
   member: string;
+  kinds: string;
 }
 
 interface TakenRow extends RowDataPacket {
@@ -181,7 +182,7 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
     const h = this.held.get(unit);
     if (!h || this.closed) throw new LeaseLost(unit);
     const [res] = (await conn.query(
-      `UPDATE \`${LEASE_TABLE}\` SET fenced = fenced + 1 WHERE unit = ? AND holder = ? AND token = ? AND expires > NOW(6)`,
+      `UPDATE ${quoted.lease} SET fenced = fenced + 1 WHERE unit = ? AND holder = ? AND token = ? AND expires > NOW(6)`,
       [unit, this.session, h.token],
     )) as [ResultSetHeader];
     if (res.affectedRows !== 1) throw new LeaseLost(unit);
@@ -256,16 +257,17 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
         this.schemaReady = true;
       }
       const leaseUs = this.leaseMs * 1000;
-      await this.db.query(
-        `INSERT INTO \`${MEMBER_TABLE}\` (session, member, seen, expires) VALUES (?, ?, NOW(6), NOW(6) + INTERVAL ? MICROSECOND) ` +
-          'ON DUPLICATE KEY UPDATE seen = VALUES(seen), expires = VALUES(expires)',
-        [this.session, this.member, leaseUs],
-      );
       const wanted = this.wanted();
+      const kinds = [...new Set([...wanted].map(kindOf))].sort().join(',');
+      await this.db.query(
+        `INSERT INTO ${quoted.member} (session, member, kinds, seen, expires) VALUES (?, ?, ?, NOW(6), NOW(6) + INTERVAL ? MICROSECOND) ` +
+          'ON DUPLICATE KEY UPDATE kinds = VALUES(kinds), seen = VALUES(seen), expires = VALUES(expires)',
+        [this.session, this.member, kinds, leaseUs],
+      );
       const fresh = [...wanted].filter((u) => !this.ensured.has(u));
       if (fresh.length > 0) {
         await this.db.query(
-          `INSERT IGNORE INTO \`${LEASE_TABLE}\` (unit, holder, token, expires) VALUES ${fresh.map(() => "(?, '', 0, NOW(6))").join(', ')}`,
+          `INSERT IGNORE INTO ${quoted.lease} (unit, holder, token, expires) VALUES ${fresh.map(() => "(?, '', 0, NOW(6))").join(', ')}`,
           fresh,
         );
         for (const u of fresh) this.ensured.add(u);
@@ -273,18 +275,18 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
       // Renew first: a member that renews late must not lose units it could have kept.
       if (this.held.size > 0) {
         await this.db.query(
-          `UPDATE \`${LEASE_TABLE}\` SET expires = NOW(6) + INTERVAL ? MICROSECOND WHERE holder = ? AND unit IN (?)`,
+          `UPDATE ${quoted.lease} SET expires = NOW(6) + INTERVAL ? MICROSECOND WHERE holder = ? AND unit IN (?)`,
           [leaseUs, this.session, [...this.held.keys()]],
         );
       }
       const [memberRows] = await this.db.query<MemberRow[]>(
-        `SELECT session, member FROM \`${MEMBER_TABLE}\` WHERE expires > NOW(6)`,
+        `SELECT session, member, kinds FROM ${quoted.member} WHERE expires > NOW(6)`,
       );
       const look = [...new Set([...wanted, ...this.held.keys()])];
       const [rows] =
         look.length > 0
           ? await this.db.query<LeaseRow[]>(
-              `SELECT unit, holder, token, expires > NOW(6) AS live, TIMESTAMPDIFF(MICROSECOND, expires, NOW(6)) AS overdue_us FROM \`${LEASE_TABLE}\` WHERE unit IN (?)`,
+              `SELECT unit, holder, token, expires > NOW(6) AS live, TIMESTAMPDIFF(MICROSECOND, expires, NOW(6)) AS overdue_us FROM ${quoted.lease} WHERE unit IN (?)`,
               [look],
             )
           : [[] as LeaseRow[]];
@@ -310,9 +312,7 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
       const names = [...new Set(memberRows.map((m) => m.member))].sort();
       if (names.join('\n') !== this.members.join('\n')) changed = true;
       this.members = names;
-      const sessions = memberRows.map((m) => m.session).sort();
-      if (!sessions.includes(this.session)) sessions.push(this.session);
-      changed = (await this.rebalance(wanted, rows, sessions)) || changed;
+      changed = (await this.rebalance(wanted, rows, memberRows)) || changed;
       if (this.problem !== null) {
         this.problem = null;
         changed = true;
@@ -320,7 +320,7 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
       // Sessions gone for long are only noise.
       if (Math.random() < 0.05) {
         await this.db.query(
-          `DELETE FROM \`${MEMBER_TABLE}\` WHERE expires < NOW(6) - INTERVAL ? MICROSECOND`,
+          `DELETE FROM ${quoted.member} WHERE expires < NOW(6) - INTERVAL ? MICROSECOND`,
           [leaseUs * 10],
         );
       }
@@ -352,7 +352,7 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
   private async rebalance(
     wanted: Set<string>,
     rows: LeaseRow[],
-    sessions: string[],
+    members: MemberRow[],
   ): Promise<boolean> {
     let changed = false;
     for (const u of [...this.held.keys()]) {
@@ -368,6 +368,12 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
     }
     const kinds = [...byKind.keys()].sort();
     for (const [kind, list] of byKind) {
+      // The members that work this kind share it.
+      const sessions = members
+        .filter((m) => m.kinds.split(',').includes(kind))
+        .map((m) => m.session)
+        .sort();
+      if (!sessions.includes(this.session)) sessions.push(this.session);
       const target = LeaseManager.target(list.length, sessions, this.session, kinds.indexOf(kind));
       const mine = list
         .filter((r) => this.held.has(r.unit))
@@ -377,6 +383,9 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
         // Surplus: stop working it now, hand it back at the next tick, so that work in
         // progress ends before another member starts.
         const surplus = mine.slice(target);
+        for (const u of mine) {
+          if (this.draining.has(u) && !surplus.includes(u)) this.draining.delete(u);
+        }
         for (const u of [...this.draining]) {
           if (surplus.includes(u)) changed = (await this.release(u)) || changed;
         }
@@ -411,13 +420,13 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
 
   private async take(unit: string): Promise<boolean> {
     const [res] = await this.db.query<ResultSetHeader>(
-      `UPDATE \`${LEASE_TABLE}\` SET prev_holder = holder, prev_expires = expires, holder = ?, token = token + 1, taken = NOW(6), expires = NOW(6) + INTERVAL ? MICROSECOND ` +
+      `UPDATE ${quoted.lease} SET prev_holder = holder, prev_expires = expires, holder = ?, token = token + 1, taken = NOW(6), expires = NOW(6) + INTERVAL ? MICROSECOND ` +
         "WHERE unit = ? AND (holder = '' OR expires < NOW(6))",
       [this.session, this.leaseMs * 1000, unit],
     );
     if (res.affectedRows !== 1) return false;
     const [rows] = await this.db.query<TakenRow[]>(
-      `SELECT token, prev_holder, TIMESTAMPDIFF(MICROSECOND, prev_expires, taken) AS late_us FROM \`${LEASE_TABLE}\` WHERE unit = ? AND holder = ?`,
+      `SELECT token, prev_holder, TIMESTAMPDIFF(MICROSECOND, prev_expires, taken) AS late_us FROM ${quoted.lease} WHERE unit = ? AND holder = ?`,
       [unit, this.session],
     );
     const r = rows[0];
@@ -439,7 +448,7 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
     this.draining.delete(unit);
     if (!this.held.delete(unit)) return false;
     await this.db.query(
-      `UPDATE \`${LEASE_TABLE}\` SET holder = '', expires = NOW(6) WHERE unit = ? AND holder = ?`,
+      `UPDATE ${quoted.lease} SET holder = '', expires = NOW(6) WHERE unit = ? AND holder = ?`,
       [unit, this.session],
     );
     this.emit('lost', unit);
@@ -459,11 +468,11 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
     try {
       if (units.length > 0) {
         await this.db.query(
-          `UPDATE \`${LEASE_TABLE}\` SET holder = '', expires = NOW(6) WHERE holder = ? AND unit IN (?)`,
+          `UPDATE ${quoted.lease} SET holder = '', expires = NOW(6) WHERE holder = ? AND unit IN (?)`,
           [this.session, units],
         );
       }
-      await this.db.query(`DELETE FROM \`${MEMBER_TABLE}\` WHERE session = ?`, [this.session]);
+      await this.db.query(`DELETE FROM ${quoted.member} WHERE session = ?`, [this.session]);
     } catch {
       // The database is gone: the leases expire by themselves.
     }

@@ -4,17 +4,25 @@
  * they behave the same on a single MariaDB and on a Galera cluster (Galera replicates only InnoDB
  * rows and needs a primary key on every table).
  */
+import { quoteId } from '../db/identifier';
 import type { Queryable } from '../db/schema';
 
-export const LEASE_TABLE = 'tsync_cluster_lease';
-export const MEMBER_TABLE = 'tsync_cluster_member';
-export const DELIVERY_TABLE = 'tsync_cluster_delivery';
+const LEASE_TABLE = 'tsync_cluster_lease';
+const MEMBER_TABLE = 'tsync_cluster_member';
+const DELIVERY_TABLE = 'tsync_cluster_delivery';
+
+/** The same names quoted for SQL text. */
+export const quoted = {
+  lease: quoteId(LEASE_TABLE),
+  member: quoteId(MEMBER_TABLE),
+  delivery: quoteId(DELIVERY_TABLE),
+} as const;
 
 const STATEMENTS = [
   // One row per unit of work. `holder` is '' when free. `token` grows by one at every take: the
   // fencing token. `prev_holder` / `prev_expires` describe the take (a takeover when the previous
   // holder had not let go). Times are the database's (NOW(6)), never a member's clock.
-  `CREATE TABLE IF NOT EXISTS \`${LEASE_TABLE}\` (
+  `CREATE TABLE IF NOT EXISTS ${quoted.lease} (
   \`unit\` VARCHAR(191) NOT NULL,
   \`holder\` VARCHAR(191) NOT NULL DEFAULT '',
   \`token\` BIGINT UNSIGNED NOT NULL DEFAULT 0,
@@ -27,10 +35,12 @@ const STATEMENTS = [
   KEY \`holder\` (\`holder\`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
   // One row per running member (a process: `session` is new at every start), so members see
-  // each other without knowing each other's addresses.
-  `CREATE TABLE IF NOT EXISTS \`${MEMBER_TABLE}\` (
+  // each other without knowing each other's addresses. `kinds`: the kinds of unit it works
+  // (`pull,events`), so that a member whose flow has no event-pull gets no share of instances.
+  `CREATE TABLE IF NOT EXISTS ${quoted.member} (
   \`session\` VARCHAR(191) NOT NULL,
   \`member\` VARCHAR(191) NOT NULL,
+  \`kinds\` VARCHAR(255) NOT NULL DEFAULT '',
   \`seen\` DATETIME(6) NOT NULL,
   \`expires\` DATETIME(6) NOT NULL,
   PRIMARY KEY (\`session\`)
@@ -40,7 +50,7 @@ const STATEMENTS = [
   // `stored` after: a member taking the buffer over removes a `stored` file without delivering
   // it again, and leaves a `storing` one until the member that wrote it (its disk is the only
   // witness) settles it at its restart, or until it is too old to wait for.
-  `CREATE TABLE IF NOT EXISTS \`${DELIVERY_TABLE}\` (
+  `CREATE TABLE IF NOT EXISTS ${quoted.delivery} (
   \`unit\` VARCHAR(191) NOT NULL,
   \`name\` VARCHAR(255) NOT NULL,
   \`size\` BIGINT UNSIGNED NOT NULL,

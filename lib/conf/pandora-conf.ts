@@ -94,6 +94,13 @@ function openError(path: string, err: unknown): ConfFileError {
 // constructor hanging Node-RED's start; no controlling terminal from a tty path.
 const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOCTTY;
 
+/** Refuses what is not a regular file of at most MAX_CONF_BYTES; else room to read it and see growth. */
+function bufferFor(path: string, st: { isFile(): boolean; size: number }): Buffer {
+  if (!st.isFile()) throw confFileError(path, 'not-regular');
+  if (st.size > MAX_CONF_BYTES) throw confFileError(path, 'too-large');
+  return Buffer.alloc(MAX_CONF_BYTES + 1);
+}
+
 /**
  * The bytes of a conf file, read only when it is a regular file of at most MAX_CONF_BYTES (a
  * device, FIFO or directory is refused before any read). The size is checked on what is read as
@@ -107,10 +114,7 @@ export function readConfBytesSync(path: string): Buffer {
     throw openError(path, err);
   }
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw confFileError(path, 'not-regular');
-    if (st.size > MAX_CONF_BYTES) throw confFileError(path, 'too-large');
-    const buf = Buffer.alloc(MAX_CONF_BYTES + 1);
+    const buf = bufferFor(path, fstatSync(fd));
     let got = 0;
     for (;;) {
       const n = readSync(fd, buf, got, buf.length - got, null);
@@ -136,10 +140,7 @@ export async function readConfBytes(path: string): Promise<Buffer> {
     throw openError(path, err);
   }
   try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw confFileError(path, 'not-regular');
-    if (st.size > MAX_CONF_BYTES) throw confFileError(path, 'too-large');
-    const buf = Buffer.alloc(MAX_CONF_BYTES + 1);
+    const buf = bufferFor(path, await handle.stat());
     let got = 0;
     for (;;) {
       const { bytesRead } = await handle.read(buf, got, buf.length - got, null);
@@ -166,7 +167,7 @@ export function readPandoraConfSync(path: string): ParsedConf {
   return parsePandoraConf(readConfBytesSync(path).toString('utf8'));
 }
 
-/** nodes.md defaults, when neither the node nor the conf file says anything. */
+/** The nodes' defaults (as their help documents them), when neither the node nor the conf file says anything. */
 export const PANDORA_DEFAULTS = {
   dbHost: '127.0.0.1',
   dbPort: 3306,

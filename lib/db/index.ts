@@ -1,4 +1,3 @@
-/** MySQL pieces shared by the database nodes: pools, the instance registry, the package's DDL. */
+/** MySQL pieces shared by the database nodes: pools and the instance registry. */
 export * from './pool';
 export * from './registry';
-export * from './schema';

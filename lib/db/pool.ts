@@ -40,8 +40,9 @@ export function createPool(facts: DbFacts, tuning: PoolTuning = {}): Pool {
     multipleStatements: false,
   });
   // An idle connection that dies (server restart) emits 'error' on the pool in some mysql2
-  // versions; without a listener that would crash Node-RED.
-  (pool as unknown as { on(e: string, f: (err: Error) => void): void }).on('error', () => {});
+  // versions; without a listener that would crash Node-RED. The listener goes on the core pool:
+  // the promise wrapper does not pass 'error' on.
+  pool.pool.on('error', () => {});
   return pool;
 }
 

@@ -2,6 +2,7 @@
  * The Command Center's node registry: the enabled rows of `tmetaconsole_setup` (or the ids a node
  * names), each with its own lazily opened pool, re-read when the registry changes.
  */
+import type { RowDataPacket } from 'mysql2';
 import { createPool, describeDb, DbFacts, Pool, PoolTuning } from './pool';
 
 export interface Instance {
@@ -110,12 +111,12 @@ export class InstanceRegistry {
    */
   async refresh(): Promise<Instance[]> {
     const ids = this.options.ids ?? [];
-    const [rows] = (await this.cc.query(
+    const [rows] = await this.cc.query<(SetupRow & RowDataPacket)[]>(
       ids.length > 0
         ? 'SELECT id, server_name, dbhost, dbport, dbname, dbuser, dbpass, disabled, unified FROM tmetaconsole_setup WHERE id IN (?) ORDER BY id'
         : 'SELECT id, server_name, dbhost, dbport, dbname, dbuser, dbpass, disabled, unified FROM tmetaconsole_setup WHERE disabled = 0 ORDER BY id',
       ids.length > 0 ? [ids] : [],
-    )) as unknown as [SetupRow[]];
+    );
 
     const next = new Map<number, Instance>();
     const problems: RegistryProblem[] = [];

@@ -1,6 +1,9 @@
 /**
- * Applies the package's DDL files (lib/db/schema/*.sql). Statements are split on a `;` that ends a
- * line and run one by one, because pools never enable multipleStatements.
+ * The package's own tables, the only DDL it ships: the files in lib/db/schema/ are the tables our
+ * nodes create at run time when missing (event-pull's copy on the Command Center, the
+ * replicator's identity and progress). Pandora's own tables are never created or altered.
+ * Statements are split on a `;` that ends a line and run one by one, because pools never enable
+ * multipleStatements.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,9 +13,8 @@ export interface Queryable {
   query(sql: string): Promise<unknown>;
 }
 
-/** The statements of one schema file, comments removed. */
-export function schemaStatements(name: string): string[] {
-  const text = readFileSync(join(__dirname, 'schema', `${name}.sql`), 'utf8');
+/** The statements of a DDL text, `--` comment lines removed. */
+export function splitStatements(text: string): string[] {
   return text
     .split(/;\s*$/m)
     .map((s) =>
@@ -25,9 +27,7 @@ export function schemaStatements(name: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** Runs every statement of the named schema files, in order. */
-export async function applySchema(db: Queryable, ...names: string[]): Promise<void> {
-  for (const name of names) {
-    for (const statement of schemaStatements(name)) await db.query(statement);
-  }
+/** The statements of one of the package's own schema files (`event-copy`, `replica-cc`, …). */
+export function schemaStatements(name: string): string[] {
+  return splitStatements(readFileSync(join(__dirname, 'schema', `${name}.sql`), 'utf8'));
 }

@@ -3,6 +3,7 @@
  * and the one transaction that writes a batch of events together with the checkpoint that covers it.
  */
 import type { RowDataPacket } from 'mysql2/promise';
+import { quoteId, quoteList } from '../db/identifier';
 import type { Pool, PoolConnection } from '../db/pool';
 import { schemaStatements } from '../db/schema';
 import { chunks, IN_LIST_MAX } from './in-list';
@@ -218,10 +219,10 @@ export class CommandCenterSide {
       await conn.beginTransaction();
       open = true;
       if (rows.length > 0) {
-        const names = columns.map((c) => `\`${c}\``).join(', ');
+        const names = quoteList(columns);
         const updates = columns
           .filter((c) => c !== 'server_id' && c !== 'id_source_event')
-          .map((c) => `\`${c}\` = VALUES(\`${c}\`)`)
+          .map((c) => `${quoteId(c)} = VALUES(${quoteId(c)})`)
           .join(', ');
         const sql = `INSERT INTO tmetaconsole_event (${names}) VALUES ? ON DUPLICATE KEY UPDATE ${updates}`;
         let part: unknown[][] = [];

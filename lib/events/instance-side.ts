@@ -4,6 +4,7 @@
  * change re-poll, and tevent_comment rows.
  */
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { quoteId } from '../db/identifier';
 import type { Pool } from '../db/pool';
 import { chunks, IN_LIST_MAX } from './in-list';
 import { EventNames, NAME_COLUMNS } from './names';
@@ -79,6 +80,7 @@ export function sameState(a: EventState, b: EventState): boolean {
 export class InstanceSide {
   private selectHead = '';
   private names: EventNames | null = null;
+  private serverId = 0;
   tables: InstanceTables | null = null;
 
   constructor(
@@ -129,14 +131,27 @@ export class InstanceSide {
     return tables;
   }
 
-  /** Builds the SELECT of the given tevento columns; their names come from EventNames. */
-  prepare(columns: string[]): void {
+  /**
+   * Builds the SELECT that returns events in the copy's shape: `copyColumns` in that order, with
+   * id_evento as id_source_event, `serverId` as server_id, and the names and comments empty, to
+   * be filled in place (every row keeps the one shape the driver gave it).
+   */
+  prepare(copyColumns: string[], serverId: number): void {
     const t = this.tables;
     if (!t) throw new Error('describe() first');
-    const list = ['id_evento', ...columns.filter((c) => c !== 'id_evento')];
-    // The four name columns come back empty and are filled in place: rows keep one shape.
-    this.selectHead = `SELECT ${list.map((c) => `e.\`${c}\``).join(', ')}, ${NAME_COLUMNS.map((c) => `'' AS ${c}`).join(', ')} FROM tevento e`;
-    this.names = new EventNames(t, (sql, values) => this.q(sql, values));
+    const filled = new Set<string>([...NAME_COLUMNS, 'user_comment']);
+    const fields = copyColumns.map((c) =>
+      c === 'id_source_event'
+        ? 'e.id_evento AS id_source_event'
+        : c === 'server_id'
+          ? '? AS server_id'
+          : filled.has(c)
+            ? `'' AS ${quoteId(c)}`
+            : `e.${quoteId(c)}`,
+    );
+    this.selectHead = `SELECT ${fields.join(', ')} FROM tevento e`;
+    this.serverId = serverId;
+    this.names = new EventNames(t, new Set(copyColumns), (sql, values) => this.q(sql, values));
   }
 
   /** Forgets the names read more than `olderThanMs` ago (rounds read them afresh). */
@@ -150,10 +165,11 @@ export class InstanceSide {
     return rows;
   }
 
-  /** Up to `limit` events with an id above `afterId`, in id order. */
+  /** Up to `limit` events with an id above `afterId`, in id order, in the copy's shape. */
   async eventsAfter(afterId: bigint, limit: number): Promise<Row[]> {
     return this.named(
       await this.q(`${this.selectHead} WHERE e.id_evento > ? ORDER BY e.id_evento LIMIT ?`, [
+        this.serverId,
         afterId,
         limit,
       ]),
@@ -166,6 +182,7 @@ export class InstanceSide {
     for (const part of chunks(ids, IN_LIST_MAX)) {
       out.push(
         ...(await this.q(`${this.selectHead} WHERE e.id_evento IN (?) ORDER BY e.id_evento`, [
+          this.serverId,
           part,
         ])),
       );

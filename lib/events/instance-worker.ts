@@ -73,8 +73,12 @@ export class InstanceWorker<T> {
   instance: Instance;
   readonly side: InstanceSide;
   private columns: string[] | null = null;
+  /** The copy's columns (copyColumns()), fixed with `columns`. */
+  private copyCols: string[] = [];
   private checkpoint: Checkpoint | null = null;
   private down = false;
+  /** Cluster: the last round found another member working this instance. */
+  private away = false;
   private message?: string;
   private lag: number | null = null;
   private lastCaughtUp = 0;
@@ -115,7 +119,13 @@ export class InstanceWorker<T> {
 
   /** The worker's state for a status line. */
   get status(): InstanceStatus {
-    return { ...this.ref, lag: this.lag, down: this.down, message: this.message };
+    return {
+      ...this.ref,
+      lag: this.lag,
+      down: this.down,
+      message: this.message,
+      ...(this.away ? { elsewhere: true } : {}),
+    };
   }
 
   /** A report for a round still running when the caller stopped waiting. */
@@ -164,6 +174,7 @@ export class InstanceWorker<T> {
     // shows in the copies made after it.
     this.side.forgetNames(manual ? 0 : CHANGES_EVERY_MS);
     this.manual = manual;
+    const startedAt = Date.now();
     const report: InstanceReport = {
       ...this.ref,
       copied: 0,
@@ -173,6 +184,7 @@ export class InstanceWorker<T> {
     };
     const gate = this.host.opts.gate;
     if (gate && !gate.holds(units.events(this.instance.id))) return this.elsewhere(report);
+    this.away = false;
     try {
       await this.host.ready();
       await this.pull(report);
@@ -182,9 +194,15 @@ export class InstanceWorker<T> {
         this.message = undefined;
         this.host.emitSafe('recovered', { key: String(this.instance.id), instance: this.ref });
       }
-      this.schedule(this.host.opts.intervalMs);
+      // Rounds start an interval apart (not an interval after the last one ended): a long
+      // round does not add its own length to the wait of the events that arrived meanwhile.
+      this.schedule(Math.max(0, this.host.opts.intervalMs - (Date.now() - startedAt)));
     } catch (err) {
-      if (err instanceof LeaseLost) return this.elsewhere(report);
+      // Cluster: the lease moved, or moved away and back between two rounds here (another
+      // member wrote the checkpoint meanwhile): read it again next round, nothing to report.
+      if (err instanceof LeaseLost || (gate && err instanceof CheckpointMoved)) {
+        return this.elsewhere(report);
+      }
       // Something failed: re-read the instance's shape and our checkpoint before trying again.
       this.columns = null;
       this.checkpoint = null;
@@ -215,6 +233,7 @@ export class InstanceWorker<T> {
    */
   private elsewhere(report: InstanceReport): InstanceReport {
     this.checkpoint = null;
+    this.away = true;
     report.elsewhere = true;
     this.schedule(this.host.opts.intervalMs);
     this.host.emitSafe('status');
@@ -250,7 +269,8 @@ export class InstanceWorker<T> {
       this.columns = [...tables.tevento].filter(
         (c) => c !== 'id_evento' && cc.columns.has(c) && !COPY_ONLY_COLUMNS.includes(c),
       );
-      this.side.prepare(this.columns);
+      this.copyCols = this.copyColumns();
+      this.side.prepare(this.copyCols, this.instance.id);
     }
     if (!this.checkpoint) this.checkpoint = await this.onCc(cc.loadCheckpoint(this.instance.id));
     if (this.host.opts.writeBack) report.writtenBack = await this.writeBack();
@@ -264,7 +284,7 @@ export class InstanceWorker<T> {
     report.lag = this.lag;
   }
 
-  /** The column list of the copy and one row's values in that order. */
+  /** The copy's columns, in the order of every batch's rows and values. */
   private copyColumns(): string[] {
     const cc = this.host.cc;
     const extra = ['agent_name', 'group_name', 'module_name', 'alert_template_name'].filter((c) =>
@@ -275,34 +295,26 @@ export class InstanceWorker<T> {
     return ['id_source_event', 'server_id', ...(this.columns ?? []), ...extra, ...comment];
   }
 
-  /** Builds the copies of `rows`: their values in the copy's column order, and the events as sent. */
+  /**
+   * Builds the copies of `rows` (events in the copy's shape, see InstanceSide.prepare): their
+   * comments filled in, and their values in the copy's column order. The rows are the events sent.
+   */
   private async toCopies(rows: Row[]): Promise<Copies> {
-    const columns = this.copyColumns();
-    const commentAt = columns.indexOf('user_comment');
-    const comments =
-      commentAt >= 0 && rows.length > 0
-        ? await this.side.commentsOf(rows.map((r) => BigInt(String(r.id_evento))))
-        : new Map<string, string>();
-    const serverId = this.instance.id;
-    const events: Row[] = new Array<Row>(rows.length);
-    const values: unknown[][] = new Array<unknown[]>(rows.length);
-    // Columns 0 and 1 are id_source_event and server_id (copyColumns); the rest come from the row.
+    const columns = this.copyCols;
+    if (columns.includes('user_comment') && rows.length > 0) {
+      const comments = await this.side.commentsOf(
+        rows.map((r) => BigInt(String(r.id_source_event))),
+      );
+      for (const r of rows) r.user_comment = comments.get(String(r.id_source_event)) ?? '';
+    }
+    const values = new Array<unknown[]>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
-      const id = String(r.id_evento);
       const vals = new Array<unknown>(columns.length);
-      const ev: Row = { id_source_event: id, server_id: serverId };
-      vals[0] = BigInt(id);
-      vals[1] = serverId;
-      for (let k = 2; k < columns.length; k++) {
-        const v = k === commentAt ? (comments.get(id) ?? '') : r[columns[k]];
-        ev[columns[k]] = v;
-        vals[k] = v;
-      }
+      for (let k = 0; k < columns.length; k++) vals[k] = r[columns[k]];
       values[i] = vals;
-      events[i] = ev;
     }
-    return { columns, values, events };
+    return { columns, values, events: rows };
   }
 
   /** Writes copies and moves the checkpoint to `next`, in one Command Center transaction. */
@@ -399,7 +411,7 @@ export class InstanceWorker<T> {
           break;
         }
         const lastRow = rows[rows.length - 1];
-        const lastId = BigInt(String(lastRow.id_evento));
+        const lastId = BigInt(String(lastRow.id_source_event));
         const full = rows.length >= batchSize;
         if (full && Date.now() < deadline && !this.host.closed) {
           pending = read(lastId);

@@ -48,13 +48,15 @@ export class EventNames {
   /** When the names now kept started to be read. */
   private since = 0;
 
+  /** `wanted`: the copy's columns (names it has no column for are not looked up). */
   constructor(
     tables: InstanceTables,
+    wanted: Set<string>,
     private readonly lookup: (sql: string, values: unknown[]) => Promise<NameRow[]>,
   ) {
     const t = tables;
     const ev = t.tevento;
-    this.kinds = [
+    const all: NameKind[] = [
       {
         column: 'agent_name',
         idColumn: 'id_agente',
@@ -89,6 +91,7 @@ export class EventNames {
             : null,
       },
     ];
+    this.kinds = all.filter((k) => wanted.has(k.column));
     for (const k of this.kinds) this.known.set(k.column, new Map());
   }
 

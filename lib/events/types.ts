@@ -63,6 +63,8 @@ export interface InstanceStatus {
   down: boolean;
   /** Why it is down. */
   message?: string;
+  /** Cluster: another member works this instance; its lag and health are that member's to show. */
+  elsewhere?: boolean;
 }
 
 /** The puller's state at a glance, for a status line. */

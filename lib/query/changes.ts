@@ -5,6 +5,8 @@
  * tsesion. All targets of one Instance run in the caller's transaction.
  */
 import { hostname } from 'node:os';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { quoteId } from '../db/identifier';
 import type { PoolConnection } from '../db/pool';
 import { ioSafeInput, ioSafeOutput } from './entities';
 import type { ChangeKind } from './operations';
@@ -24,17 +26,16 @@ export interface AuditFacts {
 
 type DbRow = Record<string, unknown>;
 
-interface Written {
-  changedRows: number;
-}
+/** What a write reports; `changedRows` (not `affectedRows`, which mysql2 makes count matched rows). */
+type Written = Pick<ResultSetHeader, 'changedRows'>;
 
 async function select(c: PoolConnection, sql: string, params: unknown[]): Promise<DbRow | null> {
-  const [rows] = (await c.query(sql, params)) as unknown as [DbRow[]];
+  const [rows] = await c.query<RowDataPacket[]>(sql, params);
   return rows[0] ?? null;
 }
 
 async function write(c: PoolConnection, sql: string, params: unknown[]): Promise<Written> {
-  const [res] = (await c.query(sql, params)) as unknown as [Written];
+  const [res] = await c.query<ResultSetHeader>(sql, params);
   return res;
 }
 
@@ -126,14 +127,15 @@ async function alertFlag(
 ): Promise<ChangeOutcome> {
   const alert = await select(
     c,
-    `SELECT tm.${column} AS current, m.id_agente FROM talert_template_modules tm LEFT JOIN tagente_modulo m ON m.id_agente_modulo = tm.id_agent_module WHERE tm.id = ? FOR UPDATE`,
+    `SELECT tm.${quoteId(column)} AS current, m.id_agente FROM talert_template_modules tm LEFT JOIN tagente_modulo m ON m.id_agente_modulo = tm.id_agent_module WHERE tm.id = ? FOR UPDATE`,
     [id],
   );
   if (!alert) return missing('alert', id);
-  const res = await write(c, `UPDATE talert_template_modules SET ${column} = ? WHERE id = ?`, [
-    value,
-    id,
-  ]);
+  const res = await write(
+    c,
+    `UPDATE talert_template_modules SET ${quoteId(column)} = ? WHERE id = ?`,
+    [value, id],
+  );
   if (column === 'disabled' && alert.id_agente !== null && alert.id_agente !== undefined) {
     // alert_list.php: the agent's fired-alert count is recomputed by the server.
     await write(c, 'UPDATE tagente SET update_alert_count = 1 WHERE id_agente = ?', [

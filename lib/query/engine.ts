@@ -6,6 +6,7 @@
  */
 import { explainConnectError, Instance, InstanceRegistry } from '../db/registry';
 import type { Pool } from '../db/pool';
+import type { RowDataPacket } from 'mysql2/promise';
 import { applyChange, AuditFacts } from './changes';
 import { Reaper, TimeoutError, withDeadline } from './deadline';
 import {
@@ -19,7 +20,7 @@ import {
   ReadFilters,
   ReadKind,
 } from './operations';
-import { InstanceRef, planRead, QueryRow, sumTactical, Tactical } from './reads';
+import { InstanceRef, isTactical, planRead, QueryRow, sumTactical } from './reads';
 
 export type { InstanceRef, QueryRow } from './reads';
 
@@ -248,9 +249,7 @@ export class InstanceQuery {
       async (instance) => {
         const select = (ms: number) =>
           withDeadline(instance, ms, this.reaper, async (c) => {
-            const [r] = (await c.query(plan.statement.sql, plan.statement.params)) as unknown as [
-              Record<string, unknown>[],
-            ];
+            const [r] = await c.query<RowDataPacket[]>(plan.statement.sql, plan.statement.params);
             return r;
           });
         const started = Date.now();
@@ -271,7 +270,7 @@ export class InstanceQuery {
       () => [],
     );
     if (kind === 'tactical') {
-      const total = sumTactical(rows as unknown as Tactical[]);
+      const total = sumTactical(rows.filter(isTactical));
       rows.push({ instance: { id: 0, name: 'total' }, total: true, ...total });
     }
     return { operation: kind, rows, instances: [...reports, ...unavailable] };

@@ -39,6 +39,16 @@ function agentConditions(f: ReadFilters, where: string[], params: unknown[]): vo
   }
 }
 
+/** WHERE parts shared by the reads that go through a module (alias `m`, its agent `a`). */
+function moduleConditions(f: ReadFilters, where: string[], params: unknown[]): void {
+  where.push('m.delete_pending = 0');
+  agentConditions(f, where, params);
+  if (f.module !== undefined) {
+    where.push('m.nombre LIKE ?');
+    params.push(f.module);
+  }
+}
+
 function whereText(where: string[]): string {
   return where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
 }
@@ -97,13 +107,9 @@ function agentRow(r: DbRow, instance: InstanceRef): QueryRow {
 }
 
 function modules(f: ReadFilters, limit: number): Statement {
-  const where: string[] = ['m.delete_pending = 0'];
+  const where: string[] = [];
   const params: unknown[] = [];
-  agentConditions(f, where, params);
-  if (f.module !== undefined) {
-    where.push('m.nombre LIKE ?');
-    params.push(f.module);
-  }
+  moduleConditions(f, where, params);
   if (f.status) {
     // A module without a tagente_estado row has not been initialised yet.
     where.push('COALESCE(e.estado, 4) IN (?)');
@@ -143,13 +149,9 @@ function moduleRow(r: DbRow, instance: InstanceRef): QueryRow {
 }
 
 function alerts(f: ReadFilters, limit: number): Statement {
-  const where: string[] = ['m.delete_pending = 0'];
+  const where: string[] = [];
   const params: unknown[] = [];
-  agentConditions(f, where, params);
-  if (f.module !== undefined) {
-    where.push('m.nombre LIKE ?');
-    params.push(f.module);
-  }
+  moduleConditions(f, where, params);
   if (f.alertStatus) {
     const state: Record<string, string> = {
       fired: 'tm.times_fired > 0',
@@ -263,6 +265,15 @@ function tacticalRow(r: DbRow): Tactical {
     notinit: num(r[`${prefix}_notinit`]),
   });
   return { agents: counts('agents'), modules: counts('modules'), alertsFired: num(r.alerts_fired) };
+}
+
+/** Whether a result row is one Instance's tactical view. */
+export function isTactical(r: QueryRow): r is QueryRow & Tactical {
+  return (
+    typeof r.alertsFired === 'number' &&
+    typeof r.agents === 'object' &&
+    typeof r.modules === 'object'
+  );
 }
 
 /** The sum of several instances' tactical views. */

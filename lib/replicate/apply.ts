@@ -1,6 +1,6 @@
 /**
- * Plans and applies the difference between the Command Center and one Instance, in the order of
- * pandora-data-model.md §3: deletes children first (reverse order, child groups before parents),
+ * Plans and applies the difference between the Command Center and one Instance, in the catalogue's
+ * dependency order (tables.ts): deletes children first (reverse order, child groups before parents),
  * then inserts and updates parents first; one transaction per Instance.
  */
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';

@@ -28,6 +28,7 @@ import {
   writeTokens,
 } from './settings';
 import { chosenTables, ObjectKind, ALL_KINDS, TableDef } from './tables';
+import { BackoffMap } from '../util/backoff';
 
 /**
  * `degraded`: the node's backlog reached sync_queue_items_max, where Pandora's console warns
@@ -135,12 +136,6 @@ export interface MergeReport {
   settings: { commandCenter: SettingChange[]; note?: string };
 }
 
-interface Backoff {
-  failures: number;
-  until: number;
-  error: { id: string; message: string };
-}
-
 function merge(into: Record<string, TableCounts>, from: Record<string, TableCounts>): void {
   for (const [t, c] of Object.entries(from)) {
     if (c.inserted + c.updated + c.deleted === 0) continue;
@@ -159,8 +154,12 @@ export class Replicator {
   readonly registry: InstanceRegistry;
   readonly tables: TableDef[];
   private uid: string | null = null;
-  private readonly busy = new Map<number, Promise<InstanceReport>>();
-  private readonly backoff = new Map<number, Backoff>();
+  /** Per Instance, what holds its slot: a round, or a skip removing one of its items. */
+  private readonly busy = new Map<number, Promise<InstanceReport | null>>();
+  /** Per Instance: the retry backoff of its failing queue item (lib/util/backoff). */
+  private readonly backoff: BackoffMap<number>;
+  /** Per Instance: the queue item that failed last, while it blocks. */
+  private readonly blocking = new Map<number, { id: string; message: string }>();
   private readonly states = new Map<number, InstanceState>();
   private readonly prepared = new Set<Pool>();
   private closing = false;
@@ -169,9 +168,17 @@ export class Replicator {
   constructor(private readonly opts: ReplicatorOptions) {
     this.registry = new InstanceRegistry(opts.cc, {
       ids: opts.instances ?? [],
-      tuning: opts.tuning ?? { connectionLimit: 2, connectTimeoutMs: 3000 },
+      // Field by field: a caller's { connectionLimit: 4 } keeps the 3 s connect timeout.
+      tuning: {
+        connectionLimit: opts.tuning?.connectionLimit ?? 2,
+        connectTimeoutMs: opts.tuning?.connectTimeoutMs ?? 3000,
+      },
     });
     this.tables = chosenTables(opts.objects ?? [...ALL_KINDS]);
+    this.backoff = new BackoffMap(
+      { baseMs: opts.backoffBaseMs ?? 1000, maxMs: opts.backoffMaxMs ?? 60_000 },
+      () => this.now(),
+    );
   }
 
   private now(): number {
@@ -261,17 +268,19 @@ export class Replicator {
     } catch (err) {
       report.errors.push(explainConnectError(inst, err));
       report.state = 'failing';
+      await this.countBacklog(inst.id, report.queue);
       return report;
     }
 
     if (topic === 'sync' && this.opts.useQueue !== false) {
-      const b = this.backoff.get(inst.id);
+      const b = this.backoff.of(inst.id);
+      const head = this.blocking.get(inst.id);
       try {
-        if (b && b.until > this.now()) {
+        if (head && b.waiting) {
           // Waiting to retry the item that failed: its failure is still the node's state.
           report.queue.pending = await pendingCount(this.opts.cc, inst.id);
-          report.queue.error = b.error;
-          report.errors.push(b.error.message);
+          report.queue.error = head;
+          report.errors.push(head.message);
         } else {
           const q = await drainQueue(this.opts.cc, inst, {
             ccUid,
@@ -288,14 +297,18 @@ export class Replicator {
           report.queue.error = q.error;
           if (q.error) {
             report.errors.push(q.error.message);
-            const failures = b && b.error.id === q.error.id ? b.failures + 1 : 1;
-            const base = this.opts.backoffBaseMs ?? 1000;
-            const delay = Math.min(this.opts.backoffMaxMs ?? 60_000, base * 2 ** (failures - 1));
-            this.backoff.set(inst.id, { failures, until: this.now() + delay, error: q.error });
-          } else this.backoff.delete(inst.id);
+            // Another item failing starts the waits again from the first one.
+            if (head?.id !== q.error.id) b.succeed();
+            b.fail(q.error.message);
+            this.blocking.set(inst.id, q.error);
+          } else {
+            b.succeed();
+            this.blocking.delete(inst.id);
+          }
         }
       } catch (err) {
         report.errors.push(explainConnectError(inst, err));
+        await this.countBacklog(inst.id, report.queue);
       }
     } else if (topic === 'plan' && this.opts.useQueue !== false) {
       try {
@@ -325,6 +338,11 @@ export class Replicator {
             ? 'behind'
             : 'in sync';
     return report;
+  }
+
+  /** The backlog of an Instance that could not be reached (the Command Center may be down too). */
+  private async countBacklog(id: number, out: QueueReport): Promise<void> {
+    out.pending = await pendingCount(this.opts.cc, id).catch(() => out.pending);
   }
 
   /** What a round would do with the items queued for this Instance now. Writes nothing. */
@@ -396,8 +414,8 @@ export class Replicator {
     }
     while (this.busy.has(target)) await this.busy.get(target)?.catch(() => undefined);
     let release: () => void = () => undefined;
-    const slot = new Promise<InstanceReport>((resolve) => {
-      release = () => resolve(undefined as unknown as InstanceReport);
+    const slot = new Promise<null>((resolve) => {
+      release = () => resolve(null);
     });
     this.busy.set(target, slot);
     try {
@@ -413,6 +431,7 @@ export class Replicator {
       }
       await this.opts.cc.query<ResultSetHeader>('DELETE FROM tsync_queue WHERE id = ?', [id]);
       this.backoff.delete(target);
+      this.blocking.delete(target);
       return {
         instance: { id: inst.id, name: inst.name },
         item: {

@@ -1,7 +1,7 @@
 /**
  * The catalogue of synchronized objects: for each kind, Pandora's tables, their identity, the
- * columns that are node-local state, and where each sits in the replication order of
- * pandora-data-model.md §3. Which columns exist is read from each server's information_schema
+ * columns that are node-local state, and where each sits in the replication order (a row after
+ * every row it refers to). Which columns exist is read from each server's information_schema
  * (schema-info.ts), so a Pandora version that adds columns loses none of them.
  */
 
@@ -23,7 +23,7 @@ export type ObjectKind =
   | 'plugins'
   | 'policies';
 
-/** In the order nodes.md lists them (and error messages name them). */
+/** In the order the node's `objects` property documents them (and error messages name them). */
 export const ALL_KINDS: readonly ObjectKind[] = [
   'groups',
   'tags',
@@ -65,7 +65,9 @@ const int = (kind: ObjectKind, table: string, key: string, extra: Partial<TableD
   ({ kind, table, key, keyType: 'int', ...extra }) as TableDef;
 
 /**
- * In dependency order (pandora-data-model.md §3): parents first. Deletes walk it backwards.
+ * In dependency order, parents first: groups; tags, categories, module groups, OSes, component
+ * groups; profiles; users and their profiles; alert commands, actions, templates; calendars and
+ * their days; plugins; components; policies and their child tables. Deletes walk it backwards.
  * Declared cascades are read from the Instance's schema when a delete needs them.
  */
 export const TABLES: readonly TableDef[] = [

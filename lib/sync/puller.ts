@@ -15,6 +15,8 @@ import { LeaseLost, units, type SharedDeliveries, type UnitGate } from '../clust
 import { TentacleClient, TentacleError, type TentacleClientOptions } from '../tentacle/client';
 import type { BufferEndpoint } from '../conf/pandora-conf';
 import type { TlsMaterial } from '../tls/material';
+import { BackoffMap } from '../util/backoff';
+import { RoundScheduler } from '../util/round-scheduler';
 import { IncomingDir, LocalStoreError, type StoreResult } from './incoming';
 import { DeliveryJournal } from './journal';
 import { splitShares, takeableNames } from './names';
@@ -104,10 +106,11 @@ export interface PushResult {
   error: string | null;
 }
 
-interface BufferState {
-  failures: number;
-  nextAttempt: number;
-  lastError: string | null;
+/** What a round was asked for: merged when several requests wait for the same round. */
+interface RoundRequest {
+  only: Set<string> | 'all';
+  manual: boolean;
+  causes: unknown[];
 }
 
 /** Runs async jobs with at most `limit` at a time; never rejects (jobs catch their own). */
@@ -162,16 +165,14 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
   private journal: DeliveryJournal | null = null;
   private incoming: IncomingDir | null = null;
   private ready: Promise<void> | null = null;
-  private readonly state = new Map<string, BufferState>();
+  private readonly backoff: BackoffMap<string>;
   private readonly live = new Set<TentacleClient>();
   private closed = false;
   /** `address \0 name` -> size of the oversized files already reported. */
   private readonly reportedOversized = new Map<string, number>();
-  private running: Promise<BufferSummary[]> | null = null;
-  private queued: { only: Set<string> | 'all'; manual: boolean; causes: unknown[] } | null = null;
+  private readonly rounds: RoundScheduler<RoundRequest, BufferSummary[]>;
   /** The causes of the running round (rounds never overlap). */
   private causes: RoundCauses = [];
-  private queuedRun: Promise<BufferSummary[]> | null = null;
 
   constructor(options: SyncPullerOptions) {
     super();
@@ -197,6 +198,18 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       maxSize: options.maxSize ?? 2_000_000,
     };
     this.journalPath = options.journalPath ?? DeliveryJournal.pathFor(options.incomingDir);
+    this.backoff = new BackoffMap({
+      baseMs: this.opts.baseBackoffMs,
+      maxMs: this.opts.maxBackoffMs,
+    });
+    this.rounds = new RoundScheduler<RoundRequest, BufferSummary[]>({
+      run: (r) => this.round(r),
+      merge: (q, next) => ({
+        only: q.only === 'all' || next.only === 'all' ? 'all' : new Set([...q.only, ...next.only]),
+        manual: q.manual || next.manual,
+        causes: [...q.causes, ...next.causes],
+      }),
+    });
   }
 
   get buffers(): BufferEndpoint[] {
@@ -295,44 +308,17 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
   requestRound(only?: string[], manual = true, cause?: unknown): Promise<BufferSummary[]> {
     const want: Set<string> | 'all' = only && only.length ? new Set(only) : 'all';
     const causes = cause === undefined ? [] : [cause];
-    if (!this.running) return this.start(want, manual, causes);
-    if (!this.queued) {
-      this.queued = { only: want, manual, causes };
-      this.queuedRun = this.running.then(() => {
-        const q = this.queued as { only: Set<string> | 'all'; manual: boolean; causes: unknown[] };
-        this.queued = null;
-        this.queuedRun = null;
-        return this.start(q.only, q.manual, q.causes);
-      });
-    } else {
-      const q = this.queued;
-      if (q.only !== 'all') q.only = want === 'all' ? 'all' : new Set([...q.only, ...want]);
-      q.manual ||= manual;
-      q.causes.push(...causes);
-    }
-    return this.queuedRun as Promise<BufferSummary[]>;
+    return this.rounds.request({ only: want, manual, causes }) as Promise<BufferSummary[]>;
   }
 
   /** Whether a round is running now. */
   get busy(): boolean {
-    return this.running !== null;
-  }
-
-  private start(
-    only: Set<string> | 'all',
-    manual: boolean,
-    causes: RoundCauses,
-  ): Promise<BufferSummary[]> {
-    this.causes = causes;
-    const run = this.round(only, manual).finally(() => {
-      if (this.running === run) this.running = null;
-    });
-    this.running = run;
-    return run;
+    return this.rounds.busy;
   }
 
   /** One pull round over the buffers. Never rejects: failures are in the summaries. */
-  private async round(only: Set<string> | 'all', manual: boolean): Promise<BufferSummary[]> {
+  private async round({ only, manual, causes }: RoundRequest): Promise<BufferSummary[]> {
+    this.causes = causes;
     const { gate, shared } = this.opts;
     gate?.offer(this.opts.buffers.map((b) => units.pull(b.address)));
     if (gate && shared) {
@@ -361,32 +347,24 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
   }
 
   private noteResult(b: BufferEndpoint, summary: BufferSummary): void {
-    const st = this.state.get(b.address) ?? { failures: 0, nextAttempt: 0, lastError: null };
+    const st = this.backoff.of(b.address);
     if (summary.error && summary.files === 0) {
-      st.failures++;
-      const wait = Math.min(
-        this.opts.maxBackoffMs,
-        this.opts.baseBackoffMs * 2 ** Math.min(st.failures - 1, 20),
-      );
-      st.nextAttempt = Date.now() + wait;
-      summary.retryAt = st.nextAttempt;
+      st.fail(summary.error);
+      summary.retryAt = st.retryAt;
     } else {
-      st.failures = 0;
-      st.nextAttempt = 0;
+      st.succeed();
     }
-    st.lastError = summary.error;
-    this.state.set(b.address, st);
   }
 
   /** Pulls one buffer; the summary carries any error. */
   async pullBuffer(b: BufferEndpoint, manual = true): Promise<BufferSummary> {
     const t0 = Date.now();
     const summary: BufferSummary = { address: b.address, files: 0, bytes: 0, ms: 0, error: null };
-    const st = this.state.get(b.address);
-    if (!manual && st && st.nextAttempt > t0) {
+    const st = this.backoff.peek(b.address);
+    if (!manual && st?.waiting) {
       summary.skipped = true;
-      summary.retryAt = st.nextAttempt;
-      summary.error = `waiting until ${new Date(st.nextAttempt).toISOString()} after: ${st.lastError}`;
+      summary.retryAt = st.retryAt;
+      summary.error = `waiting until ${new Date(st.retryAt).toISOString()} after: ${st.lastError}`;
       return summary;
     }
     const errors: string[] = [];
@@ -595,7 +573,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     this.closed = true;
     for (const c of this.live) c.destroy();
     this.live.clear();
-    await this.running?.catch(() => {});
+    await this.rounds.idle();
     await this.journal?.close();
   }
 }

@@ -16,8 +16,10 @@ export function pullerStatus(state: PullerStatus, t: Translate): NodeStatus {
   if (state.commandCenter !== null) {
     return failed(t('event-pull.status.commandCenter', { message: state.commandCenter }));
   }
-  const list = state.instances;
-  if (list.length === 0) return status('grey', WORDS.noInstances);
+  if (state.instances.length === 0) return status('grey', WORDS.noInstances);
+  // Cluster: only the instances worked here; the others' lag is known where they are worked.
+  const list = state.instances.filter((s) => !s.elsewhere);
+  if (list.length === 0) return status('grey', t('event-pull.status.instances', { count: 0 }));
   const lag = (s: (typeof list)[number]): string =>
     s.down || s.lag === null ? '?' : String(Math.round(s.lag));
   const known = list.filter((s) => !s.down && s.lag !== null).map((s) => s.lag as number);

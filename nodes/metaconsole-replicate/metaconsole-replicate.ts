@@ -15,6 +15,7 @@ import { parseObjects } from '../../lib/replicate/tables';
 import { toInteger, toList, toNumber, toText } from '../../lib/util/values';
 import type { PandoraConfigNode } from '../pandora-config/types';
 import { joinCluster, type NodeCluster } from '../shared/cluster';
+import { translated } from '../shared/i18n';
 import { WORDS, failed, status } from '../shared/status';
 import { replicateReport, watchReplicate } from '../shared/metrics';
 
@@ -30,11 +31,10 @@ interface ReplicateMsg extends NodeMessage {
   removeInstanceOnly?: unknown;
 }
 
-const NS = 'node-red-contrib-pandora-sync/metaconsole-replicate:metaconsole-replicate.';
-
 export = function (RED: NodeAPI) {
-  const t = (key: string, vars?: Record<string, string | number>): string =>
-    RED._(`${NS}${key}`, vars);
+  /** A text of this node's catalogue, the English one where no catalogue answers. */
+  const t = (key: string, english: string, vars?: Record<string, string | number>): string =>
+    translated(RED, `metaconsole-replicate.${key}`, english, vars);
 
   function MetaconsoleReplicateNode(this: Node, def: ReplicateDef) {
     RED.nodes.createNode(this, def);
@@ -55,23 +55,32 @@ export = function (RED: NodeAPI) {
       node.status(
         status(
           s.failing > 0 ? 'red' : s.degraded + s.behind > 0 ? 'yellow' : 'green',
-          t('status.counts', {
-            inSync: s['in sync'],
-            behind: s.behind,
-            degraded: s.degraded,
-            failing: s.failing,
-          }),
+          t(
+            'status.counts',
+            `${s['in sync']} in sync · ${s.behind} behind · ${s.degraded} degraded · ${s.failing} failing`,
+            {
+              inSync: s['in sync'],
+              behind: s.behind,
+              degraded: s.degraded,
+              failing: s.failing,
+            },
+          ),
         ),
       );
     };
 
     try {
-      if (!cfg) throw new Error(t('errors.noConfig'));
+      if (!cfg) throw new Error(t('errors.noConfig', 'no pandora-config selected'));
       if (cfg.configError) throw cfg.configError;
       const interval = toNumber(def.interval, 10, 'interval');
-      if (interval < 0) throw new RangeError(t('errors.interval', { value: String(def.interval) }));
-      watchReplicate(RED, node); // metrics (nodes/shared/metrics.ts)
+      if (interval < 0)
+        throw new RangeError(
+          t('errors.interval', `interval must be 0 or more seconds, got ${String(def.interval)}`, {
+            value: String(def.interval),
+          }),
+        );
       cluster = joinCluster(RED, node, cfg, (m) => node.send(m));
+      watchReplicate(RED, node); // metrics (nodes/shared/metrics.ts)
       replicator = new Replicator({
         gate: cluster?.gate,
         cc: cfg.getPool(),
@@ -119,18 +128,26 @@ export = function (RED: NodeAPI) {
       else if (lastErrors.get(r.instance.id) !== text) {
         lastErrors.set(r.instance.id, text);
         node.error(
-          t('errors.instance', { id: r.instance.id, name: r.instance.name, errors: text }),
+          t('errors.instance', `instance ${r.instance.id} (${r.instance.name}): ${text}`, {
+            id: r.instance.id,
+            name: r.instance.name,
+            errors: text,
+          }),
           out,
         );
       }
       for (const op of r.queue.operations) {
         node.warn(
-          t('warnings.namedOperation', {
-            id: op.id,
-            operation: op.operation,
-            table: op.table,
-            instance: r.instance.id,
-          }),
+          t(
+            'warnings.namedOperation',
+            `tsync_queue item ${op.id} for instance ${r.instance.id} is the named operation "${op.operation}" (table ${op.table}), which is not SQL: left in the queue with its error set; do it by hand, then discard it with msg.topic skip`,
+            {
+              id: op.id,
+              operation: op.operation,
+              table: op.table,
+              instance: r.instance.id,
+            },
+          ),
         );
       }
     };
@@ -152,7 +169,11 @@ export = function (RED: NodeAPI) {
     node.on('input', (msg, _send, done) => {
       const m = msg as ReplicateMsg;
       if (!replicator) {
-        done(new Error(t('errors.notConfigured')));
+        done(
+          new Error(
+            t('errors.notConfigured', 'metaconsole-replicate is not configured (see its status)'),
+          ),
+        );
         return;
       }
       const topic = toText(m.topic, 'sync');
@@ -160,7 +181,14 @@ export = function (RED: NodeAPI) {
         const payload = m.payload as { id?: unknown } | undefined;
         const id = toText(payload && typeof payload === 'object' ? payload.id : undefined);
         if (id === '') {
-          done(new Error(t('errors.skipNeedsId')));
+          done(
+            new Error(
+              t(
+                'errors.skipNeedsId',
+                'msg.topic skip needs msg.payload.id, the tsync_queue id of the item to discard',
+              ),
+            ),
+          );
           return;
         }
         replicator
@@ -214,7 +242,15 @@ export = function (RED: NodeAPI) {
         return;
       }
       if (topic !== 'sync' && topic !== 'plan') {
-        done(new Error(t('errors.unknownTopic', { topic })));
+        done(
+          new Error(
+            t(
+              'errors.unknownTopic',
+              `unknown msg.topic "${topic}": use sync, plan, merge or skip`,
+              { topic },
+            ),
+          ),
+        );
         return;
       }
       if (topic === 'sync') node.status(status('blue', WORDS.syncing));

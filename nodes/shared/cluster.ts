@@ -7,7 +7,7 @@ import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
 import type { ManagedGate, SharedDeliveries, Takeover } from '../../lib/cluster';
 import type { PandoraConfigNode } from '../pandora-config/types';
 import { translated } from './i18n';
-import { joinParts } from './status';
+import { joinParts, shortText } from './status';
 
 export interface NodeCluster {
   gate: ManagedGate;
@@ -33,6 +33,11 @@ export function joinCluster(
     const held = gate.held().length;
     const units = gate.units().length;
     const members = s.members.length;
+    if (s.problem !== null) {
+      // Without the database no lease is renewed: this host works nothing until it is back.
+      const message = shortText(s.problem, 30);
+      return translated(RED, `${KEY}problem`, `cluster: ${message}`, { message });
+    }
     return translated(RED, `${KEY}status`, `${held}/${units} here · ${members} members`, {
       held,
       units,

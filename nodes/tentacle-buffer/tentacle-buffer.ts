@@ -7,11 +7,13 @@ import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { TentacleServer, type TentacleEvent, type TentacleServerOptions } from '../../lib/tentacle';
-import { toBool, toInteger, toText } from '../../lib/util/values';
+import { toBool, toText } from '../../lib/util/values';
+import { integerProperty } from '../shared/properties';
 import { registerCertificateEndpoint } from '../shared/certificates';
 import {
   WORDS,
   certFill,
+  certText,
   daysUntil,
   failed,
   joinParts,
@@ -61,14 +63,7 @@ export = function (RED: NodeAPI) {
     RED._(`tentacle-buffer.${key}`, vars);
 
   /** A whole-number property, refused with a translated reason naming it and its range. */
-  const intProp = (value: unknown, fallback: number, name: string, min: number, max: number) => {
-    try {
-      return toInteger(value, fallback, name, min, max);
-    } catch {
-      const top = max === Number.MAX_SAFE_INTEGER ? '∞' : max;
-      throw new Error(t('errors.integer', { name, min, max: top, value: JSON.stringify(value) }));
-    }
-  };
+  const intProp = integerProperty(t);
 
   /** Server options from the node's properties; throws a clear error for a bad value. */
   function bufferOptions(
@@ -141,7 +136,7 @@ export = function (RED: NodeAPI) {
           joinParts(
             listening,
             t('status.held', { count: files, size: sizeText(bytes) }),
-            days !== undefined && (days < 0 ? t('status.certExpired') : t('status.cert', { days })),
+            days !== undefined && certText(days),
           ),
         ),
       );

@@ -13,12 +13,14 @@ import {
   type PulledFile,
   type RoundCauses,
 } from '../../lib/sync/puller';
-import { toBool, toInteger, toText } from '../../lib/util/values';
+import { toBool, toText } from '../../lib/util/values';
+import { integerProperty } from '../shared/properties';
 import type { PandoraConfigNode } from '../pandora-config/types';
 import { joinCluster, type NodeCluster } from '../shared/cluster';
 import {
   WORDS,
   certFill,
+  certText,
   daysUntil,
   failed,
   joinParts,
@@ -53,20 +55,7 @@ export = function (RED: NodeAPI) {
     RED._(`tentacle-pull.${key}`, vars);
 
   /** A whole-number property, refused with a translated reason naming it and its range. */
-  const intProp = (value: unknown, fallback: number, name: string, min: number, max: number) => {
-    try {
-      return toInteger(value, fallback, name, min, max);
-    } catch {
-      throw new Error(
-        t('errors.integer', {
-          name,
-          min,
-          max: max === Number.MAX_SAFE_INTEGER ? '∞' : max,
-          value: JSON.stringify(value),
-        }),
-      );
-    }
-  };
+  const intProp = integerProperty(t);
 
   function TentaclePull(this: Node, def: TentaclePullDef) {
     RED.nodes.createNode(this, def);
@@ -86,7 +75,7 @@ export = function (RED: NodeAPI) {
     const certPart = (): { days?: number; text?: string } => {
       if (!certNotAfter) return {};
       const days = daysUntil(certNotAfter);
-      return { days, text: days < 0 ? t('status.certExpired') : t('status.cert', { days }) };
+      return { days, text: certText(days) };
     };
 
     try {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { openEditor, trayAtRest } from '../helpers/browser';
-import { applySchema } from '../../lib/db/schema';
+import { applySchema } from '../helpers/schema';
 import { TentacleClient } from '../../lib/tentacle/client';
 import { freePort, PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { repoRoot, RunningNodeRed, startNodeRed } from '../helpers/node-red';

@@ -101,6 +101,22 @@ describe('cluster leases', () => {
     console.log(`# clean leave: units re-held in ${took} ms (leaseSeconds ${LEASE_S})`);
   });
 
+  it('shares a kind only among the members that work it', async () => {
+    const a = member('a');
+    const b = member('b');
+    // b's flow has no event-pull: it offers the buffers only.
+    b.gate.offer(PULL);
+    await waitFor(
+      () =>
+        EVENTS.every((u) => a.m.holds(u)) &&
+        PULL.every((u) => [a.m, b.m].filter((m) => m.holds(u)).length === 1) &&
+        b.m.state().held.length === 6,
+      20_000,
+      'events all on a, buffers split 6/6',
+    );
+    assert.equal(a.m.state().held.filter((u) => u.startsWith('pull:')).length, 6);
+  });
+
   it('a member that stops renewing loses its units, taken within 2 x leaseSeconds of its last renewal', async () => {
     // `a` ticks only when the test says so: when the test stops, `a` is a hung member.
     const a = member('a', false);

@@ -22,7 +22,7 @@ import {
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { applySchema } from '../../lib/db/schema';
+import { applySchema } from '../helpers/schema';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
 import { hashesIn, seedFromEnv, seeded, sha1, tempDir, tempNames } from '../faults/util';
 import { freePort, PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
@@ -37,7 +37,8 @@ import { sleep, waitFor } from '../helpers/wait';
 const LEASE_S = 2;
 const BUFFERS = 20;
 const INSTANCES = 4;
-const MEMBERS = 3;
+/** Three by default; CLUSTER_MEMBERS=2 runs the same test with two. */
+const MEMBERS = Number(process.env.CLUSTER_MEMBERS) || 3;
 const KILLS = 10;
 const FILES_PER_BUFFER = 30;
 const EVENTS_PER_INSTANCE = 1000;
@@ -55,7 +56,7 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-describe('several Node-RED hosts sharing one MariaDB (cluster on pandora-config)', () => {
+describe(`${MEMBERS} Node-RED hosts sharing one MariaDB (cluster on pandora-config)`, () => {
   const root = tempDir('cluster-e2e-');
   let db: PrivateMariaDb;
   let buffers: ChildProcess | null = null;
@@ -270,27 +271,29 @@ describe('several Node-RED hosts sharing one MariaDB (cluster on pandora-config)
     };
     /** Wall time from a kill (or pause) until every unit was held again by a live member. */
     const reheld: number[] = [];
+    const evenSpread = async (): Promise<boolean> => {
+      const now = await perMember();
+      return (
+        Object.keys(now).length === MEMBERS &&
+        Object.entries(KIND_UNITS).every(([k, n]) =>
+          Object.values(now).every(
+            (kinds) =>
+              (kinds[k] ?? 0) >= Math.floor(n / MEMBERS) &&
+              (kinds[k] ?? 0) <= Math.ceil(n / MEMBERS),
+          ),
+        )
+      );
+    };
     let spread: Record<string, Record<string, number>> = {};
     try {
       for (let m = 0; m < MEMBERS; m++) await launch(m);
-      await waitFor(() => allHeld(MEMBERS), 60_000, 'every unit held, spread over three members');
-      // A few ticks for the spread to settle: units / members of each kind, give or take one.
       await waitFor(
-        async () => {
-          const spreadNow = await perMember();
-          return (
-            Object.entries(KIND_UNITS).every(([k, n]) =>
-              Object.values(spreadNow).every(
-                (kinds) =>
-                  (kinds[k] ?? 0) >= Math.floor(n / MEMBERS) &&
-                  (kinds[k] ?? 0) <= Math.ceil(n / MEMBERS),
-              ),
-            ) && Object.keys(spreadNow).length === MEMBERS
-          );
-        },
-        20_000,
-        'an even spread',
+        () => allHeld(MEMBERS),
+        60_000,
+        `every unit held, spread over ${MEMBERS} members`,
       );
+      // A few ticks for the spread to settle: units / members of each kind, give or take one.
+      await waitFor(evenSpread, 20_000, 'an even spread');
       spread = await perMember();
       console.log(`# units per member, all ${MEMBERS} alive: ${JSON.stringify(spread)}`);
 
@@ -301,6 +304,7 @@ describe('several Node-RED hosts sharing one MariaDB (cluster on pandora-config)
         await restarts[m];
         await sleep(400 + Math.floor(rnd() * 1200));
         const [session] = await sessionsOf(m + 1);
+        logs.push(`--- ${new Date().toISOString()} SIGKILL m${m + 1}`);
         const killed = Date.now();
         await kill(m, 'SIGKILL');
         await waitFor(
@@ -314,7 +318,13 @@ describe('several Node-RED hosts sharing one MariaDB (cluster on pandora-config)
       await Promise.all(restarts);
 
       // --- SIGSTOP one member past its lease, then SIGCONT ---
-      await waitFor(() => allHeld(MEMBERS), 30_000, 'all three members back');
+      // The member paused must hold its share: wait for the spread, not just for it to be back.
+      await waitFor(
+        async () => (await allHeld(MEMBERS)) && (await evenSpread()),
+        30_000,
+        'all members back with their share',
+      );
+      logs.push(`--- ${new Date().toISOString()} SIGSTOP m1`);
       const paused = running[0] as RunningNodeRed;
       const [pausedSession] = await sessionsOf(1);
       const pausedAt = Date.now();
@@ -421,6 +431,13 @@ describe('several Node-RED hosts sharing one MariaDB (cluster on pandora-config)
       [...text.matchAll(/took \S+ over from \S+ \((\d+) ms after/g)]
         .map((x) => Number(x[1]))
         .sort((a, b) => a - b);
+    // CLUSTER_LOG=<file> keeps the members' logs for a closer look.
+    if (process.env.CLUSTER_LOG) {
+      writeFileSync(
+        process.env.CLUSTER_LOG,
+        [...logs, '--- after the outage', ...outageLogs].join('\n'),
+      );
+    }
     const sorted = times(logs.join('\n'));
     const afterOutage = times(outageLogs.join('\n'));
     const again = [...reheld].sort((a, b) => a - b);
@@ -430,6 +447,9 @@ describe('several Node-RED hosts sharing one MariaDB (cluster on pandora-config)
         `(leaseSeconds ${LEASE_S}: promise ${LEASE_S * 2000} ms); every unit held again after ` +
         `a kill or pause: max ${again[again.length - 1]} ms, p50 ${quantile(again, 0.5)} ms`,
     );
+    // Writes refused by the fence (a member working a unit it had lost), as the nodes logged them.
+    const fenced = (logs.join('\n').match(/is held by another member now/g) ?? []).length;
+    console.log(`# writes refused by the fence and logged: ${fenced}`);
     console.log(
       `# database stopped ${LEASE_S * 2} s: ${afterOutage.length} units changed hands after it ` +
         `(max ${afterOutage[afterOutage.length - 1] ?? '-'} ms since the last renewal)`,

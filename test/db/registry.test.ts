@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPool, Pool } from '../../lib/db/pool';
 import { explainConnectError, InstanceRegistry, looksEncrypted } from '../../lib/db/registry';
-import { applySchema } from '../../lib/db/schema';
+import { applySchema } from '../helpers/schema';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 
 describe('instance registry (tmetaconsole_setup)', () => {

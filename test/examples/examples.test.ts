@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Node, NodeMessage } from 'node-red';
-import { applySchema } from '../../lib/db/schema';
+import { applySchema } from '../helpers/schema';
 import { TentacleServer } from '../../lib/tentacle/server';
 import { TentacleClient } from '../../lib/tentacle/client';
 import { generateCertificatesAsync } from '../../lib/tls/generate';

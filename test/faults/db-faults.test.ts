@@ -28,7 +28,7 @@ import { EventPuller, PullProblem } from '../../lib/events';
 import { InstanceState, Replicator } from '../../lib/replicate/replicator';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
-import { until } from '../helpers/wait';
+import { until, waitFor } from '../helpers/wait';
 import { dump, makeSite, Site } from '../replicate/fixture';
 import { seedFromEnv, seeded, sleep, within } from './util';
 
@@ -94,6 +94,10 @@ class ReplicationLoop {
   roundOutages = 0;
   private readonly last = new Map<string, InstanceState>();
   private stopped = false;
+  /** The state the last round of `name` (queue or tables) left Instance `id` in. */
+  stateOf(key: string): InstanceState | undefined {
+    return this.last.get(key);
+  }
   private readonly done: Promise<void>;
   private readonly reps: [string, Replicator][];
 
@@ -388,17 +392,28 @@ describe('fault: database outages and a full disk under event-pull and replicati
       await produce(r, 'io', allUp);
       await sleep(150);
     }
+    let outage = 0;
     for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
       await produce(r, 'io', allUp);
       await sleep(50 + Math.floor(rnd() * 250));
       await i2Db.stop(signal);
+      outage++;
       for (let k = 0; k < 4; k++) {
         await produce(r, 'io', { cc: true, i1: true, i2: false });
         await sleep(300);
       }
       await i2Db.start();
       await produce(r, 'io', allUp);
-      await sleep(200);
+      // The next outage starts only once this one is over for every reader: two outages that
+      // overlap a retry backoff would be one report, and the count below could not hold.
+      await waitFor(
+        () =>
+          r.recovered.filter((k) => k === '2').length === outage &&
+          r.loop.stateOf('queue:2') !== 'failing' &&
+          r.loop.stateOf('tables:2') !== 'failing',
+        30_000,
+        `recovery from outage ${outage}`,
+      );
     }
     await settle(r, 'io', 'instance outages');
     assert.equal(r.problems.filter((p) => p.key === '2').length, 2, 'event-pull: one per outage');

@@ -11,10 +11,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Pool } from '../../lib/db/pool';
+import type { Pool, PoolConnection } from '../../lib/db/pool';
 import { Replicator } from '../../lib/replicate/replicator';
+import { parseStatement } from '../../lib/replicate/statement';
 import { startMariaDb, PrivateMariaDb } from '../helpers/mariadb';
 import { makeSite, seedCc, Site } from '../replicate/fixture';
+import { seedFromEnv, seeded } from './util';
 
 /** What Pandora's Perl safe_input makes of a statement (the Perl producer stores this). */
 function perlSafeInput(sql: string): string {
@@ -182,7 +184,7 @@ const GOOD = [
 ];
 
 /** Rows of every table of the Instance but our bookkeeping, as one comparable string per table. */
-async function fingerprint(db: Pool): Promise<Map<string, string>> {
+async function fingerprint(db: Pool | PoolConnection): Promise<Map<string, string>> {
   const [tables] = (await db.query(
     "SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME NOT LIKE 'tsync\\_replica\\_%' ORDER BY 1",
   )) as unknown as [{ t: string }[]];
@@ -289,5 +291,131 @@ describe('hostile tsync_queue items', () => {
       "SELECT fullname FROM tusuario WHERE id_user = 'admin'",
     )) as unknown as [[{ fullname: string }]];
     assert.notEqual(u.fullname, 'pwned');
+  });
+  it('mutated statements: whatever the check accepts writes its one table and nothing else', async () => {
+    const seed = seedFromEnv();
+    const rnd = seeded(seed);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)];
+    // Well-formed statements mutated a little reach the check's accepting side; hostile ones
+    // mutated test that no mutation turns a refusal into a wrong acceptance.
+    const good = GOOD.map((g) => g.replaceAll('$', '777'));
+    const hostile = hostileStatements();
+    const pieces = [
+      ',',
+      ' tusuario',
+      ' JOIN tusuario ON 1=1',
+      ';',
+      '/*!',
+      '*/',
+      '#',
+      '-- ',
+      "'",
+      '"',
+      '`',
+      '(SELECT 1 FROM tusuario)',
+      '\\',
+      '\n',
+      ' WHERE 1=1',
+      ' SET fullname = 1',
+      ' pwn()',
+      ' tusuario.fullname',
+      ' 0x41',
+      ' @a:=1',
+      ' UNION SELECT 1',
+      ' LIMIT 1',
+      ' ORDER BY 1',
+      ' tgrupo',
+      ' AS t',
+      ' t.nombre',
+      '()',
+      ' NOW()',
+      " 'x'",
+      ' = ',
+      ' IN (1,2)',
+      ' FROM',
+    ];
+    const mutate = (text: string): string => {
+      let t = text;
+      for (let n = 1 + Math.floor(rnd() * 2); n > 0; n--) {
+        const at = Math.floor(rnd() * (t.length + 1));
+        const r = rnd();
+        if (r < 0.55) t = t.slice(0, at) + pick(pieces) + t.slice(at);
+        else if (r < 0.8) t = t.slice(0, at) + t.slice(at + 1 + Math.floor(rnd() * 12));
+        else if (r < 0.9) t = t.slice(0, at) + t.slice(at, at + 15) + t.slice(at);
+        else t = t.slice(0, at) + t.slice(at).toUpperCase();
+      }
+      return t;
+    };
+    const CASES = Number(process.env.FAULT_CASES) || 3000;
+    const figures = {
+      tried: 0,
+      accepted: 0,
+      refused: 0,
+      ranOnMariaDb: 0,
+      appliedWrongly: 0,
+      crashes: 0,
+    };
+    const wrong: string[] = [];
+    // A write may reach other tables only through the foreign keys Pandora declares (a cascade,
+    // SET NULL): those are the written table's, not the statement's doing.
+    const [fks] = (await node.query(
+      'SELECT TABLE_NAME AS c, REFERENCED_TABLE_NAME AS p FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL',
+    )) as unknown as [{ c: string; p: string }[]];
+    const reach = (table: string): Set<string> => {
+      const out = new Set<string>([table]);
+      for (let grew = true; grew;) {
+        grew = false;
+        for (const fk of fks) {
+          if (out.has(fk.p.toLowerCase()) && !out.has(fk.c.toLowerCase())) {
+            out.add(fk.c.toLowerCase());
+            grew = true;
+          }
+        }
+      }
+      return out;
+    };
+    const conn = await node.getConnection();
+    try {
+      for (let i = 0; i < CASES; i++) {
+        const text = mutate(rnd() < 0.6 ? pick(good) : pick(hostile));
+        figures.tried += 1;
+        let parsed: ReturnType<typeof parseStatement>;
+        try {
+          parsed = parseStatement(text);
+        } catch (err) {
+          figures.crashes += 1;
+          wrong.push(`check threw on ${JSON.stringify(text)}: ${(err as Error).message}`);
+          continue;
+        }
+        if ('error' in parsed) {
+          figures.refused += 1;
+          continue;
+        }
+        figures.accepted += 1;
+        // Run what was accepted, in a transaction rolled back after: only its table may change.
+        const before = await fingerprint(conn);
+        await conn.beginTransaction();
+        try {
+          await conn.query({ sql: parsed.sql, timeout: 5000 });
+          figures.ranOnMariaDb += 1;
+        } catch {
+          // MariaDB refused it (a mutated statement is often nonsense): nothing was written.
+        }
+        const allowed = reach(parsed.table);
+        const changed = changedTables(before, await fingerprint(conn)).filter(
+          (t) => !allowed.has(t.toLowerCase()),
+        );
+        await conn.rollback();
+        if (changed.length > 0) {
+          figures.appliedWrongly += 1;
+          wrong.push(`${JSON.stringify(text)} accepted as ${parsed.table} changed [${changed}]`);
+        }
+      }
+    } finally {
+      conn.release();
+    }
+    console.log(`hostile queue mutation figures (seed ${seed}): ${JSON.stringify(figures)}`);
+    assert.deepEqual(wrong, []);
+    assert.ok(figures.accepted > 0 && figures.refused > 0, 'the mutations reach both outcomes');
   });
 });

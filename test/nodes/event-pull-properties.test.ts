@@ -7,7 +7,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pullerOptions, type EventPullProps } from '../../nodes/event-pull/properties';
-import { translator } from '../events/fixtures/catalogue';
+import type { NodeAPI } from 'node-red';
+import type { Translate } from '../../nodes/event-pull/status';
+import { withCatalogue } from './catalogue';
+
+/** RED._ as the runtime gives it to event-pull (its en-US catalogue). */
+function translator(): Translate {
+  let t: Translate = (key) => key;
+  withCatalogue((red: NodeAPI) => {
+    t = (key, values) => red._(key, values);
+  }, 'event-pull')({} as NodeAPI);
+  return t;
+}
 
 type Validate = (v: unknown) => boolean;
 
@@ -56,7 +67,7 @@ const CASES: Record<keyof EventPullProps, unknown[]> = {
 
 describe('event-pull properties: the editor accepts what the runtime accepts', () => {
   const defaults = editorDefaults();
-  const t = translator('event-pull');
+  const t = translator();
 
   for (const [prop, values] of Object.entries(CASES)) {
     it(prop, () => {

@@ -3,7 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import type { Node, NodeMessage } from 'node-red';
 import eventPullModule from '../../nodes/event-pull/event-pull';
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
-import { speaking } from '../events/fixtures/catalogue';
+import { withCatalogue } from './catalogue';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { waitFor } from '../helpers/wait';
@@ -39,7 +39,7 @@ function spy(node: Node): Spied {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const eventPull = speaking(eventPullModule, 'event-pull');
+const eventPull = withCatalogue(eventPullModule, 'event-pull');
 
 describe('event-pull node', () => {
   let db: PrivateMariaDb;
@@ -222,7 +222,7 @@ describe('event-pull node', () => {
     const a = await db.connect(`a_${tag}`);
     await insertEvents(a, 5);
     await helper.load(
-      [pandoraConfig, speaking(eventPullModule, 'event-pull', 'es-ES')],
+      [pandoraConfig, withCatalogue(eventPullModule, 'event-pull', 'es-ES')],
       flow(tag, {}),
       { cfg: { dbPass: db.password } },
     );

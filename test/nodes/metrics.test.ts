@@ -15,7 +15,7 @@ import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import tentacleBuffer from '../../nodes/tentacle-buffer/tentacle-buffer';
 import tentaclePull from '../../nodes/tentacle-pull/tentacle-pull';
 import eventPullModule from '../../nodes/event-pull/event-pull';
-import { speaking } from '../events/fixtures/catalogue';
+import { withCatalogue } from './catalogue';
 import metaconsoleReplicate from '../../nodes/metaconsole-replicate/metaconsole-replicate';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
 import { makeSite, seedCc } from '../replicate/fixture';
@@ -189,7 +189,7 @@ describe('metrics endpoint', () => {
         { id: 'reports', type: 'helper' },
       ];
       const creds = { 'cfg-mcc': { dbPass: db.password }, 'cfg-cc': { dbPass: db.password } };
-      const eventPull = speaking(eventPullModule, 'event-pull');
+      const eventPull = withCatalogue(eventPullModule, 'event-pull');
       await helper.load([pandoraConfig, eventPull, metaconsoleReplicate], flow, creds);
       const statuses: { text?: string }[] = [];
       (helper.getNode('ev1') as unknown as EventEmitter).on(

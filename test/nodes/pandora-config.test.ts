@@ -9,7 +9,7 @@ import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import type { PandoraConfigNode } from '../../nodes/pandora-config/types';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import helper, { type ReplyBody } from '../helpers/red-helper';
-import { speaking } from '../events/fixtures/catalogue';
+import { withCatalogue } from './catalogue';
 import { certText } from '../../nodes/shared/status';
 
 describe('pandora-config node', () => {
@@ -98,7 +98,7 @@ describe('pandora-config node', () => {
 
   it('speaks the runtime language: conf file errors and the shared status words (es-ES)', async () => {
     const missing = join(dir, 'ausente.conf');
-    await helper.load(speaking(pandoraConfig, 'pandora-config', 'es-ES'), [
+    await helper.load(withCatalogue(pandoraConfig, 'pandora-config', 'es-ES'), [
       { id: 'c4', type: 'pandora-config', confFile: missing },
     ]);
     const errors = helper
@@ -112,7 +112,7 @@ describe('pandora-config node', () => {
     assert.equal(certText(12), 'cert. 12 d');
     // Back to English for the other tests of this process.
     await helper.unload();
-    await helper.load(speaking(pandoraConfig, 'pandora-config', 'en-US'), []);
+    await helper.load(withCatalogue(pandoraConfig, 'pandora-config', 'en-US'), []);
     assert.equal(certText(12), 'cert 12 d');
   });
 

@@ -179,3 +179,62 @@ describe('metaconsole-replicate: the queue a real console fills', () => {
     await cc.query("DELETE FROM tconfig WHERE token = 'sync_queue_items_max'");
   });
 });
+
+describe('metaconsole-replicate: the table comparison of every kind, on the real schema', () => {
+  let db: PrivateMariaDb;
+  let site: Site;
+
+  before(async () => {
+    db = await startMariaDb();
+    site = await makeSite(db, [{ db, name: 'ct_node1' }]);
+    for (const p of [site.cc, ...site.nodes]) await seedConsoleBase(p);
+  });
+  after(async () => {
+    await site?.cc.end();
+    for (const n of site?.nodes ?? []) await n.end();
+    await db?.destroy();
+  });
+
+  it('inserts parents before children and deletes children first, every column copied', async () => {
+    const { cc, nodes } = site;
+    // Objects made on the Command Center without the queue (as by a restore or another tool).
+    for (let r = 0; r < 3; r++) {
+      for (const item of consoleRound(r))
+        if (item.operation !== PLUGIN_REFRESH) await cc.query(item.sql);
+    }
+    await cc.query(
+      "UPDATE talert_templates SET time_window = 'one_day', math_function = 'avg', `condition` = 'greater' WHERE id = 1",
+    );
+    await cc.query("UPDATE tusuario SET ehorus_user_level_user = 'eh', stop_lts_modal = 1");
+    const rep = new Replicator({ cc, useQueue: false });
+    const [first] = await rep.round('sync');
+    assert.deepEqual(first.errors, []);
+    for (const t of [
+      'tmodule_group',
+      'tconfig_os',
+      'tnetwork_component_group',
+      'talert_calendar',
+      'talert_special_days',
+      'tplugin',
+      'tnetwork_component',
+      'tpolicies',
+      'tpolicy_modules',
+      'tpolicy_alerts',
+      'tpolicy_alerts_actions',
+      'tpolicy_plugins',
+    ]) {
+      assert.ok(first.applied[t]?.inserted > 0, `${t} inserted`);
+    }
+    assert.deepEqual(await dump(nodes[0]), await dump(cc));
+
+    // A policy and a calendar go: their children leave first (or by cascade), nothing fails.
+    await cc.query('DELETE FROM tpolicies WHERE id = 1001');
+    await cc.query('DELETE FROM talert_calendar WHERE id = 1011');
+    const [second] = await rep.round('sync');
+    await rep.close();
+    assert.deepEqual(second.errors, []);
+    assert.equal(second.applied.tpolicies.deleted, 1);
+    assert.equal(second.applied.talert_calendar.deleted, 1);
+    assert.deepEqual(await dump(nodes[0]), await dump(cc));
+  });
+});

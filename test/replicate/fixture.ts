@@ -1,7 +1,7 @@
 /** A Command Center and its Instances as databases of private MariaDB servers, for the tests. */
 import { quoteId, quoteList } from '../../lib/db/identifier';
 import { createPool, Pool } from '../../lib/db/pool';
-import { applySchema } from '../../lib/db/schema';
+import { applySchema } from '../helpers/schema';
 import { tableColumns } from '../../lib/replicate/schema-info';
 import { TABLES } from '../../lib/replicate/tables';
 import { PrivateMariaDb } from '../helpers/mariadb';

@@ -75,7 +75,8 @@ describe('metaconsole-replicate: tsync_queue source', () => {
       (parseStatement('INSERT INTO other.tgrupo VALUES (1)') as { error: string }).error,
       /qualified/,
     );
-    // Issue 11: a regex that read only the first words took these for writes of tgrupo.
+    // Each also writes a table other than tgrupo: a parser that read only the first words took
+    // these for writes of tgrupo alone.
     for (const sql of [
       "UPDATE tgrupo, tusuario SET tusuario.password = 'x'",
       "UPDATE tgrupo JOIN tusuario ON 1 = 1 SET tusuario.password = 'x'",

@@ -5,7 +5,6 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
-  createUnzipReader,
   filterDir,
   INVALID_CHARS,
   isValidName,
@@ -15,20 +14,7 @@ import {
   zipBuffer,
 } from '../../lib/tentacle';
 import { removeDir, tempDir } from './helpers';
-
-async function unzip(data: Buffer, split: number): Promise<Buffer> {
-  const r = createUnzipReader();
-  const parts: Buffer[] = [];
-  r.on('data', (c: Buffer) => parts.push(c));
-  const done = new Promise<void>((resolve, reject) => {
-    r.on('end', resolve);
-    r.on('error', reject);
-  });
-  for (let i = 0; i < data.length; i += split) r.write(data.subarray(i, i + split));
-  r.end();
-  await done;
-  return Buffer.concat(parts);
-}
+import { unzip } from './zip-members';
 
 describe('tentacle protocol helpers', () => {
   const dirs: string[] = [];

@@ -1,6 +1,7 @@
 /** Hand-built zip members for the tests of the hardened unzip reader and ZSEND. */
 import { deflateRawSync } from 'node:zlib';
 import { tableCrc32 } from '../../lib/tentacle/crc32';
+import { createUnzipReader, type UnzipOptions } from '../../lib/tentacle/zip';
 
 export interface MemberOptions {
   /** Sizes and CRC in a data descriptor after the data (flag bit 3), as the stock client writes. */
@@ -44,3 +45,18 @@ export function member(name: string, data: Buffer, o: MemberOptions = {}): Buffe
 
 /** A central-directory-looking tail: the reader stops checking there. */
 export const CENTRAL_TAIL = Buffer.from('PK\x01\x02 central directory follows');
+
+/** Unzips `data` fed in pieces of `split` bytes; rejects with the reader's error. */
+export async function unzip(data: Buffer, split = 1000, opts: UnzipOptions = {}): Promise<Buffer> {
+  const r = createUnzipReader(opts);
+  const parts: Buffer[] = [];
+  r.on('data', (c: Buffer) => parts.push(c));
+  const done = new Promise<void>((resolve, reject) => {
+    r.on('end', resolve);
+    r.on('error', reject);
+  });
+  for (let i = 0; i < data.length; i += split) r.write(data.subarray(i, i + split));
+  r.end();
+  await done;
+  return Buffer.concat(parts);
+}

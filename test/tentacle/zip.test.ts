@@ -3,27 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import * as zlib from 'node:zlib';
 import { crc32, tableCrc32 } from '../../lib/tentacle/crc32';
-import {
-  createUnzipReader,
-  ZipFormatError,
-  zipBuffer,
-  type UnzipOptions,
-} from '../../lib/tentacle/zip';
-import { CENTRAL_TAIL, member } from './zip-members';
-
-async function unzip(data: Buffer, split = 1000, opts: UnzipOptions = {}): Promise<Buffer> {
-  const r = createUnzipReader(opts);
-  const parts: Buffer[] = [];
-  r.on('data', (c: Buffer) => parts.push(c));
-  const done = new Promise<void>((resolve, reject) => {
-    r.on('end', resolve);
-    r.on('error', reject);
-  });
-  for (let i = 0; i < data.length; i += split) r.write(data.subarray(i, i + split));
-  r.end();
-  await done;
-  return Buffer.concat(parts);
-}
+import { createUnzipReader, ZipFormatError, zipBuffer } from '../../lib/tentacle/zip';
+import { CENTRAL_TAIL, member, unzip } from './zip-members';
 
 const nativeCrc = (zlib as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
 
