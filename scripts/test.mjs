@@ -39,29 +39,25 @@ const reporters = [
   `--test-reporter=${join(root, 'scripts/test-skips.mjs')}`,
   `--test-reporter-destination=${skipLog}`,
 ];
-// --test-concurrency came with Node 20.10. On older runtimes (the engines floor) each file runs
-// as a plain script: their `--test` parent reads the children's TAP from stdout, which a line a
-// test prints can break. Before 20.7 a top-level after() hook would never run (see the shim).
-const [major, minor] = process.versions.node.split('.').map(Number);
-const modern = process.allowedNodeEnvironmentFlags.has('--test-concurrency');
-const shim =
-  major === 20 && minor < 7 ? ['--require', join(root, 'scripts/test-floor-shim.cjs')] : [];
-const batches = modern
-  ? [['--test', '--test-concurrency=1', ...chosen]]
-  : chosen.map((f) => [...shim, f]);
-let status = 0;
-const skipped = [];
-for (const batch of batches) {
-  const r = spawnSync(process.execPath, [...reporters, ...batch], {
-    cwd: root,
-    stdio: 'inherit',
-  });
-  if (r.status !== 0) status = r.status ?? 1;
-  try {
-    skipped.push(...readFileSync(skipLog, 'utf8').split('\n').filter(Boolean));
-  } catch {
-    // no skip file: the runner wrote no event
-  }
+// One runner for all the files, one file at a time. A run that does not end (a server left
+// open) is stopped after TEST_TIMEOUT_MS (default 60 minutes) and fails, instead of hanging CI.
+const timeout = Number(process.env.TEST_TIMEOUT_MS) || 60 * 60_000;
+const r = spawnSync(process.execPath, [...reporters, '--test', '--test-concurrency=1', ...chosen], {
+  cwd: root,
+  stdio: 'inherit',
+  timeout,
+  killSignal: 'SIGKILL',
+});
+let status = r.status ?? 1;
+if (r.error || r.signal) {
+  console.error(`test: stopped after ${timeout} ms (${r.error?.message ?? r.signal})`);
+  status = 1;
+}
+let skipped = [];
+try {
+  skipped = readFileSync(skipLog, 'utf8').split('\n').filter(Boolean);
+} catch {
+  // no skip file: the runner wrote no event
 }
 rmSync(work, { recursive: true, force: true });
 if (skipped.length > 0) {
