@@ -198,6 +198,8 @@ export function watchPull(RED: NodeAPI, node: Node): void {
 export function eventState(RED: NodeAPI, node: Node, state: PullerStatus): void {
   registerMetricsEndpoint(RED);
   for (const i of state.instances) {
+    // With cluster on, another member works this Instance and reports it.
+    if (i.elsewhere) continue;
     const labels = { ...nodeLabels(node), instance: String(i.id) };
     track(m.eventInstanceDown, labels).set(labels, i.down ? 1 : 0);
     if (i.lag !== null) track(m.eventLagSeconds, labels).set(labels, i.lag);
