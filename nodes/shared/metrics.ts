@@ -198,9 +198,14 @@ export function watchPull(RED: NodeAPI, node: Node): void {
 export function eventState(RED: NodeAPI, node: Node, state: PullerStatus): void {
   registerMetricsEndpoint(RED);
   for (const i of state.instances) {
-    // With cluster on, another member works this Instance and reports it.
-    if (i.elsewhere) continue;
     const labels = { ...nodeLabels(node), instance: String(i.id) };
+    // With cluster on, another member works this Instance and reports it: a series left here
+    // would show the lag it had when its lease moved, for ever.
+    if (i.elsewhere) {
+      m.eventInstanceDown.remove(labels);
+      m.eventLagSeconds.remove(labels);
+      continue;
+    }
     track(m.eventInstanceDown, labels).set(labels, i.down ? 1 : 0);
     if (i.lag !== null) track(m.eventLagSeconds, labels).set(labels, i.lag);
   }
