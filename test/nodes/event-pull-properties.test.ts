@@ -36,8 +36,12 @@ function editorDefaults(): Record<string, { validate?: Validate }> {
     },
     validators: { number: () => () => true },
   };
-  // The editor's own code, run as the editor runs it (it only registers the type).
-  new Function('RED', script)(RED);
+  // The package's shared validators, then the editor's own code, run as the editor runs them
+  // (they only define functions and register the type).
+  const window: Record<string, unknown> = {};
+  const shared = readFileSync(join(__dirname, '../../../resources/validators.js'), 'utf8');
+  new Function('window', shared)(window);
+  new Function('RED', 'window', script)(RED, window);
   return defaults;
 }
 
