@@ -4,7 +4,7 @@
  * read as the console shows them; filters go through `ioSafeInput` so that they match what the
  * console stored.
  */
-import { HTML401_ENTITIES } from './html401';
+import { HTML401_ENTITIES } from '../util/html401';
 
 const NAMED = new Map<string, number>(Object.entries(HTML401_ENTITIES));
 const BY_CODE = new Map<number, string>(

@@ -2,19 +2,10 @@
  * Undoing the HTML-entity encoding that Pandora's Perl producer applies to the statements it
  * stores in tsync_queue.sql (what a statement writes is decided in statement.ts).
  */
+import { HTML401_ENTITIES } from '../util/html401';
 
-const LATIN1 =
-  'nbsp iexcl cent pound curren yen brvbar sect uml copy ordf laquo not shy reg macr deg plusmn sup2 sup3 acute micro para middot cedil sup1 ordm raquo frac14 frac12 frac34 iquest Agrave Aacute Acirc Atilde Auml Aring AElig Ccedil Egrave Eacute Ecirc Euml Igrave Iacute Icirc Iuml ETH Ntilde Ograve Oacute Ocirc Otilde Ouml times Oslash Ugrave Uacute Ucirc Uuml Yacute THORN szlig agrave aacute acirc atilde auml aring aelig ccedil egrave eacute ecirc euml igrave iacute icirc iuml eth ntilde ograve oacute ocirc otilde ouml divide oslash ugrave uacute ucirc uuml yacute thorn yuml'.split(
-    ' ',
-  );
-const NAMED = new Map<string, number>([
-  ['quot', 34],
-  ['amp', 38],
-  ['apos', 39],
-  ['lt', 60],
-  ['gt', 62],
-  ...LATIN1.map((name, i) => [name, 160 + i] as [string, number]),
-]);
+// Perl's HTML::Entities knows the HTML 4.01 names and `apos` as well.
+const NAMED = new Map<string, number>([...Object.entries(HTML401_ENTITIES), ['apos', 39]]);
 
 /**
  * Pandora's Perl producer (db_synch in PandoraFMS/DB.pm) runs the whole statement through

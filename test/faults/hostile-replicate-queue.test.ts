@@ -15,25 +15,8 @@ import type { Pool, PoolConnection } from '../../lib/db/pool';
 import { Replicator } from '../../lib/replicate/replicator';
 import { parseStatement } from '../../lib/replicate/statement';
 import { startMariaDb, PrivateMariaDb } from '../helpers/mariadb';
-import { makeSite, seedCc, Site } from '../replicate/fixture';
+import { makeSite, perlSafeInput, seedCc, Site } from '../replicate/fixture';
 import { seedFromEnv, seeded } from './util';
-
-/** What Pandora's Perl safe_input makes of a statement (the Perl producer stores this). */
-function perlSafeInput(sql: string): string {
-  let out = '';
-  for (const b of Buffer.from(sql, 'utf8')) {
-    const c = String.fromCharCode(b);
-    if (c === '&') out += '&amp;';
-    else if (c === '"') out += '&quot;';
-    else if (c === "'") out += '&#039;';
-    else if (c === '(') out += '&#40;';
-    else if (c === ')') out += '&#41;';
-    else if (c === '\\') out += '&#92;';
-    else if (b <= 32 || b >= 128) out += `&#x${b.toString(16)};`;
-    else out += c;
-  }
-  return out;
-}
 
 /** A text column of each table the suite writes, so generated statements are valid SQL. */
 const TEXT_COLUMN: Record<string, { key: string; col: string }> = {

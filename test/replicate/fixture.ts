@@ -99,3 +99,20 @@ export async function seedCc(cc: Pool): Promise<void> {
     "INSERT INTO talert_templates (id, name, id_alert_action, type, max_value, time_from) VALUES (1, 'Critical condition', 1, 'critical', 1.5, '08:30:00')",
   );
 }
+
+/** What Pandora's Perl safe_input makes of a statement (the Perl producer stores this). */
+export function perlSafeInput(sql: string): string {
+  let out = '';
+  for (const b of Buffer.from(sql, 'utf8')) {
+    const c = String.fromCharCode(b);
+    if (c === '&') out += '&amp;';
+    else if (c === '"') out += '&quot;';
+    else if (c === "'") out += '&#039;';
+    else if (c === '(') out += '&#40;';
+    else if (c === ')') out += '&#41;';
+    else if (c === '\\') out += '&#92;';
+    else if (b <= 32 || b >= 128) out += `&#x${b.toString(16)};`;
+    else out += c;
+  }
+  return out;
+}

@@ -5,25 +5,8 @@ import { Replicator } from '../../lib/replicate/replicator';
 import { decodeEntities, isEntityEncoded } from '../../lib/replicate/sqltext';
 import { parseStatement, safeSqlMode } from '../../lib/replicate/statement';
 import { startMariaDb, PrivateMariaDb } from '../helpers/mariadb';
-import { makeSite, Site } from './fixture';
+import { makeSite, perlSafeInput, Site } from './fixture';
 import { runChild } from '../helpers/child';
-
-/** What Pandora's Perl safe_input makes of a statement (the parts that matter here). */
-function perlSafeInput(sql: string): string {
-  let out = '';
-  for (const b of Buffer.from(sql, 'utf8')) {
-    const c = String.fromCharCode(b);
-    if (c === '&') out += '&amp;';
-    else if (c === '"') out += '&quot;';
-    else if (c === "'") out += '&#039;';
-    else if (c === '(') out += '&#40;';
-    else if (c === ')') out += '&#41;';
-    else if (c === '\\') out += '&#92;';
-    else if (b <= 32 || b >= 128) out += `&#x${b.toString(16)};`;
-    else out += c;
-  }
-  return out;
-}
 
 async function queue(site: Site, target: number, sql: string, table = ''): Promise<void> {
   await site.cc.query(

@@ -1,6 +1,7 @@
 /**
  * The named character references of HTML 4.01 (the set PHP's html_entity_decode and htmlentities
- * use by default), name to code point: what Pandora's io_safe_input writes and io_safe_output reads.
+ * use by default), name to code point: what Pandora's io_safe_input writes and io_safe_output reads,
+ * and (with `apos`) what its Perl safe_input/safe_output use.
  */
 
 export const HTML401_ENTITIES: Readonly<Record<string, number>> = {
