@@ -41,42 +41,62 @@ describe('tentacle-pull node', () => {
     for (const f of cleanup.reverse()) await f();
   });
 
-  it('pulls on a message: one message per file, one summary per buffer, status', async () => {
-    const files = dataFiles('node-a', 12);
-    const B = await startBuffer(files);
-    const down = await refusedPort();
+  /** A buffer holding `files` and a folder for the incoming dir, both removed after the suite. */
+  async function bufferAndRoot(...args: Parameters<typeof startBuffer>) {
+    const B = await startBuffer(...args);
     const root = tempDir('pull-node-');
     cleanup.push(async () => {
       await B.server.close(100);
       rmSync(B.storage, { recursive: true, force: true });
       rmSync(root, { recursive: true, force: true });
     });
+    return { B, root };
+  }
+
+  /** A pandora-config and a tentacle-pull wired to two collecting helpers. */
+  async function loadPull(
+    cfg: Record<string, unknown>,
+    pullProps: Record<string, unknown>,
+    pullModule = pullNode,
+  ) {
     const flow = [
+      { id: 'cfg', type: 'pandora-config', ...cfg },
       {
-        id: 'cfg',
-        type: 'pandora-config',
+        id: 'pull',
+        type: 'tentacle-pull',
+        config: 'cfg',
+        interval: '0',
+        ...pullProps,
+        wires: [['files'], ['summaries']],
+      },
+      { id: 'files', type: 'helper' },
+      { id: 'summaries', type: 'helper' },
+    ];
+    await helper.load([pandoraConfig, pullModule], flow);
+    return {
+      pull: helper.getNode('pull') as Node,
+      got: collect(helper.getNode('files') as Node),
+      sums: collect(helper.getNode('summaries') as Node),
+    };
+  }
+
+  it('pulls on a message: one message per file, one summary per buffer, status', async () => {
+    const files = dataFiles('node-a', 12);
+    const { B, root } = await bufferAndRoot(files);
+    const down = await refusedPort();
+    const { pull, got, sums } = await loadPull(
+      {
         syncAddress: `${B.endpoint.address},127.0.0.1:${down}`,
         incomingDir: join(root, 'data_in'),
         syncTimeout: '2',
         syncRetries: '1',
       },
       {
-        id: 'pull',
-        type: 'tentacle-pull',
-        config: 'cfg',
-        interval: '0',
         deliver: 'both',
         connections: '2',
         safe: 'true',
-        wires: [['files'], ['summaries']],
       },
-      { id: 'files', type: 'helper' },
-      { id: 'summaries', type: 'helper' },
-    ];
-    await helper.load([pandoraConfig, pullNode], flow);
-    const pull = helper.getNode('pull') as Node;
-    const got = collect(helper.getNode('files') as Node);
-    const sums = collect(helper.getNode('summaries') as Node);
+    );
     const pullErrors = () =>
       helper
         .log()
@@ -117,39 +137,19 @@ describe('tentacle-pull node', () => {
   });
 
   it('a file larger than maxSize stays on its buffer, warned once with the property to raise', async () => {
-    const B = await startBuffer(
+    const { B, root } = await bufferAndRoot(
       { 'big.data': Buffer.alloc(2_500_000, 'b'), 'small.data': 'small' },
       { maxSize: 10_000_000 },
     );
-    const root = tempDir('pull-node-');
-    cleanup.push(async () => {
-      await B.server.close(100);
-      rmSync(B.storage, { recursive: true, force: true });
-      rmSync(root, { recursive: true, force: true });
-    });
-    const flow = [
+    const { pull, got, sums } = await loadPull(
       {
-        id: 'cfg',
-        type: 'pandora-config',
         syncAddress: B.endpoint.address,
         incomingDir: join(root, 'data_in'),
         syncTimeout: '2',
         syncRetries: '1',
       },
-      {
-        id: 'pull',
-        type: 'tentacle-pull',
-        config: 'cfg',
-        interval: '0',
-        wires: [['files'], ['summaries']],
-      },
-      { id: 'files', type: 'helper' },
-      { id: 'summaries', type: 'helper' },
-    ];
-    await helper.load([pandoraConfig, pullNode], flow);
-    const pull = helper.getNode('pull') as Node;
-    const got = collect(helper.getNode('files') as Node);
-    const sums = collect(helper.getNode('summaries') as Node);
+      {},
+    );
     const warnings = () =>
       helper
         .log()
@@ -191,36 +191,17 @@ describe('tentacle-pull node', () => {
 
   it('speaks the runtime language and carries the input message through', async () => {
     const files = dataFiles('node-es', 3);
-    const B = await startBuffer(files);
-    const root = tempDir('pull-node-');
-    cleanup.push(async () => {
-      await B.server.close(100);
-      rmSync(B.storage, { recursive: true, force: true });
-      rmSync(root, { recursive: true, force: true });
-    });
-    const flow = [
+    const { B, root } = await bufferAndRoot(files);
+    const { pull, got, sums } = await loadPull(
       {
-        id: 'cfg',
-        type: 'pandora-config',
         syncAddress: B.endpoint.address,
         incomingDir: join(root, 'data_in'),
       },
-      {
-        id: 'pull',
-        type: 'tentacle-pull',
-        config: 'cfg',
-        interval: '0',
-        wires: [['files'], ['summaries']],
-      },
-      { id: 'files', type: 'helper' },
-      { id: 'summaries', type: 'helper' },
-    ];
-    await helper.load([pandoraConfig, pullNodeEs], flow);
-    const node = helper.getNode('pull') as Node;
-    const got = collect(helper.getNode('files') as Node);
-    const sums = collect(helper.getNode('summaries') as Node);
-    const status = statusCalls(node);
-    node.receive({ payload: 'go', correlation: 'abc-1' } as NodeMessage);
+      {},
+      pullNodeEs,
+    );
+    const status = statusCalls(pull);
+    pull.receive({ payload: 'go', correlation: 'abc-1' } as NodeMessage);
     await waitFor(() => sums.length === 1 && got.length === 3, 20_000, 'the round');
     for (const m of [...got, ...sums]) assert.equal(m.correlation, 'abc-1');
     await waitFor(() => /ficheros/.test(status[status.length - 1]?.text ?? ''), 5000, 'status');
