@@ -17,16 +17,20 @@
  *                                                      namespace to run with quickack 0 and 1
  *                                                      (`ip route change`); unset: as it is
  *   FILES=2000 SIZE=4096
+ *   CONTENT=xml                                        xml: agent data files (they compress to
+ *                                                      about a fifth); random: incompressible
  *
  *   node dist/bench/tentacle-stock.js
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { compilePattern } from '../lib/sync/names';
 import { SyncPuller } from '../lib/sync/puller';
+import { agentXml } from '../test/helpers/agent-xml';
 
 const SERVER = process.env.PANDORA_TENTACLE_SERVER;
 const CLIENT = process.env.PANDORA_TENTACLE_CLIENT;
@@ -34,6 +38,7 @@ const ADDRESS = process.env.TENTACLE_BENCH_ADDRESS ?? '127.0.0.1';
 const ROUTE = process.env.TENTACLE_BENCH_QUICKACK_ROUTE;
 const FILES = Number(process.env.FILES ?? 2000);
 const SIZE = Number(process.env.SIZE ?? 4096);
+const CONTENT = process.env.CONTENT === 'random' ? 'random' : 'xml';
 const PORT = 42000 + Math.floor(Math.random() * 1000);
 
 function prefix(): string[] {
@@ -89,9 +94,9 @@ function stopServer(child: ChildProcess): void {
 
 function fill(storage: string, uid: number | null): string[] {
   const names: string[] = [];
-  const body = Buffer.alloc(SIZE, 0x61);
   for (let i = 0; i < FILES; i++) {
     const name = `agent.${100000 + i}.data`;
+    const body = CONTENT === 'random' ? randomBytes(SIZE) : agentXml(`agent${i}`, i, SIZE);
     writeFileSync(join(storage, name), body);
     names.push(name);
   }
@@ -146,7 +151,7 @@ async function main(): Promise<void> {
     return;
   }
   console.log(
-    `tentacle-stock: ${FILES} files of ${SIZE} B on a stock tentacle_server at ${ADDRESS}:${PORT}; ` +
+    `tentacle-stock: ${FILES} ${CONTENT === 'xml' ? 'agent XML' : 'random'} files of ${SIZE} B on a stock tentacle_server at ${ADDRESS}:${PORT}; ` +
       'our drain with the defaults (safe, 8 connections) beside the stock tentacle_client -g',
   );
   const root = mkdtempSync(join(tmpdir(), 'bench-stock-'));

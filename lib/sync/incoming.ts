@@ -108,13 +108,14 @@ export class IncomingDir {
 
   /**
    * Reads exactly `size` bytes of `name` from a buffer and stores them durably, unless the
-   * journal or the incoming directory shows this very file was delivered already.
+   * journal or the incoming directory shows this very file was delivered already. `size` is null
+   * when only the stream knows it (a ZRECV, whose archive checked its own size and CRC).
    */
   async store(
     address: string,
     name: string,
-    data: NodeJS.ReadableStream,
-    size: number,
+    data: AsyncIterable<unknown>,
+    size: number | null,
     expected?: { size: number; sha1: string },
     /** Cluster: a file whose delivery by a stopped member is in doubt is left (safe mode's RECV). */
     mayLeave = false,
@@ -174,7 +175,12 @@ export class IncomingDir {
     // A second download of a file already stored (the MV after a RECV in safe mode): the same
     // bytes need no fsync and no delivery; different ones (the buffer took a new version with
     // -o in between) are a new delivery like any other.
-    if (expected && received === expected.size && sha1 === expected.sha1 && received === size) {
+    if (
+      expected &&
+      received === expected.size &&
+      sha1 === expected.sha1 &&
+      (size === null || received === size)
+    ) {
       await drop();
       return { name, size: received, sha1, duplicate: true };
     }
@@ -188,11 +194,11 @@ export class IncomingDir {
     }
     const result: StoreResult = { name, size: received, sha1, duplicate: false };
     if (keep) result.payload = Buffer.concat(chunks, received);
-    if (received !== size) {
+    if (size !== null && received !== size) {
       await drop();
       throw new Error(`${name}: received ${received} bytes of ${size}`);
     }
-    const entry = { address, name, size, sha1 };
+    const entry = { address, name, size: received, sha1 };
     if (journal.has(entry)) {
       await drop();
       result.duplicate = true;
@@ -229,7 +235,7 @@ export class IncomingDir {
     }
     let target: { path: string; same: boolean };
     try {
-      target = await this.targetFor(name, size, sha1);
+      target = await this.targetFor(name, received, sha1);
     } catch (err) {
       await drop();
       await unrecord();

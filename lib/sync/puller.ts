@@ -17,6 +17,7 @@ import type { BufferEndpoint } from '../conf/pandora-conf';
 import type { TlsMaterial } from '../tls/material';
 import { BackoffMap } from '../util/backoff';
 import { RoundScheduler } from '../util/round-scheduler';
+import { FirstDownload, timedChunks, type PayloadTiming } from './first-download';
 import { IncomingDir, LocalStoreError, type StoreResult } from './incoming';
 import { DeliveryJournal } from './journal';
 import { splitShares, takeableNames } from './names';
@@ -138,6 +139,16 @@ function leaseCause(err: unknown): LeaseLost | null {
   return null;
 }
 
+/** What one connection's share met that calls for another command or another connection. */
+interface ShareQuirks {
+  /** RECV'd with 0 bytes: the stock server closes after those; taken with MV. */
+  emptyRecv: Set<string>;
+  /** Their ZRECV inflated past maxSize: asked again with RECV, which declines them with the size. */
+  plainRecv: Set<string>;
+  /** The buffer failed a ZRECV: one more reconnection is allowed. */
+  zipRefused: boolean;
+}
+
 const describe = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
@@ -171,6 +182,8 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
   /** `address \0 name` -> size of the oversized files already reported. */
   private readonly reportedOversized = new Map<string, number>();
   private readonly rounds: RoundScheduler<RoundRequest, BufferSummary[]>;
+  /** Safe mode: RECV or ZRECV first, per buffer. */
+  private readonly firstDownload = new FirstDownload();
   /** The causes of the running round (rounds never overlap). */
   private causes: RoundCauses = [];
 
@@ -433,14 +446,14 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     let bytes = 0;
     let reconnects = 0;
     let i = 0;
-    const emptyRecv = new Set<string>();
+    const quirks: ShareQuirks = { emptyRecv: new Set(), plainRecv: new Set(), zipRefused: false };
     try {
       while (i < names.length) {
         if (this.closed) break;
         const name = names[i];
         try {
           client ??= await this.connect(b);
-          const delivered = await this.takeFile(b, client, name, emptyRecv);
+          const delivered = await this.takeFile(b, client, name, quirks);
           for (const f of delivered) {
             files++;
             bytes += f.size;
@@ -467,8 +480,11 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
           }
           await this.release(client, false);
           client = null;
-          // The stock server closes after a RECV of a 0-byte file: take that one with MV.
-          if (reconnects++ < 1 + emptyRecv.size) continue;
+          // The stock server closes after a RECV of a 0-byte file: take that one with MV. A
+          // ZRECV that inflated too far, or that the buffer closed on, is asked again with RECV.
+          const excused =
+            quirks.emptyRecv.size + quirks.plainRecv.size + (quirks.zipRefused ? 1 : 0);
+          if (reconnects++ < 1 + excused) continue;
           throw err;
         }
       }
@@ -498,8 +514,9 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     b: BufferEndpoint,
     client: TentacleClient,
     name: string,
-    emptyRecv: Set<string>,
+    quirks: ShareQuirks,
   ): Promise<PulledFile[]> {
+    const { emptyRecv, plainRecv } = quirks;
     const incoming = this.incoming as IncomingDir;
     const delivered: PulledFile[] = [];
     const announce = (r: StoreResult): void => {
@@ -521,12 +538,39 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       return delivered;
     }
     let first: StoreResult | null = null;
-    await client.recv(name, async (data, size) => {
-      if (size === 0) emptyRecv.add(name);
+    const keepFirst = async (data: AsyncIterable<unknown>, size: number | null): Promise<void> => {
       const r = await incoming.store(b.address, name, data, size, undefined, true);
       if (!r.duplicate) announce(r);
       first = r;
-    });
+    };
+    if (this.firstDownload.command(b.address) === 'ZRECV' && !plainRecv.has(name)) {
+      try {
+        // The archive's own size and CRC are checked as it inflates; its size is not the file's.
+        await client.zrecv(name, (data) => keepFirst(data, null));
+      } catch (err) {
+        if (localCause(err) || leaseCause(err)) throw err;
+        if (err instanceof TentacleError && err.code === 'ERR_REPLY') throw err;
+        // Inflating past maxSize: a RECV declines it cleanly with its real size. Anything else
+        // (the connection closed on the command) means this buffer is not one for ZRECV.
+        if (err instanceof TentacleError && err.code === 'ERR_TOO_BIG') {
+          plainRecv.add(name);
+          if (client.connected) return this.takeFile(b, client, name, quirks);
+          throw new TentacleError('ERR_CLOSED', err.message, undefined, err);
+        }
+        this.firstDownload.refuseZip(b.address);
+        quirks.zipRefused = true;
+        throw err;
+      }
+    } else {
+      const timing: PayloadTiming = { first: 0, last: 0 };
+      let announced = 0;
+      await client.recv(name, async (data, size) => {
+        announced = size;
+        if (size === 0) emptyRecv.add(name);
+        await keepFirst(timedChunks(data, timing), size);
+      });
+      this.firstDownload.observe(b.address, announced, timing.first ? timing : null);
+    }
     const kept = first as StoreResult | null;
     // Cluster: the member that was storing it settles it when it restarts; until then it stays.
     if (kept?.inDoubt) return delivered;

@@ -24,6 +24,12 @@ export type Offer =
       eager?: boolean;
       /** Close right after the body. */
       closeAfter?: boolean;
+      /**
+       * The stock server's stall: after this many bytes of the body, wait `pauseMs` (its 1 KiB
+       * write with Nagle on, waiting for the receiver's delayed ACK).
+       */
+      pauseAfter?: number;
+      pauseMs?: number;
     };
 
 export interface BufferScript {
@@ -133,8 +139,17 @@ export class HostileBuffer {
           else if (o.kind === 'close') socket.destroy();
           else {
             await write(`${cmd} SIZE ${o.announce}\n`);
-            if (o.eager) await body(o.body);
-            else if ((await line()) === `${cmd} OK`) await body(o.body);
+            const send = async (): Promise<void> => {
+              const b = o.body;
+              if (o.pauseAfter === undefined || !Buffer.isBuffer(b) || b.length <= o.pauseAfter) {
+                return body(b);
+              }
+              await write(b.subarray(0, o.pauseAfter));
+              await new Promise((r) => setTimeout(r, o.pauseMs ?? 40));
+              await write(b.subarray(o.pauseAfter));
+            };
+            if (o.eager) await send();
+            else if ((await line()) === `${cmd} OK`) await send();
             if (o.closeAfter) socket.destroy();
           }
         } else {

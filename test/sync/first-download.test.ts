@@ -1,0 +1,168 @@
+/**
+ * Safe mode against a buffer that stalls like the stock tentacle_server (1 KiB, then a pause
+ * for the delayed ACK): after two stalled RECVs the first download of each file is a ZRECV,
+ * whose small archive comes in one piece. Every file still arrives once, whole, and leaves the
+ * buffer only by its MV.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { FirstDownload } from '../../lib/sync/first-download';
+import { compilePattern } from '../../lib/sync/names';
+import { SyncPuller, type OversizedFile } from '../../lib/sync/puller';
+import { zipBuffer } from '../../lib/tentacle/zip';
+import { HostileBuffer, type Download, type Offer } from '../faults/hostile-buffer';
+import { agentXml } from '../helpers/agent-xml';
+import { filesIn, sha1, tempDir } from './fixtures';
+
+const cleanup: (() => Promise<void> | void)[] = [];
+after(async () => {
+  for (const f of cleanup.reverse()) await f();
+});
+
+interface StockModel {
+  hb: HostileBuffer;
+  files: Map<string, Buffer>;
+  /** `<command> <name>` in the order asked. */
+  log: string[];
+}
+
+/** A buffer that answers like the stock server, with its stall; `zrecv` overrides ZRECV. */
+async function stockModel(
+  files: Map<string, Buffer>,
+  zrecv?: (name: string, body: Buffer) => Promise<Offer> | Offer,
+): Promise<StockModel> {
+  const log: string[] = [];
+  const zipped = new Map<string, Buffer>();
+  for (const [name, body] of files) zipped.set(name, await zipBuffer(name, body));
+  const stall = { pauseAfter: 1024, pauseMs: 40 };
+  const hb = await HostileBuffer.start({
+    listing: () => [...files.keys()],
+    offer: (cmd: Download, name: string): Offer => {
+      log.push(`${cmd} ${name}`);
+      const body = files.get(name);
+      if (!body) return { kind: 'err' };
+      if (cmd === 'ZRECV') {
+        if (zrecv) return zrecv(name, body) as Offer;
+        const z = zipped.get(name) as Buffer;
+        return { kind: 'size', announce: z.length, body: z, ...stall };
+      }
+      // The stock server deletes an MV'd file once its bytes are written.
+      if (cmd === 'MV') files.delete(name);
+      return { kind: 'size', announce: body.length, body, ...stall };
+    },
+  });
+  cleanup.push(() => hb.close());
+  return { hb, files, log };
+}
+
+function puller(model: StockModel, extra: { maxSize?: number } = {}) {
+  const root = tempDir('first-download-');
+  const incoming = join(root, 'data_in');
+  const p = new SyncPuller({
+    buffers: [model.hb.endpoint],
+    incomingDir: incoming,
+    pattern: compilePattern(''),
+    connections: 1,
+    timeout: 2,
+    retries: 2,
+    ...extra,
+  });
+  const oversized: OversizedFile[] = [];
+  p.on('oversized', (o) => oversized.push(o));
+  cleanup.push(async () => {
+    await p.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+  return { p, incoming, oversized };
+}
+
+function agentFiles(n: number): Map<string, Buffer> {
+  const m = new Map<string, Buffer>();
+  for (let i = 0; i < n; i++) m.set(`host${i}.${1000 + i}.data`, agentXml(`host${i}`, i, 4096));
+  return m;
+}
+
+describe('safe mode first download', () => {
+  it('switches to ZRECV after two stalled RECVs; every file arrives once and leaves by MV', async () => {
+    const files = agentFiles(8);
+    const expected = new Map([...files].map(([n, b]) => [n, sha1(b)]));
+    const model = await stockModel(files);
+    const { p, incoming } = puller(model);
+    const [s] = await p.requestRound();
+    assert.equal(s.error, null);
+    assert.equal(s.files, 8);
+    assert.deepEqual(filesIn(incoming), expected);
+    assert.equal(model.files.size, 0, 'every file left the buffer');
+    const firsts = model.log.filter((l) => !l.startsWith('MV'));
+    assert.deepEqual(
+      firsts.map((l) => l.split(' ')[0]),
+      ['RECV', 'RECV', 'ZRECV', 'ZRECV', 'ZRECV', 'ZRECV', 'ZRECV', 'ZRECV'],
+    );
+    // Each file: its first download, then exactly one MV, in that order.
+    for (const name of expected.keys()) {
+      const at = model.log.filter((l) => l.endsWith(` ${name}`));
+      assert.equal(at.length, 2, name);
+      assert.equal(at[1], `MV ${name}`);
+    }
+  });
+
+  it('a buffer that closes on ZRECV is asked with RECV again, and nothing is lost', async () => {
+    const files = agentFiles(6);
+    const expected = new Map([...files].map(([n, b]) => [n, sha1(b)]));
+    const model = await stockModel(files, () => ({ kind: 'close' }));
+    const { p, incoming } = puller(model);
+    const [s] = await p.requestRound();
+    assert.equal(s.files, 6, s.error ?? '');
+    assert.deepEqual(filesIn(incoming), expected);
+    assert.equal(model.files.size, 0);
+    assert.ok(model.log.includes(`ZRECV ${[...expected.keys()][2]}`), 'ZRECV was tried');
+  });
+
+  it('a ZRECV that inflates past maxSize is declined by RECV with its real size and stays', async () => {
+    const files = agentFiles(3);
+    const big = agentXml('big', 1, 60_000);
+    files.set('big.1.data', big);
+    const model = await stockModel(files);
+    // The stall is seen on the first two (4 KiB) files; the big one is listed last.
+    const { p, incoming, oversized } = puller(model, { maxSize: 20_000 });
+    const [s] = await p.requestRound();
+    assert.equal(s.files, 3, s.error ?? '');
+    assert.equal(s.oversized, 1);
+    assert.deepEqual(
+      oversized.map((o) => [o.filename, o.size]),
+      [['big.1.data', big.length]],
+    );
+    assert.ok(model.files.has('big.1.data'), 'the big file stays on the buffer');
+    assert.ok(model.log.includes('ZRECV big.1.data') && model.log.includes('RECV big.1.data'));
+    assert.equal(filesIn(incoming).has('big.1.data'), false);
+    assert.equal(
+      readFileSync(join(incoming, 'host0.1000.data')).equals(agentXml('host0', 0, 4096)),
+      true,
+    );
+  });
+
+  it('FirstDownload counts only small payloads whose tail came late', () => {
+    const f = new FirstDownload();
+    f.observe('a', 4096, { first: 0, last: 2 });
+    f.observe('a', 4096, { first: 0, last: 3 });
+    f.observe('a', 200_000, { first: 0, last: 500 });
+    f.observe('a', 4096, null);
+    assert.equal(f.command('a'), 'RECV');
+    f.observe('a', 4096, { first: 10, last: 50 });
+    assert.equal(f.command('a'), 'RECV');
+    f.observe('a', 4096, { first: 10, last: 50 });
+    assert.equal(f.command('a'), 'ZRECV');
+    assert.equal(f.command('b'), 'RECV');
+    f.refuseZip('a');
+    assert.equal(f.command('a'), 'RECV');
+    f.observe('a', 4096, { first: 10, last: 50 });
+    f.observe('a', 4096, { first: 10, last: 50 });
+    assert.equal(f.command('a'), 'ZRECV');
+    f.refuseZip('a');
+    f.observe('a', 4096, { first: 10, last: 50 });
+    f.observe('a', 4096, { first: 10, last: 50 });
+    assert.equal(f.command('a'), 'RECV', 'two failures: RECV for good');
+  });
+});
