@@ -37,6 +37,22 @@ export interface StoreResult {
   inDoubt?: boolean;
 }
 
+/** A file read and queued for its commit (see `IncomingDir.receive`). */
+export interface Received {
+  result: StoreResult;
+  durable: Promise<StoreResult>;
+}
+
+/**
+ * Starts the commit step. Its failure is the caller's to await; the handler attached here only
+ * keeps a failure that comes before the caller awaits from counting as unhandled.
+ */
+function pending(result: StoreResult, commit: () => Promise<StoreResult>): Received {
+  const durable = commit();
+  durable.catch(() => undefined);
+  return { result, durable };
+}
+
 export interface IncomingOptions {
   dir: string;
   journal: DeliveryJournal;
@@ -120,6 +136,25 @@ export class IncomingDir {
     /** Cluster: a file whose delivery by a stopped member is in doubt is left (safe mode's RECV). */
     mayLeave = false,
   ): Promise<StoreResult> {
+    const r = await this.receive(address, name, data, size, expected, mayLeave);
+    return r.durable;
+  }
+
+  /**
+   * `store` in two steps: resolves once the bytes are read and checked and the file is queued
+   * for its commit, so the connection can go on with the next file while it commits; `durable`
+   * resolves once it is durable here and journalled (only then may it leave its buffer), or
+   * rejects with what kept it from being so.
+   */
+  async receive(
+    address: string,
+    name: string,
+    data: AsyncIterable<unknown>,
+    size: number | null,
+    expected?: { size: number; sha1: string },
+    mayLeave = false,
+  ): Promise<Received> {
+    const done = (result: StoreResult): Received => ({ result, durable: Promise.resolve(result) });
     const { dir, write, keep, journal, shared } = this.opts;
     const hash = createHash('sha1');
     const chunks: Buffer[] = [];
@@ -182,7 +217,7 @@ export class IncomingDir {
       (size === null || received === size)
     ) {
       await drop();
-      return { name, size: received, sha1, duplicate: true };
+      return done({ name, size: received, sha1, duplicate: true });
     }
     if (holding && write) {
       // Different bytes after all: they are a delivery of their own, written like any other.
@@ -202,7 +237,7 @@ export class IncomingDir {
     if (journal.has(entry)) {
       await drop();
       result.duplicate = true;
-      return result;
+      return done(result);
     }
     if (shared) {
       // Cluster: another member may have stored this very file (or be in doubt about it).
@@ -214,7 +249,7 @@ export class IncomingDir {
         await drop();
         result.duplicate = true;
         if (known === 'storing') result.inDoubt = true;
-        return result;
+        return done(result);
       }
       // Recorded (fenced) before the file is in place: a member taking the buffer over waits.
       await shared.storing(address, entry).catch(async (err: unknown) => {
@@ -226,12 +261,14 @@ export class IncomingDir {
       await shared?.forget(address, entry).catch(() => undefined);
     };
     if (!file) {
-      await journal.record(entry).catch(async (err: unknown) => {
-        await unrecord();
-        throw err;
+      return pending(result, async () => {
+        await journal.record(entry).catch(async (err: unknown) => {
+          await unrecord();
+          throw err;
+        });
+        await shared?.stored(address, entry);
+        return result;
       });
-      await shared?.stored(address, entry);
-      return result;
     }
     let target: { path: string; same: boolean };
     try {
@@ -250,28 +287,34 @@ export class IncomingDir {
       // Already waiting in the directory with this content: record it, write nothing.
       await drop();
       result.duplicate = true;
-      await journal.record(entry);
+      return pending(result, async () => {
+        await journal.record(entry);
+        await shared?.stored(address, entry);
+        return result;
+      });
+    }
+    const out = file;
+    const path = target.path;
+    out.path = path;
+    this.reserved.add(path);
+    return pending(result, async () => {
+      try {
+        // Durable here (fsync, rename, directory fsync) and journalled, shared with the files
+        // that finish at the same time; only then may the file leave its buffer.
+        await this.commits.commit(out, entry);
+      } catch (err) {
+        await unrecord();
+        throw new LocalStoreError(
+          `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
+          dir,
+          err,
+        );
+      } finally {
+        this.reserved.delete(path);
+      }
       await shared?.stored(address, entry);
       return result;
-    }
-    file.path = target.path;
-    this.reserved.add(target.path);
-    try {
-      // Durable here (fsync, rename, directory fsync) and journalled, shared with the files
-      // that finish at the same time; only then may the file leave its buffer.
-      await this.commits.commit(file, entry);
-    } catch (err) {
-      await unrecord();
-      throw new LocalStoreError(
-        `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
-        dir,
-        err,
-      );
-    } finally {
-      this.reserved.delete(target.path);
-    }
-    await shared?.stored(address, entry);
-    return result;
+    });
   }
 
   /** Whether this file from this buffer was delivered here (journal, or waiting in the directory). */

@@ -18,7 +18,7 @@ import type { TlsMaterial } from '../tls/material';
 import { BackoffMap } from '../util/backoff';
 import { RoundScheduler } from '../util/round-scheduler';
 import { FirstDownload, timedChunks, type PayloadTiming } from './first-download';
-import { IncomingDir, LocalStoreError, type StoreResult } from './incoming';
+import { IncomingDir, LocalStoreError, type Received, type StoreResult } from './incoming';
 import { DeliveryJournal } from './journal';
 import { splitShares, takeableNames } from './names';
 
@@ -137,6 +137,20 @@ function leaseCause(err: unknown): LeaseLost | null {
     e = (e as { cause?: unknown }).cause;
   }
   return null;
+}
+
+/** Files per connection between their first download and their MV (safe mode). */
+const SAFE_WINDOW = 8;
+
+/** A file of safe mode's window: downloaded, durable or on its way, not yet removed. */
+interface InFlight {
+  /** Its place in the share. */
+  index: number;
+  name: string;
+  got: Received;
+  /** `got.durable` has settled (either way). */
+  settled: boolean;
+  announced: boolean;
 }
 
 /** What one connection's share met that calls for another command or another connection. */
@@ -426,8 +440,13 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
   }
 
   /**
-   * Takes one share of the listed names over one connection (reconnecting once if the
-   * connection drops). A local write failure stops the share: the rest stays on the buffer.
+   * Takes one share of the listed names over one connection (reconnecting if the connection
+   * drops). A local write failure stops the share: the rest stays on the buffer.
+   *
+   * Safe mode is pipelined: the next files are downloaded while earlier ones commit, and each is
+   * removed (MV) once it is durable here, in listing order. Up to `SAFE_WINDOW` files per
+   * connection are between their first download and their MV, so a commit pass holds many files
+   * and no connection waits for an fsync while there is something else to download.
    */
   private async drainShare(
     b: BufferEndpoint,
@@ -445,20 +464,60 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     let oversized = 0;
     let bytes = 0;
     let reconnects = 0;
+    /** Next name to download. */
     let i = 0;
+    /** Names finished one way or another (taken, gone, declined). */
+    let finished = 0;
     const quirks: ShareQuirks = { emptyRecv: new Set(), plainRecv: new Set(), zipRefused: false };
+    const window: InFlight[] = [];
+    /** Whether the running step is the MV of the window's oldest file. */
+    let removing = false;
+    const count = (delivered: PulledFile[]): void => {
+      for (const f of delivered) {
+        files++;
+        bytes += f.size;
+      }
+    };
+    /** Waits for every file in the window to be durable (or not) and announces those that are. */
+    const settleWindow = async (): Promise<void> => {
+      for (const w of window) {
+        const kept = await w.got.durable.catch(() => null);
+        if (kept) count(this.announceOnce(b, w, kept));
+      }
+    };
     try {
-      while (i < names.length) {
+      while (i < names.length || window.length > 0) {
         if (this.closed) break;
-        const name = names[i];
         try {
+          removing = false;
           client ??= await this.connect(b);
-          const delivered = await this.takeFile(b, client, name, quirks);
-          for (const f of delivered) {
-            files++;
-            bytes += f.size;
+          const head = window[0];
+          if (head && (i >= names.length || window.length >= SAFE_WINDOW || head.settled)) {
+            removing = true;
+            // The oldest file in flight: once durable, announce it and let it leave the buffer.
+            const kept = await head.got.durable;
+            count(this.announceOnce(b, head, kept));
+            // Cluster: the member that was storing it settles it when it restarts.
+            if (!kept.inDoubt) count(await this.removeTaken(b, client, head.name, kept));
+            window.shift();
+            finished++;
+            continue;
           }
+          const name = names[i];
+          if (!this.opts.safe || quirks.emptyRecv.has(name)) {
+            count(await this.takeWithMv(b, client, name));
+            i++;
+            finished++;
+            continue;
+          }
+          const got = await this.takeFirst(b, client, name, quirks);
           i++;
+          const w: InFlight = { index: i - 1, name, got, settled: false, announced: false };
+          const mark = (): void => {
+            w.settled = true;
+          };
+          got.durable.then(mark, mark);
+          window.push(w);
         } catch (err) {
           // The engine reports a consumer's failure as the connection's end, the cause inside.
           const local = localCause(err);
@@ -466,20 +525,30 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
           // Cluster: the buffer is another member's now; what is left stays for it.
           const lost = leaseCause(err);
           if (lost) throw lost;
-          if (err instanceof TentacleError && err.code === 'ERR_TOO_BIG') {
-            // Declined: the buffer keeps it, the connection goes on.
-            this.noteOversized(b, name, err.size ?? 0);
-            oversized++;
-            i++;
-            continue;
-          }
-          if (err instanceof TentacleError && err.code === 'ERR_REPLY') {
-            // RECV/MV ERR: the file is gone (another puller, or not a regular file).
-            i++;
+          const declined =
+            err instanceof TentacleError && err.code === 'ERR_TOO_BIG' && client?.connected;
+          const gone = err instanceof TentacleError && err.code === 'ERR_REPLY';
+          if (declined || gone) {
+            // Declined: the buffer keeps it (an MV declined: a new, larger version came after
+            // the stored one), the connection goes on. ERR: the file is gone (another puller,
+            // or not a regular file).
+            const name = removing ? window[0].name : names[i];
+            if (declined) {
+              this.noteOversized(b, name, (err as TentacleError).size ?? 0);
+              oversized++;
+            }
+            if (removing) window.shift();
+            else i++;
+            finished++;
             continue;
           }
           await this.release(client, false);
           client = null;
+          // Files already downloaded are durable (or not) before any is asked for again: asked
+          // again, a durable one is a duplicate that only needs its MV.
+          await settleWindow();
+          if (window.length > 0) i = window[0].index;
+          window.length = 0;
           // The stock server closes after a RECV of a 0-byte file: take that one with MV. A
           // ZRECV that inflated too far, or that the buffer closed on, is asked again with RECV.
           const excused =
@@ -489,13 +558,14 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
         }
       }
       await this.release(client, true);
-      return { files, bytes, left: names.length - i + oversized, oversized, error: null };
+      return { files, bytes, left: names.length - finished + oversized, oversized, error: null };
     } catch (err) {
       await this.release(client, false);
+      await settleWindow();
       return {
         files,
         bytes,
-        left: names.length - i + oversized,
+        left: names.length - finished + oversized,
         oversized,
         error: this.explain(b, err),
       };
@@ -509,52 +579,61 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     this.emit('oversized', { address: b.address, filename, size, maxSize: this.opts.maxSize });
   }
 
-  /** Stores one file and removes it from the buffer; returns what was delivered (0-2 files). */
-  private async takeFile(
+  private delivery(b: BufferEndpoint, name: string, r: StoreResult): PulledFile {
+    const f: PulledFile = { address: b.address, filename: name, size: r.size, sha1: r.sha1 };
+    if (r.path) f.path = r.path;
+    if (r.payload) f.payload = r.payload;
+    this.emit('file', f, this.causes);
+    return f;
+  }
+
+  /** Announces a file of the window once it is durable (never twice). */
+  private announceOnce(b: BufferEndpoint, w: InFlight, kept: StoreResult): PulledFile[] {
+    if (w.announced || kept.duplicate) return [];
+    w.announced = true;
+    return [this.delivery(b, w.name, kept)];
+  }
+
+  /** MV only: the file is made durable while its bytes arrive, then removed by the next line. */
+  private async takeWithMv(
+    b: BufferEndpoint,
+    client: TentacleClient,
+    name: string,
+  ): Promise<PulledFile[]> {
+    const delivered: PulledFile[] = [];
+    await client.mv(name, async (data, size) => {
+      const r = await (this.incoming as IncomingDir).store(b.address, name, data, size);
+      if (!r.duplicate) delivered.push(this.delivery(b, name, r));
+    });
+    return delivered;
+  }
+
+  /**
+   * Safe mode's first download (RECV, or ZRECV for a buffer that stalls): read and queued for
+   * its commit; durable later.
+   */
+  private async takeFirst(
     b: BufferEndpoint,
     client: TentacleClient,
     name: string,
     quirks: ShareQuirks,
-  ): Promise<PulledFile[]> {
-    const { emptyRecv, plainRecv } = quirks;
+  ): Promise<Received> {
     const incoming = this.incoming as IncomingDir;
-    const delivered: PulledFile[] = [];
-    const announce = (r: StoreResult): void => {
-      const f: PulledFile = { address: b.address, filename: name, size: r.size, sha1: r.sha1 };
-      if (r.path) f.path = r.path;
-      if (r.payload) f.payload = r.payload;
-      delivered.push(f);
-      this.emit('file', f, this.causes);
-    };
-    const store = async (data: NodeJS.ReadableStream, size: number): Promise<StoreResult> => {
-      const r = await incoming.store(b.address, name, data, size);
-      if (!r.duplicate) announce(r);
-      return r;
-    };
-    if (!this.opts.safe || emptyRecv.has(name)) {
-      await client.mv(name, async (data, size) => {
-        await store(data, size);
-      });
-      return delivered;
-    }
-    let first: StoreResult | null = null;
-    const keepFirst = async (data: AsyncIterable<unknown>, size: number | null): Promise<void> => {
-      const r = await incoming.store(b.address, name, data, size, undefined, true);
-      if (!r.duplicate) announce(r);
-      first = r;
-    };
-    if (this.firstDownload.command(b.address) === 'ZRECV' && !plainRecv.has(name)) {
+    let got: Received | null = null;
+    if (this.firstDownload.command(b.address) === 'ZRECV' && !quirks.plainRecv.has(name)) {
       try {
         // The archive's own size and CRC are checked as it inflates; its size is not the file's.
-        await client.zrecv(name, (data) => keepFirst(data, null));
+        await client.zrecv(name, async (data) => {
+          got = await incoming.receive(b.address, name, data, null, undefined, true);
+        });
       } catch (err) {
         if (localCause(err) || leaseCause(err)) throw err;
         if (err instanceof TentacleError && err.code === 'ERR_REPLY') throw err;
         // Inflating past maxSize: a RECV declines it cleanly with its real size. Anything else
         // (the connection closed on the command) means this buffer is not one for ZRECV.
         if (err instanceof TentacleError && err.code === 'ERR_TOO_BIG') {
-          plainRecv.add(name);
-          if (client.connected) return this.takeFile(b, client, name, quirks);
+          quirks.plainRecv.add(name);
+          if (client.connected) return this.takeFirst(b, client, name, quirks);
           throw new TentacleError('ERR_CLOSED', err.message, undefined, err);
         }
         this.firstDownload.refuseZip(b.address);
@@ -566,18 +645,37 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       let announced = 0;
       await client.recv(name, async (data, size) => {
         announced = size;
-        if (size === 0) emptyRecv.add(name);
-        await keepFirst(timedChunks(data, timing), size);
+        if (size === 0) quirks.emptyRecv.add(name);
+        got = await incoming.receive(
+          b.address,
+          name,
+          timedChunks(data, timing),
+          size,
+          undefined,
+          true,
+        );
       });
       this.firstDownload.observe(b.address, announced, timing.first ? timing : null);
     }
-    const kept = first as StoreResult | null;
-    // Cluster: the member that was storing it settles it when it restarts; until then it stays.
-    if (kept?.inDoubt) return delivered;
+    if (!got) throw new Error(`${name}: the download ended without its bytes`);
+    return got;
+  }
+
+  /**
+   * Safe mode's MV of a file already durable here: the buffer removes it. Its bytes are
+   * compared with the stored copy; a different version (the buffer took a new one with `-o` in
+   * between) is a delivery of its own.
+   */
+  private async removeTaken(
+    b: BufferEndpoint,
+    client: TentacleClient,
+    name: string,
+    kept: StoreResult,
+  ): Promise<PulledFile[]> {
+    const delivered: PulledFile[] = [];
     await client.mv(name, async (data, size) => {
-      // The buffer may have been given a new version between RECV and MV (`-o`): keep it too.
-      const r = await incoming.store(b.address, name, data, size, kept ?? undefined);
-      if (!r.duplicate) announce(r);
+      const r = await (this.incoming as IncomingDir).store(b.address, name, data, size, kept);
+      if (!r.duplicate) delivered.push(this.delivery(b, name, r));
     });
     return delivered;
   }

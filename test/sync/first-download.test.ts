@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FirstDownload } from '../../lib/sync/first-download';
 import { compilePattern } from '../../lib/sync/names';
-import { SyncPuller, type OversizedFile } from '../../lib/sync/puller';
+import { SyncPuller, type OversizedFile, type PulledFile } from '../../lib/sync/puller';
 import { zipBuffer } from '../../lib/tentacle/zip';
 import { HostileBuffer, type Download, type Offer } from '../faults/hostile-buffer';
 import { agentXml } from '../helpers/agent-xml';
@@ -32,6 +32,7 @@ interface StockModel {
 async function stockModel(
   files: Map<string, Buffer>,
   zrecv?: (name: string, body: Buffer) => Promise<Offer> | Offer,
+  mv?: (name: string, body: Buffer) => Offer | null,
 ): Promise<StockModel> {
   const log: string[] = [];
   const zipped = new Map<string, Buffer>();
@@ -48,6 +49,8 @@ async function stockModel(
         const z = zipped.get(name) as Buffer;
         return { kind: 'size', announce: z.length, body: z, ...stall };
       }
+      const special = cmd === 'MV' ? mv?.(name, body) : null;
+      if (special) return special;
       // The stock server deletes an MV'd file once its bytes are written.
       if (cmd === 'MV') files.delete(name);
       return { kind: 'size', announce: body.length, body, ...stall };
@@ -57,7 +60,10 @@ async function stockModel(
   return { hb, files, log };
 }
 
-function puller(model: StockModel, extra: { maxSize?: number } = {}) {
+function puller(
+  model: StockModel,
+  extra: { maxSize?: number; deliver?: 'dir' | 'msg' | 'both' } = {},
+) {
   const root = tempDir('first-download-');
   const incoming = join(root, 'data_in');
   const p = new SyncPuller({
@@ -71,11 +77,13 @@ function puller(model: StockModel, extra: { maxSize?: number } = {}) {
   });
   const oversized: OversizedFile[] = [];
   p.on('oversized', (o) => oversized.push(o));
+  const announced: PulledFile[] = [];
+  p.on('file', (f) => announced.push(f));
   cleanup.push(async () => {
     await p.close();
     rmSync(root, { recursive: true, force: true });
   });
-  return { p, incoming, oversized };
+  return { p, incoming, oversized, announced };
 }
 
 function agentFiles(n: number): Map<string, Buffer> {
@@ -141,6 +149,29 @@ describe('safe mode first download', () => {
       readFileSync(join(incoming, 'host0.1000.data')).equals(agentXml('host0', 0, 4096)),
       true,
     );
+  });
+
+  it('pipelined: a connection cut at an MV mid-window loses nothing and announces each file once', async () => {
+    const files = agentFiles(12);
+    const expected = new Map([...files].map(([n, b]) => [n, sha1(b)]));
+    const names = [...files.keys()];
+    let cut = false;
+    const model = await stockModel(files, undefined, (name) => {
+      if (name !== names[4] || cut) return null;
+      cut = true;
+      return { kind: 'close' };
+    });
+    const { p, incoming, announced } = puller(model, { deliver: 'both' });
+    const [s] = await p.requestRound();
+    assert.equal(s.error, null);
+    assert.equal(s.files, 12);
+    assert.deepEqual(filesIn(incoming), expected);
+    assert.deepEqual(announced.map((f) => f.filename).sort(), [...names].sort());
+    for (const f of announced)
+      assert.equal(sha1(f.payload ?? Buffer.alloc(0)), expected.get(f.filename));
+    assert.equal(model.files.size, 0);
+    // Files were downloaded ahead of their MVs: the first MV comes after several RECVs.
+    assert.ok(model.log.indexOf(`MV ${names[0]}`) > 1, model.log.slice(0, 4).join(', '));
   });
 
   it('FirstDownload counts only small payloads whose tail came late', () => {
