@@ -23,8 +23,16 @@
  *   node dist/bench/tentacle-stock.js
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -92,12 +100,16 @@ function stopServer(child: ChildProcess): void {
   }
 }
 
+/** name -> sha1 of what was put on the buffer, to check what the drain delivered. */
+const sent = new Map<string, string>();
+
 function fill(storage: string, uid: number | null): string[] {
   const names: string[] = [];
   for (let i = 0; i < FILES; i++) {
     const name = `agent.${100000 + i}.data`;
     const body = CONTENT === 'random' ? randomBytes(SIZE) : agentXml(`agent${i}`, i, SIZE);
     writeFileSync(join(storage, name), body);
+    sent.set(name, createHash('sha1').update(body).digest('hex'));
     names.push(name);
   }
   if (uid !== null) chownSync(storage, uid, 0);
@@ -137,6 +149,16 @@ async function ourDrain(root: string, tag: string): Promise<{ ms: number; files:
   const ms = performance.now() - t0;
   await p.close();
   if (s.error) throw new Error(s.error);
+  // Every file delivered byte for byte, whatever command brought it.
+  const incoming = join(root, `in-${tag}`);
+  const delivered = readdirSync(incoming).filter((n) => sent.has(n));
+  if (delivered.length !== s.files) throw new Error(`${delivered.length} files in ${incoming}`);
+  for (const name of delivered) {
+    const got = createHash('sha1')
+      .update(readFileSync(join(incoming, name)))
+      .digest('hex');
+    if (got !== sent.get(name)) throw new Error(`${name} was delivered with other content`);
+  }
   return { ms, files: s.files };
 }
 
