@@ -49,6 +49,14 @@ export interface TentacleClientOptions {
 
 const DEFAULT_MAX_LISTING = 64 * 1024 * 1024;
 
+/**
+ * After `<cmd> OK` for a 0-byte download the stock server sends nothing, so nothing tells when it
+ * has read that line; a next line arriving before it has would be read together with it, which
+ * it takes as a wrong answer (the MV'd file is not removed) and then hangs up. So the next line
+ * waits this long.
+ */
+const EMPTY_DOWNLOAD_GRACE_MS = 100;
+
 /** Receives a download: `data` yields exactly the announced bytes. */
 export type TentacleConsumer = (data: NodeJS.ReadableStream, size: number) => Promise<void>;
 
@@ -75,6 +83,8 @@ export class TentacleClient {
   private presentedCert = false;
   private maxSize = Infinity;
   private maxListing = DEFAULT_MAX_LISTING;
+  /** No line is written before this time (`EMPTY_DOWNLOAD_GRACE_MS`). */
+  private quietUntil = 0;
 
   private constructor(socket: net.Socket, address: string, idleMs: number) {
     this.socket = socket;
@@ -221,6 +231,7 @@ export class TentacleClient {
     if (this.closed) return;
     if (this.busy) throw new TentacleError('ERR_BUSY', `${this.address}: a request is running`);
     this.busy = true;
+    await this.quiet();
     this.socket.end('QUIT\n');
     const timer = setTimeout(() => this.socket.destroy(), 2000);
     await this.closedPromise;
@@ -333,7 +344,13 @@ export class TentacleClient {
     });
   }
 
+  private async quiet(): Promise<void> {
+    const wait = this.quietUntil - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+
   private async exchange(line: string): Promise<string> {
+    await this.quiet();
     await this.write(`${line}\n`);
     return (await this.reader.readLine()).toString('utf8');
   }
@@ -426,6 +443,7 @@ export class TentacleClient {
       const size = Number(m[1]);
       await this.refuseAbove(cmd, name, size, this.maxSize);
       await this.write(`${cmd} OK\n`);
+      if (size === 0) this.quietUntil = Date.now() + EMPTY_DOWNLOAD_GRACE_MS;
       const payload = this.reader.readPayload(size);
       const bound = this.maxSize;
       const data: Readable =

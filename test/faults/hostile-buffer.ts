@@ -30,6 +30,14 @@ export type Offer =
        */
       pauseAfter?: number;
       pauseMs?: number;
+      /**
+       * The stock server reads a line with one read of up to 1 KiB: bytes that follow `<CMD> OK`
+       * within this many ms (the time it takes to get to that read) make it a wrong answer, and
+       * the connection ends with the file kept.
+       */
+      okReadAfterMs?: number;
+      /** Called once the body is sent after a proper `<CMD> OK` (the stock MV deletes then). */
+      onSent?: () => void;
     };
 
 export interface BufferScript {
@@ -149,7 +157,17 @@ export class HostileBuffer {
               await write(b.subarray(o.pauseAfter));
             };
             if (o.eager) await send();
-            else if ((await line()) === `${cmd} OK`) await send();
+            else if ((await line()) === `${cmd} OK`) {
+              if (o.okReadAfterMs !== undefined) {
+                await new Promise((r) => setTimeout(r, o.okReadAfterMs));
+                if (buf.length > 0) {
+                  socket.destroy();
+                  return;
+                }
+              }
+              await send();
+              o.onSent?.();
+            }
             if (o.closeAfter) socket.destroy();
           }
         } else {

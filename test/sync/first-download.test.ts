@@ -52,8 +52,8 @@ async function stockModel(
       const special = cmd === 'MV' ? mv?.(name, body) : null;
       if (special) return special;
       // The stock server deletes an MV'd file once its bytes are written.
-      if (cmd === 'MV') files.delete(name);
-      return { kind: 'size', announce: body.length, body, ...stall };
+      const onSent = cmd === 'MV' ? () => files.delete(name) : undefined;
+      return { kind: 'size', announce: body.length, body, ...stall, onSent };
     },
   });
   cleanup.push(() => hb.close());
@@ -172,6 +172,40 @@ describe('safe mode first download', () => {
     assert.equal(model.files.size, 0);
     // Files were downloaded ahead of their MVs: the first MV comes after several RECVs.
     assert.ok(model.log.indexOf(`MV ${names[0]}`) > 1, model.log.slice(0, 4).join(', '));
+  });
+
+  it('a 0-byte file on a stock buffer: the next line waits until the server has read MV OK', async () => {
+    const files = agentFiles(4);
+    const names = [...files.keys()];
+    files.set('empty.1.data', Buffer.alloc(0));
+    files.set('last.1.data', agentXml('last', 1, 2000));
+    const expected = new Map([...files].map(([n, b]) => [n, sha1(b)]));
+    const log: string[] = [];
+    const hb = await HostileBuffer.start({
+      listing: () => [...files.keys()],
+      offer: (cmd: Download, name: string): Offer => {
+        log.push(`${cmd} ${name}`);
+        const body = files.get(name);
+        if (!body) return { kind: 'err' };
+        // The stock server hangs up after sending a 0-byte RECV (its zero-length write).
+        if (cmd === 'RECV' && body.length === 0)
+          return { kind: 'size', announce: 0, body, closeAfter: true };
+        // The stock server deletes an MV'd file once its bytes are written. It takes a few ms
+        // to get to the read of `MV OK`; a line sent at once shares that read.
+        const onSent = cmd === 'MV' ? () => files.delete(name) : undefined;
+        const okReadAfterMs = cmd === 'MV' && body.length === 0 ? 30 : undefined;
+        return { kind: 'size', announce: body.length, body, onSent, okReadAfterMs };
+      },
+    });
+    cleanup.push(() => hb.close());
+    const model: StockModel = { hb, files, log };
+    const { p, incoming } = puller(model);
+    const [s] = await p.requestRound();
+    assert.equal(s.error, null);
+    assert.equal(s.files, 6);
+    assert.deepEqual(filesIn(incoming), expected);
+    assert.equal(files.size, 0, `left: ${[...files.keys()].join(', ')}`);
+    assert.ok(log.includes('MV empty.1.data') && names.every((n) => log.includes(`MV ${n}`)));
   });
 
   it('FirstDownload counts only small payloads whose tail came late', () => {
