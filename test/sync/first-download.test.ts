@@ -28,16 +28,23 @@ interface StockModel {
   log: string[];
 }
 
-/** A buffer that answers like the stock server, with its stall; `zrecv` overrides ZRECV. */
+/**
+ * A buffer that answers like the stock server: its per-file stall (unless `stall: false`), a
+ * hang-up after a 0-byte RECV, an MV'd file deleted once sent after a proper `MV OK`, which it
+ * reads a few ms late. `zrecv` and `mv` override those commands.
+ */
 async function stockModel(
   files: Map<string, Buffer>,
-  zrecv?: (name: string, body: Buffer) => Promise<Offer> | Offer,
-  mv?: (name: string, body: Buffer) => Offer | null,
+  opts: {
+    stall?: boolean;
+    zrecv?: (name: string, body: Buffer) => Offer;
+    mv?: (name: string, body: Buffer) => Offer | null;
+  } = {},
 ): Promise<StockModel> {
   const log: string[] = [];
   const zipped = new Map<string, Buffer>();
   for (const [name, body] of files) zipped.set(name, await zipBuffer(name, body));
-  const stall = { pauseAfter: 1024, pauseMs: 40 };
+  const stall = opts.stall === false ? {} : { pauseAfter: 1024, pauseMs: 40 };
   const hb = await HostileBuffer.start({
     listing: () => [...files.keys()],
     offer: (cmd: Download, name: string): Offer => {
@@ -45,15 +52,26 @@ async function stockModel(
       const body = files.get(name);
       if (!body) return { kind: 'err' };
       if (cmd === 'ZRECV') {
-        if (zrecv) return zrecv(name, body) as Offer;
+        if (opts.zrecv) return opts.zrecv(name, body);
         const z = zipped.get(name) as Buffer;
         return { kind: 'size', announce: z.length, body: z, ...stall };
       }
-      const special = cmd === 'MV' ? mv?.(name, body) : null;
+      if (cmd === 'RECV') {
+        // Its zero-length write fails, and it hangs up.
+        if (body.length === 0) return { kind: 'size', announce: 0, body, closeAfter: true };
+        return { kind: 'size', announce: body.length, body, ...stall };
+      }
+      const special = opts.mv?.(name, body);
       if (special) return special;
-      // The stock server deletes an MV'd file once its bytes are written.
-      const onSent = cmd === 'MV' ? () => files.delete(name) : undefined;
-      return { kind: 'size', announce: body.length, body, ...stall, onSent };
+      return {
+        kind: 'size',
+        announce: body.length,
+        body,
+        ...stall,
+        onSent: () => files.delete(name),
+        // After a 0-byte MV it sends nothing; a line sent at once shares its read of `MV OK`.
+        okReadAfterMs: body.length === 0 ? 30 : undefined,
+      };
     },
   });
   cleanup.push(() => hb.close());
@@ -119,7 +137,7 @@ describe('safe mode first download', () => {
   it('a buffer that closes on ZRECV is asked with RECV again, and nothing is lost', async () => {
     const files = agentFiles(6);
     const expected = new Map([...files].map(([n, b]) => [n, sha1(b)]));
-    const model = await stockModel(files, () => ({ kind: 'close' }));
+    const model = await stockModel(files, { zrecv: () => ({ kind: 'close' }) });
     const { p, incoming } = puller(model);
     const [s] = await p.requestRound();
     assert.equal(s.files, 6, s.error ?? '');
@@ -156,10 +174,12 @@ describe('safe mode first download', () => {
     const expected = new Map([...files].map(([n, b]) => [n, sha1(b)]));
     const names = [...files.keys()];
     let cut = false;
-    const model = await stockModel(files, undefined, (name) => {
-      if (name !== names[4] || cut) return null;
-      cut = true;
-      return { kind: 'close' };
+    const model = await stockModel(files, {
+      mv: (name) => {
+        if (name !== names[4] || cut) return null;
+        cut = true;
+        return { kind: 'close' };
+      },
     });
     const { p, incoming, announced } = puller(model, { deliver: 'both' });
     const [s] = await p.requestRound();
@@ -180,25 +200,8 @@ describe('safe mode first download', () => {
     files.set('empty.1.data', Buffer.alloc(0));
     files.set('last.1.data', agentXml('last', 1, 2000));
     const expected = new Map([...files].map(([n, b]) => [n, sha1(b)]));
-    const log: string[] = [];
-    const hb = await HostileBuffer.start({
-      listing: () => [...files.keys()],
-      offer: (cmd: Download, name: string): Offer => {
-        log.push(`${cmd} ${name}`);
-        const body = files.get(name);
-        if (!body) return { kind: 'err' };
-        // The stock server hangs up after sending a 0-byte RECV (its zero-length write).
-        if (cmd === 'RECV' && body.length === 0)
-          return { kind: 'size', announce: 0, body, closeAfter: true };
-        // The stock server deletes an MV'd file once its bytes are written. It takes a few ms
-        // to get to the read of `MV OK`; a line sent at once shares that read.
-        const onSent = cmd === 'MV' ? () => files.delete(name) : undefined;
-        const okReadAfterMs = cmd === 'MV' && body.length === 0 ? 30 : undefined;
-        return { kind: 'size', announce: body.length, body, onSent, okReadAfterMs };
-      },
-    });
-    cleanup.push(() => hb.close());
-    const model: StockModel = { hb, files, log };
+    const model = await stockModel(files, { stall: false });
+    const log = model.log;
     const { p, incoming } = puller(model);
     const [s] = await p.requestRound();
     assert.equal(s.error, null);
