@@ -1,6 +1,6 @@
 /**
- * The real node-red running a tentacle-pull, killed with SIGKILL at random moments while it
- * drains a buffer, 20 times, and started again on the same userDir: every file ends in
+ * The real node-red running a tentacle-pull, killed with SIGKILL at a random moment of its drain
+ * of a buffer, 20 times, and started again on the same userDir: every file ends in
  * incomingDir exactly once, none is left on the buffer, and no temp file is visible.
  */
 import assert from 'node:assert/strict';
@@ -59,9 +59,12 @@ describe('node-red running tentacle-pull, killed with SIGKILL 20 times', () => {
     let nr: RunningNodeRed | null = null;
     try {
       for (let k = 0; k < KILLS && left() > 0; k++) {
+        const before = left();
         nr = await launchNodeRed(prepared);
-        // Rounds start one interval (1 s) after the flows: most kills land inside a round.
-        await sleep(900 + Math.floor(rnd() * 1600));
+        // Each kill lands inside a round: once this run has taken a file, within 250 ms (a
+        // drain of a few thousand files a second leaves files for every kill).
+        await waitFor(() => left() < before, 60_000, 'this run to take a file');
+        await sleep(Math.floor(rnd() * 250));
         const exited = new Promise((r) => nr?.process.once('exit', r));
         nr.process.kill('SIGKILL');
         await exited;
