@@ -165,6 +165,20 @@ export class TentacleSession {
   /** Streams exactly `size` bytes of `fh` to the socket; anything else cuts the connection. */
   private async sendFile(fh: FileHandle, size: number): Promise<void> {
     if (size === 0) return;
+    if (size <= READ_CHUNK) {
+      // A small file (agent data) in one read and one write: a stream per file costs more CPU
+      // than the transfer itself.
+      const buf = Buffer.allocUnsafe(size);
+      let got = 0;
+      while (got < size) {
+        const { bytesRead } = await fh.read(buf, got, size - got, got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      if (got !== size) throw new Error(`file changed while being sent (${got} of ${size})`);
+      if (!this.socket.write(buf)) await drain(this.socket);
+      return;
+    }
     let sent = 0;
     const stream = fh.createReadStream({
       start: 0,
