@@ -42,12 +42,13 @@ export class FirstDownload {
     return (this.stalls.get(address) ?? 0) >= STALLS_TO_SWITCH ? 'ZRECV' : 'RECV';
   }
 
-  /** Notes how a RECV's payload of `size` bytes arrived. */
-  observe(address: string, size: number, timing: PayloadTiming | null): void {
-    if (!timing || size > PROBE_MAX_BYTES || this.plainOnly.has(address)) return;
-    if (timing.last - timing.first >= STALL_MS) {
-      this.stalls.set(address, (this.stalls.get(address) ?? 0) + 1);
-    }
+  /** Notes how a RECV's payload of `size` bytes arrived; true when this switches the buffer. */
+  observe(address: string, size: number, timing: PayloadTiming | null): boolean {
+    if (!timing || size > PROBE_MAX_BYTES || this.plainOnly.has(address)) return false;
+    if (timing.last - timing.first < STALL_MS) return false;
+    const n = (this.stalls.get(address) ?? 0) + 1;
+    this.stalls.set(address, n);
+    return n === STALLS_TO_SWITCH;
   }
 
   /**

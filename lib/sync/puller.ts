@@ -176,6 +176,8 @@ export interface SyncPullerEvents {
   summary: [BufferSummary, RoundCauses];
   /** Once per file and size, not every round. */
   oversized: [OversizedFile];
+  /** The buffer pauses like the stock tentacle_server: its first downloads are now ZRECV. */
+  zrecv: [address: string];
 }
 
 export class SyncPuller extends EventEmitter<SyncPullerEvents> {
@@ -655,7 +657,9 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
           true,
         );
       });
-      this.firstDownload.observe(b.address, announced, timing.first ? timing : null);
+      if (this.firstDownload.observe(b.address, announced, timing.first ? timing : null)) {
+        this.emit('zrecv', b.address);
+      }
     }
     if (!got) throw new Error(`${name}: the download ended without its bytes`);
     return got;

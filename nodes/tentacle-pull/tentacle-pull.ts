@@ -194,6 +194,7 @@ export = function (RED: NodeAPI) {
       puller.on('file', onFile);
       puller.on('summary', onSummary);
       puller.on('oversized', onOversized);
+      puller.on('zrecv', (address) => node.log(t('log.zrecv', { address })));
       if (puller.buffers.length) {
         const cert = certPart();
         const warn = certFill(cert.days);

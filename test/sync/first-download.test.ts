@@ -97,11 +97,13 @@ function puller(
   p.on('oversized', (o) => oversized.push(o));
   const announced: PulledFile[] = [];
   p.on('file', (f) => announced.push(f));
+  const switched: string[] = [];
+  p.on('zrecv', (address) => switched.push(address));
   cleanup.push(async () => {
     await p.close();
     rmSync(root, { recursive: true, force: true });
   });
-  return { p, incoming, oversized, announced };
+  return { p, incoming, oversized, announced, switched };
 }
 
 function agentFiles(n: number): Map<string, Buffer> {
@@ -115,10 +117,11 @@ describe('safe mode first download', () => {
     const files = agentFiles(8);
     const expected = new Map([...files].map(([n, b]) => [n, sha1(b)]));
     const model = await stockModel(files);
-    const { p, incoming } = puller(model);
+    const { p, incoming, switched } = puller(model);
     const [s] = await p.requestRound();
     assert.equal(s.error, null);
     assert.equal(s.files, 8);
+    assert.deepEqual(switched, [model.hb.endpoint.address], 'the switch is told once');
     assert.deepEqual(filesIn(incoming), expected);
     assert.equal(model.files.size, 0, 'every file left the buffer');
     const firsts = model.log.filter((l) => !l.startsWith('MV'));
@@ -218,9 +221,9 @@ describe('safe mode first download', () => {
     f.observe('a', 200_000, { first: 0, last: 500 });
     f.observe('a', 4096, null);
     assert.equal(f.command('a'), 'RECV');
-    f.observe('a', 4096, { first: 10, last: 50 });
+    assert.equal(f.observe('a', 4096, { first: 10, last: 50 }), false);
     assert.equal(f.command('a'), 'RECV');
-    f.observe('a', 4096, { first: 10, last: 50 });
+    assert.equal(f.observe('a', 4096, { first: 10, last: 50 }), true, 'this one switches');
     assert.equal(f.command('a'), 'ZRECV');
     assert.equal(f.command('b'), 'RECV');
     f.refuseZip('a');
