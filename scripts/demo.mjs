@@ -13,6 +13,9 @@ const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const demo = join(root, '.demo');
 const { PrivateMariaDb } = require(join(root, 'dist/test/helpers/mariadb.js'));
 const { applySchema } = require(join(root, 'dist/test/helpers/schema.js'));
+const { offlineSettings, settingsModule } = require(
+  join(root, 'dist/test/helpers/offline-settings.js'),
+);
 
 const UI_PORT = Number(process.env.DEMO_PORT ?? 1880);
 // Node-RED 5 (the node-red-5 dev dependency, an npm alias) unless DEMO_NODE_RED=4.
@@ -492,21 +495,7 @@ function prepareNodeRed(dbPort) {
       ),
     );
   }
-  writeFileSync(
-    join(userDir, 'settings.js'),
-    `module.exports = {
-  uiHost: '127.0.0.1',
-  uiPort: ${UI_PORT},
-  flowFile: 'flows.json',
-  credentialSecret: false,
-  diagnostics: { enabled: false, ui: false },
-  telemetry: { enabled: false },
-  externalModules: { palette: { allowInstall: false } },
-  editorTheme: { tours: false, palette: { catalogues: [] }, projects: { enabled: false } },
-  logging: { console: { level: 'info', metrics: false, audit: false } },
-};
-`,
-  );
+  writeFileSync(join(userDir, 'settings.js'), settingsModule(offlineSettings(UI_PORT)));
   writeFileSync(join(userDir, 'flows.json'), JSON.stringify(demoFlow(dbPort), null, 2));
   return userDir;
 }

@@ -14,6 +14,7 @@ import { spawnChild } from '../helpers/child';
 import { nodeRedDir } from '../helpers/node-red-version';
 import { until } from '../helpers/wait';
 import { removeDir, sleep, tempDir } from '../tentacle/helpers';
+import { offlineSettings, settingsModule } from '../helpers/offline-settings';
 
 const PKG = 'node-red-contrib-pandora-sync';
 
@@ -138,12 +139,7 @@ describe('tentacle-buffer in a real Node-RED', { timeout: 180_000 }, () => {
     ];
     writeFileSync(join(userDir, 'flows.json'), JSON.stringify(flows));
     const settings = join(work, 'settings.js');
-    writeFileSync(
-      settings,
-      `module.exports = { uiHost: '127.0.0.1', uiPort: ${uiPort}, flowFile: 'flows.json',
-        telemetry: { enabled: false }, diagnostics: { enabled: false },
-        logging: { console: { level: 'info' } }, editorTheme: { tours: false } };\n`,
-    );
+    writeFileSync(settings, settingsModule(offlineSettings(uiPort)));
     const child = spawnChild(join(nodeRedDir(), 'red.js'), {
       args: ['-u', userDir, '--settings', settings],
       stderr: 'pipe',

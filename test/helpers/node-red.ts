@@ -11,6 +11,7 @@ import { spawnChild } from './child';
 import { freePort } from './mariadb';
 import { nodeRedDir } from './node-red-version';
 import { until } from './wait';
+import { offlineSettings, settingsModule } from './offline-settings';
 
 export const repoRoot = resolve(__dirname, '../../..');
 
@@ -61,19 +62,10 @@ export async function prepareUserDir(options: NodeRedOptions): Promise<PreparedU
   );
   mkdirSync(join(userDir, 'lib'), { recursive: true });
   const port = await freePort();
-  const settings = {
-    uiHost: '127.0.0.1',
-    uiPort: port,
-    flowFile: 'flows.json',
-    credentialSecret: false,
-    diagnostics: { enabled: false, ui: false },
-    telemetry: { enabled: false },
-    externalModules: { palette: { allowInstall: false } },
-    editorTheme: { tours: false, palette: { catalogues: [] }, projects: { enabled: false } },
-    logging: { console: { level: 'info', metrics: false, audit: false } },
-    ...options.settings,
-  };
-  writeFileSync(join(userDir, 'settings.js'), `module.exports = ${JSON.stringify(settings)};\n`);
+  writeFileSync(
+    join(userDir, 'settings.js'),
+    settingsModule(offlineSettings(port, options.settings)),
+  );
   writeFileSync(join(userDir, 'flows.json'), JSON.stringify(options.flows));
   return { userDir, port };
 }
