@@ -11,11 +11,11 @@ import { applySchema } from '../test/helpers/schema';
 import { EventPuller } from '../lib/events';
 import { startMariaDb, PrivateMariaDb } from '../test/helpers/mariadb';
 import { createCommandCenter, createInstance, insertEvents } from '../test/events/fixtures/pandora';
+import { sleep } from '../test/helpers/wait';
 
 const perInstance = Number(process.argv[2] ?? 100_000);
 const lagRate = Number(process.argv[3] ?? 1000);
 const lagSeconds = Number(process.argv[4] ?? 20);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** CPU ms used so far by this process and by the database server (null where /proc is not). */
 function cpuNow(db: PrivateMariaDb): { node: number; server: number | null } {

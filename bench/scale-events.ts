@@ -13,11 +13,11 @@ import { createPool } from '../lib/db/pool';
 import { EventPuller } from '../lib/events';
 import { startMariaDb, PrivateMariaDb } from '../test/helpers/mariadb';
 import { createCommandCenter, createInstance, insertEvents } from '../test/events/fixtures/pandora';
+import { sleep } from '../test/helpers/wait';
 
 const rate = Number(process.argv[2] ?? 2000);
 const seconds = Number(process.argv[3] ?? 15);
 const INSTANCES = 4;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function maxPer(c: Connection, sql: string): Promise<Map<number, number>> {
   const [rows] = (await c.query(sql)) as unknown as [{ s: number; n: string | number }[]];

@@ -1,28 +1,11 @@
 /** Small shared pieces of the fault suite: temp trees, hashes, a seeded random source. */
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sha1 } from '../helpers/files';
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
-
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
-}
-
-export function sha1(data: Buffer): string {
-  return createHash('sha1').update(data).digest('hex');
-}
+export { removeDir, sha1, tempDir } from '../helpers/files';
+export { sleep } from '../helpers/wait';
 
 /** Every path under `dir` (relative, `/` for directories), with size and mtime for files. */
 export function snapshot(dir: string): Map<string, string> {
@@ -73,10 +56,6 @@ export function seeded(seed: number): () => number {
 export function seedFromEnv(): number {
   const s = Number(process.env.FAULT_SEED);
   return Number.isInteger(s) && s > 0 ? s : Math.floor(Math.random() * 2 ** 31) + 1;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** Rejects when `p` takes longer than `ms`. */

@@ -8,6 +8,7 @@ import { createCommandCenter, createInstance, insertEvents } from '../events/fix
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { waitFor } from '../helpers/wait';
 import helper from '../helpers/red-helper';
+import { sleep } from '../helpers/wait';
 
 type BatchMsg = NodeMessage & {
   payload: Record<string, unknown>[];
@@ -36,8 +37,6 @@ interface Spied {
 function spy(node: Node): Spied {
   return node as unknown as Spied;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const eventPull = withCatalogue(eventPullModule, 'event-pull');
 

@@ -1,15 +1,7 @@
 /** Buffers (our engine's TentacleServer) and files for the Sync server tests. */
 import { createHash } from 'node:crypto';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TentacleServer, type TentacleServerOptions } from '../../lib/tentacle/server';
 import type { BufferEndpoint } from '../../lib/conf/pandora-conf';
@@ -20,9 +12,9 @@ export interface TestBuffer {
   endpoint: BufferEndpoint;
 }
 
-export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+import { tempDir } from '../helpers/files';
+
+export { sha1, tempDir } from '../helpers/files';
 
 /** Starts a buffer on 127.0.0.1, a random port, holding `files` (name -> content). */
 export async function startBuffer(
@@ -78,10 +70,6 @@ export function filesIn(dir: string): Map<string, string> {
     out.set(name, createHash('sha1').update(readFileSync(p)).digest('hex'));
   }
   return out;
-}
-
-export function sha1(b: Buffer | string): string {
-  return createHash('sha1').update(b).digest('hex');
 }
 
 export { waitFor as until } from '../helpers/wait';

@@ -119,6 +119,4 @@ export class RawPeer {
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep } from '../helpers/wait';
