@@ -12,6 +12,22 @@
     var id = function (x) {
       return prefix + '-certs-' + x;
     };
+    // A labelled text field: `key` names its id, label and placeholder texts.
+    var textRow = function (key, icon) {
+      return (
+        '<div class="form-row"><label for="' +
+        id(key) +
+        '" style="width: 80px"><i class="fa ' +
+        icon +
+        '"></i> ' +
+        escapeText(t(key)) +
+        '</label><input type="text" id="' +
+        id(key) +
+        '" placeholder="' +
+        escapeText(t(key + 'Placeholder')) +
+        '" style="width: calc(100% - 90px)" /></div>'
+      );
+    };
     return (
       '<div id="' +
       prefix +
@@ -20,26 +36,8 @@
       '<div class="form-tips" style="margin-bottom: 8px">' +
       escapeText(t('intro')) +
       '</div>' +
-      '<div class="form-row"><label for="' +
-      id('dir') +
-      '" style="width: 80px"><i class="fa fa-folder"></i> ' +
-      escapeText(t('dir')) +
-      '</label><input type="text" id="' +
-      id('dir') +
-      '" placeholder="' +
-      escapeText(t('dirPlaceholder')) +
-      '" style="width: calc(100% - 90px)" /></div>' +
-      '<div class="form-row"><label for="' +
-      id('names') +
-      '" style="width: 80px"><i class="fa ' +
-      namesIcon +
-      '"></i> ' +
-      escapeText(t('names')) +
-      '</label><input type="text" id="' +
-      id('names') +
-      '" placeholder="' +
-      escapeText(t('namesPlaceholder')) +
-      '" style="width: calc(100% - 90px)" /></div>' +
+      textRow('dir', 'fa-folder') +
+      textRow('names', namesIcon) +
       '<div class="form-row"><label style="width: 80px">&nbsp;</label><input type="checkbox" id="' +
       id('overwrite') +
       '" style="width: auto; margin: 0" /> <label for="' +

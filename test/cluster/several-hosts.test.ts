@@ -10,15 +10,7 @@
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  cpSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
@@ -32,6 +24,7 @@ import {
   type PreparedUserDir,
   type RunningNodeRed,
 } from '../helpers/node-red';
+import { offlineSettings, settingsModule } from '../helpers/offline-settings';
 import { sleep, waitFor } from '../helpers/wait';
 
 const LEASE_S = 2;
@@ -186,9 +179,7 @@ describe(`${MEMBERS} Node-RED hosts sharing one MariaDB (cluster on pandora-conf
       const userDir = `${first.userDir}-m${m}`;
       cpSync(first.userDir, userDir, { recursive: true });
       const port = await freePort();
-      const settings = join(userDir, 'settings.js');
-      const text = readFileSync(settings, 'utf8');
-      writeFileSync(settings, text.replace(`"uiPort":${first.port}`, `"uiPort":${port}`));
+      writeFileSync(join(userDir, 'settings.js'), settingsModule(offlineSettings(port)));
       writeFileSync(join(userDir, 'flows.json'), JSON.stringify(flows(m)));
       prepared.push({ userDir, port });
     }
