@@ -22,6 +22,7 @@ import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import type mysql from 'mysql2/promise';
 import type { BufferEndpoint } from '../../lib/conf/pandora-conf';
+import { generateCertificatesAsync, type CertificateSet } from '../../lib/tls/generate';
 import { removeDir, tempDir } from './files';
 import { freePort, type PrivateMariaDb } from './mariadb';
 import { until } from './wait';
@@ -235,6 +236,33 @@ export function stockTentacleClient(args: string[], cwd: string): Promise<Client
       }),
     ),
   );
+}
+
+let certificates: Promise<CertificateSet> | null = null;
+
+/**
+ * A CA, a server certificate for 127.0.0.1 and a client certificate, made once per test process.
+ * 2048-bit keys: the OpenSSL under the Perl programs refuses shorter ones ("ee key too small").
+ */
+export function peerCertificates(): Promise<CertificateSet> {
+  certificates ??= generateCertificatesAsync({ serverNames: ['127.0.0.1', 'localhost'] });
+  return certificates;
+}
+
+/** The client side's files for the stock client's `-e`, `-k` and `-f`. */
+export function clientPemFiles(
+  dir: string,
+  certs: CertificateSet,
+): { cert: string; key: string; ca: string } {
+  const files = {
+    cert: join(dir, 'client.crt'),
+    key: join(dir, 'client.key'),
+    ca: join(dir, 'ca.crt'),
+  };
+  writeFileSync(files.cert, certs.client.cert);
+  writeFileSync(files.key, certs.client.key);
+  writeFileSync(files.ca, certs.ca.cert);
+  return files;
 }
 
 /** The MariaDB command-line client that ships with mariadb-server. */
