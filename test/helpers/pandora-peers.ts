@@ -16,6 +16,7 @@ import {
   createReadStream,
   existsSync,
   mkdirSync,
+  readFileSync,
   writeFileSync,
 } from 'node:fs';
 import { connect } from 'node:net';
@@ -114,6 +115,7 @@ export class StockTentacleServer {
     readonly port: number,
     readonly storage: string,
     private readonly work: string,
+    private readonly logFile: string,
     private readonly child: ChildProcess,
   ) {
     child.stdout?.on('data', (d: Buffer) => (this.log += d.toString()));
@@ -124,7 +126,9 @@ export class StockTentacleServer {
     const script = pandoraPath('tentacleServer');
     const work = peerDir('pandora-peer-tentacle-');
     const storage = writableDir(join(work, 'storage'));
-    const args = ['-a', '127.0.0.1', '-s', storage, '-v'];
+    // -V -l: every request as a line of a file (its stdout would sit in Perl's buffer).
+    const logFile = join(writableDir(join(work, 'log')), 'tentacle_server.log');
+    const args = ['-a', '127.0.0.1', '-s', storage, '-V', '-l', logFile];
     if (opts.insecure !== false) args.push('-I');
     if (opts.overwrite !== false) args.push('-o');
     if (opts.password !== undefined) args.push('-x', opts.password);
@@ -145,7 +149,7 @@ export class StockTentacleServer {
     for (let attempt = 0; attempt < 5; attempt++) {
       const port = await freePort();
       const child = spawnPerl(script, [...args, '-p', String(port)]);
-      const server = new StockTentacleServer(port, storage, work, child);
+      const server = new StockTentacleServer(port, storage, work, logFile, child);
       const gone = () => child.exitCode !== null || child.signalCode !== null;
       // Its "Server listening" line sits in Perl's stdout buffer: watch the port instead.
       let up = false;
@@ -162,9 +166,40 @@ export class StockTentacleServer {
     return { host: '127.0.0.1', port: this.port, address: `127.0.0.1:${this.port}` };
   }
 
-  /** What it printed (`-v`: one line per error). */
+  /** Its log (`-V`: a line per request and per error) and what it printed. */
   output(): string {
-    return this.log;
+    let file = '';
+    try {
+      file = readFileSync(this.logFile, 'utf8');
+    } catch {
+      // nothing logged yet
+    }
+    return file + this.log;
+  }
+
+  /**
+   * The file requests it logged, in order, as `<command> <name>`: `RECV`, `ZRECV`, `MV`, `SEND`,
+   * `ZSEND` (each connection is a process of its own that logs as it goes).
+   */
+  requests(): string[] {
+    const kinds: [RegExp, string][] = [
+      [/Request to receive compressed file '(.*)' from/, 'ZRECV'],
+      [/Request to receive file '(.*)' from/, 'RECV'],
+      [/Request to move file '(.*)' from/, 'MV'],
+      [/Request to send compressed file '(.*)' size/, 'ZSEND'],
+      [/Request to send file '(.*)' size/, 'SEND'],
+    ];
+    const out: string[] = [];
+    for (const line of this.output().split('\n')) {
+      for (const [re, cmd] of kinds) {
+        const m = re.exec(line);
+        if (m) {
+          out.push(`${cmd} ${m[1]}`);
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   /** Puts a file in its storage as an agent would have sent it. */
