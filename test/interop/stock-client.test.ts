@@ -13,6 +13,7 @@ import { TentacleServer, type TentacleServerOptions } from '../../lib/tentacle';
 import { removeDir } from '../helpers/files';
 import {
   PEERS_SKIP,
+  StockTentacleServer,
   clientPemFiles,
   peerCertificates,
   peerDir,
@@ -143,6 +144,31 @@ describe("Pandora's stock tentacle_client against our buffer", { skip: PEERS_SKI
     assert.equal(r.code, 1);
     assert.match(r.stderr, /SEND ERR \(file is too big\)/);
     assert.deepEqual(dataIn(b.storage), []);
+  });
+
+  it("reads each refusal as it reads the stock tentacle_server's", async () => {
+    const opts = { password: 's3cret', maxSize: 1000 };
+    const ours = await buffer(opts);
+    const stock = await StockTentacleServer.start({ ...opts, overwrite: false });
+    try {
+      const port = ['-a', '127.0.0.1', '-p', String(stock.port)];
+      const cases = [
+        ['-x', 'guess', 'web-01.1.data'],
+        ['web-01.1.data'],
+        ['-x', 's3cret', 'bin.data'],
+        ['-x', 's3cret', '-z', 'bin.data'],
+        ['-x', 's3cret', 'web-01.1.data'],
+        // A second time: the file exists, and neither runs with -o.
+        ['-x', 's3cret', 'web-01.1.data'],
+      ];
+      for (const args of cases) {
+        const theirs = await client([...port, ...args], work);
+        const mine = await client([...ours.args, ...args], work);
+        assert.deepEqual([mine.code, mine.stderr], [theirs.code, theirs.stderr], args.join(' '));
+      }
+    } finally {
+      await stock.stop();
+    }
   });
 
   it('is refused past the quota, with the reason, and what was held stays', async () => {

@@ -349,6 +349,24 @@ describe('the stock tentacle_server as the buffer', { skip: PEERS_SKIP }, () => 
     assert.ok(server.requests().includes('MV empty.1.data'));
   });
 
+  it('a 0-byte file asked by RECV: the stock server hangs up after its size, and it still arrives', async () => {
+    // One other file: fewer than two stalls, so no switch to ZRECV.
+    const files = new Map([
+      ['empty.2.data', Buffer.alloc(0)],
+      ['one.2.data', agentXml('one', 2, 2000)],
+    ]);
+    const expected = new Map([...files].map(([n, b]) => [n, sha1(b)]));
+    const server = await stock(files);
+    const { p, incoming } = stockPuller(server);
+    const [s] = await p.requestRound();
+    assert.equal(s.error, null, server.output());
+    assert.deepEqual(filesIn(incoming), expected);
+    assert.deepEqual(left(server), []);
+    const log = server.requests();
+    assert.ok(log.includes('RECV empty.2.data'), log.join(', '));
+    assert.ok(log.includes('MV empty.2.data'), log.join(', '));
+  });
+
   it('a file past maxSize is declined and stays on the stock buffer', async () => {
     const files = agentFiles(3);
     const big = agentXml('big', 1, 60_000);
