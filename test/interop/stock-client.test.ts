@@ -49,6 +49,7 @@ describe("Pandora's stock tentacle_client against our buffer", { skip: PEERS_SKI
       `<agent_data agent_name="xml">${'<module><data>42</data></module>'.repeat(4000)}</agent_data>`,
     );
     writeFileSync(join(work, 'd41d8cd98f00b204e9800998ecf8427e.conf'), 'agent_name web-01\n');
+    writeFileSync(join(work, 'empty.1.data'), '');
   });
   after(async () => {
     for (const s of servers) await s.close();
@@ -146,7 +147,7 @@ describe("Pandora's stock tentacle_client against our buffer", { skip: PEERS_SKI
     assert.deepEqual(dataIn(b.storage), []);
   });
 
-  it("reads each refusal as it reads the stock tentacle_server's", async () => {
+  it('gets the same answers from our buffer as from the stock tentacle_server', async () => {
     const opts = { password: 's3cret', maxSize: 1000 };
     const ours = await buffer(opts);
     const stock = await StockTentacleServer.start({ ...opts, overwrite: false });
@@ -160,12 +161,18 @@ describe("Pandora's stock tentacle_client against our buffer", { skip: PEERS_SKI
         ['-x', 's3cret', 'web-01.1.data'],
         // A second time: the file exists, and neither runs with -o.
         ['-x', 's3cret', 'web-01.1.data'],
+        // An empty file: SEND is refused as "too big" (the stock check is size < 1), ZSEND stores it.
+        ['-x', 's3cret', 'empty.1.data'],
+        ['-x', 's3cret', '-z', 'empty.1.data'],
+        ['-x', 's3cret', '-g', 'nope.data'],
       ];
       for (const args of cases) {
         const theirs = await client([...port, ...args], work);
         const mine = await client([...ours.args, ...args], work);
         assert.deepEqual([mine.code, mine.stderr], [theirs.code, theirs.stderr], args.join(' '));
       }
+      assert.deepEqual(dataIn(ours.storage).sort(), dataIn(stock.storage).sort());
+      assert.deepEqual(dataIn(ours.storage).sort(), ['empty.1.data', 'web-01.1.data']);
     } finally {
       await stock.stop();
     }
