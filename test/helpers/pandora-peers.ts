@@ -19,7 +19,6 @@ import {
   readFileSync,
   writeFileSync,
 } from 'node:fs';
-import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import type mysql from 'mysql2/promise';
 import type { BufferEndpoint } from '../../lib/conf/pandora-conf';
@@ -126,7 +125,8 @@ export class StockTentacleServer {
     const script = pandoraPath('tentacleServer');
     const work = peerDir('pandora-peer-tentacle-');
     const storage = writableDir(join(work, 'storage'));
-    // -V -l: every request as a line of a file (its stdout would sit in Perl's buffer).
+    // -V -l: every request as a line of a file, written at once (its stdout would sit in Perl's
+    // buffer until it exits).
     const logFile = join(writableDir(join(work, 'log')), 'tentacle_server.log');
     const args = ['-a', '127.0.0.1', '-s', storage, '-V', '-l', logFile];
     if (opts.insecure !== false) args.push('-I');
@@ -151,11 +151,11 @@ export class StockTentacleServer {
       const child = spawnPerl(script, [...args, '-p', String(port)]);
       const server = new StockTentacleServer(port, storage, work, logFile, child);
       const gone = () => child.exitCode !== null || child.signalCode !== null;
-      // Its "Server listening" line sits in Perl's stdout buffer: watch the port instead.
-      let up = false;
-      await until(async () => gone() || (up = await accepts(port)), 20_000, 50);
-      if (up && !gone()) return server;
-      last = server.log;
+      // With -l it writes "Server listening on <address> port <port>" to its log once bound.
+      const listening = () => server.output().includes(`port ${port}`);
+      await until(() => gone() || listening(), 20_000, 50);
+      if (listening() && !gone()) return server;
+      last = server.output();
       await server.stop(false);
     }
     removeDir(work);
@@ -214,18 +214,6 @@ export class StockTentacleServer {
     await stopChild(this.child, false);
     if (remove) removeDir(this.work);
   }
-}
-
-/** Whether something accepts TCP connections on 127.0.0.1:port (the probe closes at once). */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      done(true);
-    });
-    s.once('error', () => done(false));
-  });
 }
 
 /** Ends a child (or its process group) with SIGTERM, then SIGKILL after 5 s; resolves once gone. */
