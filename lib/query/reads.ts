@@ -38,8 +38,8 @@ const flag = (v: unknown): boolean => num(v) !== 0;
 class Select {
   private readonly withParts: string[] = [];
   private readonly withParams: unknown[] = [];
-  readonly where: string[] = [];
-  readonly params: unknown[] = [];
+  private readonly where: string[] = [];
+  private readonly params: unknown[] = [];
 
   /** A WHERE part with its parameters. */
   and(condition: string, ...params: unknown[]): void {
