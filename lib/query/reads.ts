@@ -105,9 +105,8 @@ function agentConditions(f: ReadFilters, q: Select): void {
  * agents; an alert with its module and agent).
  */
 function disabledCondition(choice: DisabledChoice, flags: string[], q: Select): void {
-  const anyDisabled = flags.map((c) => `${c} <> 0`).join(' OR ');
-  if (choice === 'enabled') q.and(`NOT (${anyDisabled})`);
-  else if (choice === 'disabled') q.and(`(${anyDisabled})`);
+  if (choice === 'enabled') for (const c of flags) q.and(`${c} = 0`);
+  else if (choice === 'disabled') q.and(`(${flags.map((c) => `${c} <> 0`).join(' OR ')})`);
 }
 
 /** WHERE parts shared by the reads that go through a module (alias `m`, its agent `a`). */
@@ -291,21 +290,22 @@ function tactical(f: ReadFilters): Statement {
   const q = new Select();
   const inGroups = groupSet(f, q) ? ` AND ${AGENT_IN_GROUPS}` : '';
   const byStatus = STATUSES.map((s) => `SUM(x.status = '${s}') AS agents_${s}`).join(', ');
-  return q.statement(`SELECT ${byStatus},
+  // One pass over the alerts: those it keeps are enabled with their module and agent, so the
+  // ones with times_fired > 0 among them are the fired ones (ALERT_FIRED_SQL).
+  return q.statement(`SELECT ag.*, al.* FROM
+(SELECT ${byStatus},
   SUM(x.normal_count) AS modules_normal, SUM(x.warning_count) AS modules_warning,
   SUM(x.critical_count) AS modules_critical, SUM(x.unknown_count) AS modules_unknown,
-  SUM(x.notinit_count) AS modules_notinit,
-  (SELECT COUNT(*) FROM talert_template_modules tm
-    JOIN tagente_modulo m ON m.id_agente_modulo = tm.id_agent_module
-    JOIN tagente a ON a.id_agente = m.id_agente
-    WHERE ${ALERT_ENABLED_SQL} AND m.delete_pending = 0${inGroups}) AS alerts_defined,
-  (SELECT COUNT(*) FROM talert_template_modules tm
-    JOIN tagente_modulo m ON m.id_agente_modulo = tm.id_agent_module
-    JOIN tagente a ON a.id_agente = m.id_agente
-    WHERE ${ALERT_FIRED_SQL} AND m.delete_pending = 0${inGroups}) AS alerts_fired
-FROM (SELECT ${AGENT_STATUS_SQL} AS status, a.normal_count, a.warning_count, a.critical_count,
-  a.unknown_count, a.notinit_count
-  FROM tagente a WHERE a.disabled = 0${inGroups}) x`);
+  SUM(x.notinit_count) AS modules_notinit
+  FROM (SELECT ${AGENT_STATUS_SQL} AS status, a.normal_count, a.warning_count, a.critical_count,
+    a.unknown_count, a.notinit_count
+    FROM tagente a WHERE a.disabled = 0${inGroups}) x) ag
+CROSS JOIN
+(SELECT COUNT(*) AS alerts_defined, SUM(tm.times_fired > 0) AS alerts_fired
+  FROM talert_template_modules tm
+  JOIN tagente_modulo m ON m.id_agente_modulo = tm.id_agent_module
+  JOIN tagente a ON a.id_agente = m.id_agente
+  WHERE ${ALERT_ENABLED_SQL} AND m.delete_pending = 0${inGroups}) al`);
 }
 
 /** The tactical view's four bars, each a percentage with one decimal. */
