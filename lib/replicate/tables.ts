@@ -21,6 +21,7 @@ export type ObjectKind =
   | 'networkComponents'
   | 'calendars'
   | 'plugins'
+  | 'inventoryModules'
   | 'policies';
 
 /** In the order the node's `objects` property documents them (and error messages name them). */
@@ -40,6 +41,7 @@ export const ALL_KINDS: readonly ObjectKind[] = [
   'networkComponents',
   'calendars',
   'plugins',
+  'inventoryModules',
   'policies',
 ];
 
@@ -87,7 +89,8 @@ export const TABLES: readonly TableDef[] = [
     table: 'tusuario',
     key: 'id_user',
     keyType: 'string',
-    local: ['last_connect', 'last_failed_login', 'failed_attempt'],
+    // An Instance's own login record and lockout state (set by its console on failed logins).
+    local: ['last_connect', 'last_failed_login', 'failed_attempt', 'login_blocked'],
     optionalRefs: [{ column: 'id_filter', table: 'tevent_filter', key: 'id_filter' }],
   },
   int('userProfiles', 'tusuario_perfil', 'id_up'),
@@ -99,6 +102,8 @@ export const TABLES: readonly TableDef[] = [
   int('plugins', 'tplugin', 'id', { name: 'name' }),
   int('networkComponents', 'tnetwork_component', 'id_nc', { name: 'name' }),
   int('networkComponents', 'tlocal_component', 'id', { name: 'name' }),
+  // Before policies: tpolicy_modules_inventory refers to it (and it to tconfig_os).
+  int('inventoryModules', 'tmodule_inventory', 'id_module_inventory', { name: 'name' }),
   // A policy's apply status is each node's own: its server sets it when it applies the policy.
   int('policies', 'tpolicies', 'id', { name: 'name', local: ['status'] }),
   int('policies', 'tpolicy_modules', 'id'),
@@ -109,15 +114,42 @@ export const TABLES: readonly TableDef[] = [
   }),
   int('policies', 'tpolicy_modules_inventory', 'id'),
   int('policies', 'tpolicy_plugins', 'id'),
+  int('policies', 'tpolicy_modules_synth', 'id'),
+  // A group's apply state is each node's own, as for tpolicies.status.
+  int('policies', 'tpolicy_groups', 'id', { local: ['policy_applied', 'last_apply_utimestamp'] }),
+];
+
+/**
+ * Centrally managed tables that only the queue carries, never the table comparison: their rows
+ * name an Instance's own agents (tagente ids differ from node to node), so the Command Center's
+ * rows for one node mean nothing on another. ttag_policy_module (a policy module's tags) has a
+ * two-column key the comparison does not handle: it comes through the queue too.
+ */
+export const QUEUE_ONLY: readonly { kind: ObjectKind; table: string }[] = [
+  { kind: 'policies', table: 'tpolicy_agents' },
+  { kind: 'policies', table: 'tpolicy_group_agents' },
+  { kind: 'policies', table: 'ttag_policy_module' },
 ];
 
 /**
  * The tables whose `tsync_queue` items Pandora's node-side policy thread waits for ("waiting
  * synchronizer" in Core.pm): while one is queued for a node, that node applies no policy.
  */
-export const POLICY_TABLES: ReadonlySet<string> = new Set(
-  TABLES.filter((t) => t.kind === 'policies').map((t) => t.table),
-);
+export const POLICY_TABLES: ReadonlySet<string> = new Set([
+  'tpolicies',
+  'tpolicy_alerts',
+  'tpolicy_alerts_actions',
+  'tpolicy_collections',
+  'tpolicy_modules',
+  'tpolicy_modules_inventory',
+  'tpolicy_plugins',
+]);
+
+/**
+ * The centrally managed tables: the only ones a queued statement may write (the kinds' tables,
+ * their child tables and the queue-only policy tables).
+ */
+export const MANAGED: ReadonlySet<string> = new Set([...TABLES, ...QUEUE_ONLY].map((t) => t.table));
 
 /** Every synchronized table name: rows a cascade reaches outside these are the Instance's own. */
 export const SYNCHRONIZED: ReadonlySet<string> = new Set(TABLES.map((t) => t.table));

@@ -90,9 +90,11 @@ describe('metaconsole-replicate: tsync_queue source', () => {
       'REPLACE',
     );
     assert.match((parseStatement('SELECT 1') as { error: string }).error, /a SELECT statement/);
-    assert.match(
-      (parseStatement('UPDATE tgrupo SET nombre = = 1') as { error: string }).error,
-      /the SQL parser cannot read it/,
+    // The grammar is MariaDB's to judge: the check leaves a malformed statement to the server,
+    // which refuses it when the queue runs it (the item keeps the server's error).
+    assert.equal(
+      (parseStatement('UPDATE tgrupo SET nombre = = 1') as { table: string }).table,
+      'tgrupo',
     );
     assert.equal(
       safeSqlMode('STRICT_TRANS_TABLES,ANSI_QUOTES,NO_BACKSLASH_ESCAPES,ANSI'),
