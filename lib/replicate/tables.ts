@@ -48,8 +48,16 @@ export const ALL_KINDS: readonly ObjectKind[] = [
 export interface TableDef {
   kind: ObjectKind;
   table: string;
-  /** Primary key, or `id_user` for tusuario (Pandora gives it no PK, only UNIQUE). */
+  /**
+   * Primary key, or `id_user` for tusuario (Pandora gives it no PK, only UNIQUE); for a table
+   * with a key of several columns, the first of them (see keyColumns).
+   */
   key: string;
+  /**
+   * A primary key of several columns (ttag_policy_module): the row's identity is their values
+   * joined by ':' (keySql / keyOf), compared as text.
+   */
+  keyColumns?: string[];
   keyType: 'int' | 'string';
   /** Node-local state (logins, counters, apply status): not compared, not overwritten. */
   local?: string[];
@@ -117,18 +125,24 @@ export const TABLES: readonly TableDef[] = [
   int('policies', 'tpolicy_modules_synth', 'id'),
   // A group's apply state is each node's own, as for tpolicies.status.
   int('policies', 'tpolicy_groups', 'id', { local: ['policy_applied', 'last_apply_utimestamp'] }),
+  // A policy module's tags: the pair is the row.
+  {
+    kind: 'policies',
+    table: 'ttag_policy_module',
+    key: 'id_tag',
+    keyColumns: ['id_tag', 'id_policy_module'],
+    keyType: 'string',
+  },
 ];
 
 /**
  * Centrally managed tables that only the queue carries, never the table comparison: their rows
  * name an Instance's own agents (tagente ids differ from node to node), so the Command Center's
- * rows for one node mean nothing on another. ttag_policy_module (a policy module's tags) has a
- * two-column key the comparison does not handle: it comes through the queue too.
+ * rows for one node mean nothing on another.
  */
 export const QUEUE_ONLY: readonly { kind: ObjectKind; table: string }[] = [
   { kind: 'policies', table: 'tpolicy_agents' },
   { kind: 'policies', table: 'tpolicy_group_agents' },
-  { kind: 'policies', table: 'ttag_policy_module' },
 ];
 
 /**
@@ -153,6 +167,24 @@ export const MANAGED: ReadonlySet<string> = new Set([...TABLES, ...QUEUE_ONLY].m
 
 /** Every synchronized table name: rows a cascade reaches outside these are the Instance's own. */
 export const SYNCHRONIZED: ReadonlySet<string> = new Set(TABLES.map((t) => t.table));
+
+/** The row identity in SQL: the key column, or the key columns joined by ':'. */
+export function keySql(def: TableDef): string {
+  const q = (c: string): string => `\`${c}\``;
+  return def.keyColumns ? `CONCAT_WS(':', ${def.keyColumns.map(q).join(', ')})` : q(def.key);
+}
+
+/** The row identity of a read row, as keySql gives it. */
+export function keyOf(def: TableDef, row: Record<string, unknown>): string {
+  return def.keyColumns
+    ? def.keyColumns.map((c) => String(row[c])).join(':')
+    : String(row[def.key]);
+}
+
+/** The columns that make the row's identity (never updated in place). */
+export function keyColumnsOf(def: TableDef): string[] {
+  return def.keyColumns ?? [def.key];
+}
 
 /** Parses the node's `objects` property (comma list; empty = every kind). */
 export function parseObjects(list: string[]): ObjectKind[] {

@@ -251,15 +251,22 @@ describe('metaconsole-replicate: the table comparison of every kind, on the real
       'tpolicy_modules_inventory',
       'tpolicy_modules_synth',
       'tpolicy_groups',
+      'ttag_policy_module',
     ]) {
       assert.ok(first.applied[t]?.inserted > 0, `${t} inserted`);
     }
     // Rows naming an Instance's own agents never come through the comparison.
-    for (const t of ['tpolicy_agents', 'tpolicy_group_agents', 'ttag_policy_module']) {
+    for (const t of ['tpolicy_agents', 'tpolicy_group_agents']) {
       assert.equal(first.applied[t], undefined, `${t} is not compared`);
       assert.equal(await num(nodes[0], `SELECT COUNT(*) AS n FROM ${t}`), 0);
     }
     assert.deepEqual(await dump(nodes[0]), await dump(cc));
+    // A tag leaves a policy module (a row of a two-column key): the comparison removes it.
+    await cc.query('DELETE FROM ttag_policy_module WHERE id_tag = 1 AND id_policy_module = 1011');
+    const [tagged] = await rep.round('sync');
+    assert.deepEqual(tagged.applied, {
+      ttag_policy_module: { inserted: 0, updated: 0, deleted: 1 },
+    });
 
     // A policy and a calendar go: their children leave first (or by cascade), nothing fails.
     await cc.query('DELETE FROM tpolicies WHERE id = 1001');
