@@ -8,7 +8,7 @@ import { quoteId as q, quoteList } from '../db/identifier';
 import type { Pool, PoolConnection } from '../db/pool';
 import { columnsFor, Db, diffTable, fetchRows, TableDiff } from './diff';
 import { CascadeEdge, cascadeEdges, cascadeTargets, tableExists } from './schema-info';
-import { SYNCHRONIZED, TableDef } from './tables';
+import { keyColumnsOf, keyOf, keySql, SYNCHRONIZED, TableDef } from './tables';
 
 export interface TableCounts {
   inserted: number;
@@ -132,7 +132,8 @@ export async function cascadeReach(
       await visit(e.child, e.column, referenced, depth + 1);
     }
   };
-  await visit(def.table, def.key, keys, 0);
+  // A key of several columns is referenced by no foreign key (ttag_policy_module): nothing cascades.
+  if (!def.keyColumns) await visit(def.table, def.key, keys, 0);
   if (ownOnly) for (const t of Object.keys(reach)) if (SYNCHRONIZED.has(t)) delete reach[t];
   return reach;
 }
@@ -301,7 +302,7 @@ export async function applyPlans(
         const batches = def.parent ? part.map((k) => [k]) : [part];
         for (const b of batches) {
           const [res] = await conn.query<ResultSetHeader>(
-            `DELETE FROM ${q(def.table)} WHERE ${q(def.key)} IN (?)`,
+            `DELETE FROM ${q(def.table)} WHERE ${keySql(def)} IN (?)`,
             [b],
           );
           counts(def.table).deleted += res.affectedRows;
@@ -335,13 +336,13 @@ export async function applyPlans(
         }
       }
       if (def.parent) {
-        const byKey = new Map(rows.map((r) => [String(r[def.key]), r]));
+        const byKey = new Map(rows.map((r) => [keyOf(def, r), r]));
         rows = parentsFirst(
           rows.map((r) => ({ key: String(r[def.key]), parent: String(r[def.parent as string]) })),
         ).map((k) => byKey.get(k) as Record<string, unknown>);
       }
-      const ins = rows.filter((r) => inserting.has(String(r[def.key])));
-      const upd = rows.filter((r) => !inserting.has(String(r[def.key])));
+      const ins = rows.filter((r) => inserting.has(keyOf(def, r)));
+      const upd = rows.filter((r) => !inserting.has(keyOf(def, r)));
       if (ins.length > 0) {
         const [res] = await conn.query<ResultSetHeader>(
           `INSERT INTO ${q(def.table)} (${quoteList(cols.copy)}) VALUES ?`,
@@ -349,14 +350,15 @@ export async function applyPlans(
         );
         counts(def.table).inserted += res.affectedRows;
         await conn.query('INSERT IGNORE INTO tsync_replica_rows (cc_uid, tbl, row_key) VALUES ?', [
-          ins.map((r) => [ccUid, def.table, String(r[def.key])]),
+          ins.map((r) => [ccUid, def.table, keyOf(def, r)]),
         ]);
       }
-      const setCols = cols.copy.filter((c) => c !== def.key);
-      for (const r of upd) {
+      const keyCols = keyColumnsOf(def);
+      const setCols = cols.copy.filter((c) => !keyCols.includes(c));
+      for (const r of setCols.length > 0 ? upd : []) {
         await conn.query(
-          `UPDATE ${q(def.table)} SET ${setCols.map((c) => `${q(c)} = ?`).join(', ')} WHERE ${q(def.key)} = ?`,
-          [...setCols.map((c) => r[c]), r[def.key]],
+          `UPDATE ${q(def.table)} SET ${setCols.map((c) => `${q(c)} = ?`).join(', ')} WHERE ${keySql(def)} = ?`,
+          [...setCols.map((c) => r[c]), keyOf(def, r)],
         );
         counts(def.table).updated += 1;
       }

@@ -6,7 +6,7 @@
 import type { RowDataPacket } from 'mysql2';
 import { quoteId as q, quoteList } from '../db/identifier';
 import { Db, tableColumns } from './schema-info';
-import { TableDef } from './tables';
+import { keySql, TableDef } from './tables';
 
 export type { Db } from './schema-info';
 
@@ -70,18 +70,18 @@ async function hashes(
   const where: string[] = [];
   const params: unknown[] = [];
   if (after !== null) {
-    where.push(`${q(def.key)} > ${keyParam(def)}`);
+    where.push(`${keySql(def)} > ${keyParam(def)}`);
     params.push(after);
   }
   if (upTo !== null) {
-    where.push(`${q(def.key)} <= ${keyParam(def)}`);
+    where.push(`${keySql(def)} <= ${keyParam(def)}`);
     params.push(upTo);
   }
   params.push(limit);
   const sql =
-    `SELECT ${q(def.key)} AS k, ${hashExpr(cols.hash)} AS h FROM ${q(def.table)}` +
+    `SELECT ${keySql(def)} AS k, ${hashExpr(cols.hash)} AS h FROM ${q(def.table)}` +
     (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-    ` ORDER BY ${q(def.key)} LIMIT ?`;
+    ` ORDER BY ${keySql(def)} LIMIT ?`;
   const [rows] = await db.query<(HashRow & RowDataPacket)[]>(sql, params);
   return rows;
 }
@@ -141,7 +141,7 @@ export async function fetchRows(
   for (let i = 0; i < keys.length; i += batch) {
     const part = keys.slice(i, i + batch);
     const [rows] = await db.query<RowDataPacket[]>(
-      `SELECT ${quoteList(columns)} FROM ${q(def.table)} WHERE ${q(def.key)} IN (?)`,
+      `SELECT ${quoteList(columns)} FROM ${q(def.table)} WHERE ${keySql(def)} IN (?)`,
       [part],
     );
     out.push(...rows);

@@ -14,7 +14,7 @@ import type { Pool } from '../db/pool';
 import type { Instance } from '../db/registry';
 import { Conflict, TableCounts } from './apply';
 import { Db, existingColumns, tableColumns } from './schema-info';
-import { TableDef } from './tables';
+import { keyColumnsOf, keyOf, keySql, TableDef } from './tables';
 
 export interface MergeOptions {
   /** Instance ids in order of precedence; 0 stands for the Command Center. */
@@ -46,7 +46,7 @@ export function precedence(priority: number[], ids: number[]): number[] {
 
 async function readAll(db: Db, def: TableDef, cols: string[]): Promise<Record<string, unknown>[]> {
   const [rows] = await db.query<RowDataPacket[]>(
-    `SELECT ${quoteList(cols)} FROM ${q(def.table)} ORDER BY ${q(def.key)}`,
+    `SELECT ${quoteList(cols)} FROM ${q(def.table)} ORDER BY ${keySql(def)}`,
   );
   return rows;
 }
@@ -83,7 +83,7 @@ export async function mergeTables(
     const ccKeys = new Set<string>();
     for (const [rank, id] of order.entries()) {
       for (const row of await readAll(dbOf(id), def, cols)) {
-        const key = String(row[def.key]);
+        const key = keyOf(def, row);
         if (id === 0) ccKeys.add(key);
         const held = rows.get(key);
         if (!held) rows.set(key, { row, owner: id, rank });
@@ -139,20 +139,21 @@ export async function writeCommandCenter(
     const current = new Map<TableDef, Map<string, Record<string, unknown>>>();
     for (const [def, t] of entries) {
       const rows = await readAll(conn, def, t.cols);
-      current.set(def, new Map(rows.map((r) => [String(r[def.key]), r])));
+      current.set(def, new Map(rows.map((r) => [keyOf(def, r), r])));
     }
     const counts = (t: string): TableCounts =>
       (applied[t] ??= { inserted: 0, updated: 0, deleted: 0 });
     for (const [def, t] of [...entries].reverse()) {
       for (const k of (current.get(def) as Map<string, unknown>).keys()) {
         if (t.rows.has(k)) continue;
-        await conn.query(`DELETE FROM ${q(def.table)} WHERE ${q(def.key)} = ?`, [k]);
+        await conn.query(`DELETE FROM ${q(def.table)} WHERE ${keySql(def)} = ?`, [k]);
         counts(def.table).deleted += 1;
       }
     }
     for (const [def, t] of entries) {
       const mine = current.get(def) as Map<string, Record<string, unknown>>;
-      const setCols = t.cols.filter((c) => c !== def.key);
+      const keyCols = keyColumnsOf(def);
+      const setCols = t.cols.filter((c) => !keyCols.includes(c));
       const sorted = [...t.rows.values()];
       // A user coming from an Instance may point at an event filter the CC lacks (FK).
       for (const ref of def.optionalRefs ?? []) {
@@ -176,16 +177,16 @@ export async function writeCommandCenter(
         sorted.sort((a, b) => depth(a) - depth(b));
       }
       for (const o of sorted) {
-        const k = String(o.row[def.key]);
+        const k = keyOf(def, o.row);
         const old = mine.get(k);
         if (!old) {
           await conn.query(`INSERT INTO ${q(def.table)} (${quoteList(t.cols)}) VALUES (?)`, [
             t.cols.map((c) => o.row[c]),
           ]);
           counts(def.table).inserted += 1;
-        } else if (!same(old, o.row, t.cols)) {
+        } else if (setCols.length > 0 && !same(old, o.row, t.cols)) {
           await conn.query(
-            `UPDATE ${q(def.table)} SET ${setCols.map((c) => `${q(c)} = ?`).join(', ')} WHERE ${q(def.key)} = ?`,
+            `UPDATE ${q(def.table)} SET ${setCols.map((c) => `${q(c)} = ?`).join(', ')} WHERE ${keySql(def)} = ?`,
             [...setCols.map((c) => o.row[c]), k],
           );
           counts(def.table).updated += 1;

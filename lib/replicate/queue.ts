@@ -17,6 +17,7 @@ import { countCascades, TableCounts } from './apply';
 import { CascadeEdge, cascadeEdges, cascadeTargets } from './schema-info';
 import { queueSql } from './sqltext';
 import { ParsedStatement, parseStatement, Refusal, safeSqlMode } from './statement';
+import { MANAGED } from './tables';
 
 export interface QueueItem {
   id: string;
@@ -36,7 +37,23 @@ export interface NamedOperation {
   id: string;
   operation: string;
   table: string;
+  /**
+   * What the item carries in its `sql` column (a plugin refresh: the plugin's file URL or id),
+   * decoded and cut to CARRIES_MAX characters, so the operator can carry it out by hand.
+   */
+  carries: string;
 }
+
+const CARRIES_MAX = 500;
+
+/**
+ * The queue session's statement time limit, in seconds (MariaDB's max_statement_time). Pandora's
+ * queued statements each write a few rows by key and take milliseconds; the heaviest, a DELETE
+ * of a policy whose cascades reach tens of thousands of rows, takes seconds. A minute leaves room
+ * for that on a slow Instance and bounds what a heavy or hostile statement holds the node: it is
+ * stopped, rolled back and its error written to the item like any failure.
+ */
+export const STATEMENT_TIME_LIMIT_S = 60;
 
 export interface DrainResult {
   applied: Record<string, TableCounts>;
@@ -63,6 +80,8 @@ export interface DrainOptions {
    * that dequeues (the Instance side is kept exactly-once by tsync_replica_applied).
    */
   fence?: (conn: PoolConnection) => Promise<void>;
+  /** The queue session's max_statement_time in seconds (default STATEMENT_TIME_LIMIT_S). */
+  statementTimeLimitS?: number;
 }
 
 /** Why an item cannot be applied as it is; it stays queued, blocking its node. */
@@ -76,8 +95,15 @@ export function isNamedOperation(operation: string | null): boolean {
   return op !== '' && !SQL_OPERATION.test(op);
 }
 
-export function namedOperationNote(op: string): string {
-  return `named operation "${op}" is not SQL and metaconsole-replicate cannot carry it out; left in the queue (skip it once done by hand)`;
+export function namedOperationNote(op: string, carries = ''): string {
+  const what = carries ? ` (it carries ${JSON.stringify(carries)})` : '';
+  return `named operation "${op}"${what} is not SQL and metaconsole-replicate cannot carry it out; left in the queue (skip it once done by hand)`;
+}
+
+/** What a named operation's item carries, as an operator can read it. */
+export function operationPayload(item: Pick<QueueItem, 'sql'>): string {
+  const text = queueSql(item.sql ?? '').trim();
+  return text.length > CARRIES_MAX ? `${text.slice(0, CARRIES_MAX)}…` : text;
 }
 
 /**
@@ -100,10 +126,20 @@ export function readStatement(text: string): ParsedStatement | Refusal {
 /** Checks an item against the rules; the statement to run, or why not. */
 export function checkItem(item: QueueItem, present: Set<string> | null): ParsedStatement {
   const id = String(item.id);
+  const declared = (item.table ?? '').replace(/`/g, '').trim().toLowerCase();
+  if (!declared) {
+    throw new ItemRefused(
+      `tsync_queue item ${id} refused: its table column is empty (Pandora's consoles always name the table they queue for)`,
+    );
+  }
   const parsed = readStatement(queueSql(item.sql ?? ''));
   if ('error' in parsed) throw new ItemRefused(`tsync_queue item ${id} refused: ${parsed.error}`);
-  const declared = (item.table ?? '').replace(/`/g, '').trim().toLowerCase();
-  if (declared && declared !== parsed.table) {
+  if (!MANAGED.has(parsed.table)) {
+    throw new ItemRefused(
+      `tsync_queue item ${id} refused: ${parsed.table} is not a centrally managed table (only the replicated kinds' tables and their child tables are written from the queue)`,
+    );
+  }
+  if (declared !== parsed.table) {
     throw new ItemRefused(
       `tsync_queue item ${id} refused: its table column says ${declared} but the statement writes ${parsed.table}`,
     );
@@ -139,9 +175,10 @@ export async function readItems(
 
 /**
  * One Instance connection for a whole drain, its sql_mode cleared of the flags that would make
- * MariaDB read a literal differently from the check in statement.ts.
+ * MariaDB read a literal differently from the check in statement.ts, and its statements bounded
+ * in time (max_statement_time, see STATEMENT_TIME_LIMIT_S).
  */
-async function queueConnection(pool: Pool): Promise<PoolConnection> {
+async function queueConnection(pool: Pool, limitS: number): Promise<PoolConnection> {
   const conn = await pool.getConnection();
   try {
     const [rows] = await conn.query<({ mode: string } & RowDataPacket)[]>(
@@ -150,6 +187,7 @@ async function queueConnection(pool: Pool): Promise<PoolConnection> {
     const mode = rows[0]?.mode ?? '';
     const safe = safeSqlMode(mode);
     if (safe !== mode) await conn.query('SET SESSION sql_mode = ?', [safe]);
+    await conn.query('SET SESSION max_statement_time = ?', [limitS]);
     return conn;
   } catch (err) {
     conn.release();
@@ -188,10 +226,16 @@ class Drain {
   /** Marks a named operation once and reports it. */
   async passOver(item: QueueItem): Promise<void> {
     const op = (item.operation ?? '').trim();
-    const note = namedOperationNote(op);
+    const carries = operationPayload(item);
+    const note = namedOperationNote(op, carries);
     if (item.error === note) return;
     await this.cc.query('UPDATE tsync_queue SET error = ? WHERE id = ?', [note, item.id]);
-    this.result.operations.push({ id: item.id, operation: op, table: (item.table ?? '').trim() });
+    this.result.operations.push({
+      id: item.id,
+      operation: op,
+      table: (item.table ?? '').trim(),
+      carries,
+    });
   }
 
   private async runOne(step: Step, counts: TableCounts): Promise<void> {
@@ -351,7 +395,7 @@ export async function drainQueue(
       if (items.length === 0) break;
       after = items[items.length - 1].id;
       if (!drain) {
-        conn = await queueConnection(inst.pool);
+        conn = await queueConnection(inst.pool, opts.statementTimeLimitS ?? STATEMENT_TIME_LIMIT_S);
         drain = new Drain(cc, conn, opts);
       }
       let steps: Step[] = [];
@@ -391,7 +435,14 @@ export async function drainQueue(
       }
     }
   } finally {
-    conn?.release();
+    if (conn) {
+      // The pooled connection goes back with the server's own limit (the table comparison reads
+      // whole tables on it).
+      await conn
+        .query('SET SESSION max_statement_time = @@GLOBAL.max_statement_time')
+        .catch(() => undefined);
+      conn.release();
+    }
   }
   const result = drain?.result ?? {
     applied: {},

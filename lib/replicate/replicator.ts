@@ -14,6 +14,7 @@ import {
   drainQueue,
   isNamedOperation,
   NamedOperation,
+  operationPayload,
   pendingCount,
   QueueHooks,
   readItems,
@@ -28,6 +29,15 @@ import {
   writeTokens,
 } from './settings';
 import { chosenTables, ObjectKind, ALL_KINDS, TableDef } from './tables';
+import {
+  checkReplicationFacts,
+  DbAddress,
+  metaDbColumns,
+  replicationFacts,
+  replicationTokens,
+  shownTokenValue,
+} from './replication-tokens';
+import type { DbFacts } from '../db/pool';
 import { BackoffMap } from '../util/backoff';
 
 /**
@@ -44,6 +54,8 @@ export interface PlannedItem {
   /** `blocked`: behind a refused or failing item of the same node. */
   action: 'apply' | 'named operation' | 'refused' | 'blocked';
   message?: string;
+  /** A named operation: what it carries (its `sql` column, e.g. a plugin refresh's URL). */
+  carries?: string;
 }
 
 export interface QueueReport {
@@ -98,6 +110,16 @@ export interface ReplicatorOptions {
   chunkSize?: number;
   /** Items read per page and at most applied in one Instance transaction (default 200). */
   queueBatch?: number;
+  /**
+   * The Command Center database as this host reaches it (the pandora-config's facts): `merge`
+   * writes it into each node's replication_db* tokens where neither the registry row's meta_db*
+   * columns nor `ccDbAddress` name another.
+   */
+  ccFacts?: DbFacts;
+  /** The Command Center database as the Instances reach it (the node's `ccDbAddress`). */
+  ccDbAddress?: DbAddress | null;
+  /** The queue session's max_statement_time in seconds (default 60, see queue.ts). */
+  queueStatementTimeLimitS?: number;
   /** Overrides the Command Center's tconfig sync_queue_items_max (default 200). */
   queueItemsMax?: number;
   /** Queued items listed per Instance by `plan` (default 100). */
@@ -288,6 +310,7 @@ export class Replicator {
             hooks: this.opts.hooks,
             stopping: () => this.closing,
             fence: gate ? (conn) => gate.fence(conn, units.replicate(inst.id)) : undefined,
+            statementTimeLimitS: this.opts.queueStatementTimeLimitS,
           });
           merge(report.applied, q.applied);
           addCounts(report.cascaded, q.cascaded);
@@ -360,6 +383,7 @@ export class Replicator {
           table,
           action: 'named operation',
           message: item.operation ?? '',
+          carries: operationPayload(item),
         });
         continue;
       }
@@ -535,8 +559,22 @@ export class Replicator {
         r.conflicts = res.conflicts;
         const left = await this.syncTables({ pool: inst.pool, unified: true }, ccUid, true);
         if (r.conflicts.length === 0 && Object.keys(left.applied).length === 0) {
-          // The node's own tokens first: a node marked unified must also refuse local edits.
-          r.settings = await writeTokens(inst.pool, nodeTokens(inst.id));
+          // Where the node's console finds the Command Center, checked from here with the very
+          // values written; then the node's own tokens: a node marked unified must also refuse
+          // local edits, and its console connects to the Command Center from then on.
+          const facts = replicationFacts(
+            await metaDbColumns(this.opts.cc, inst.id),
+            this.ccFacts(),
+            this.opts.ccDbAddress ?? null,
+          );
+          await checkReplicationFacts(facts);
+          r.settings = (
+            await writeTokens(inst.pool, { ...replicationTokens(facts), ...nodeTokens(inst.id) })
+          ).map((c) => ({
+            ...c,
+            from: shownTokenValue(c.token, c.from),
+            to: shownTokenValue(c.token, c.to) ?? '',
+          }));
           await this.opts.cc.query('UPDATE tmetaconsole_setup SET unified = 1 WHERE id = ?', [
             inst.id,
           ]);
@@ -561,6 +599,16 @@ export class Replicator {
         .join(', ')}`;
     }
     return report;
+  }
+
+  /** The pandora-config's database facts; merge cannot name the CC to the nodes without them. */
+  private ccFacts(): DbFacts {
+    if (!this.opts.ccFacts) {
+      throw new Error(
+        'merge needs the Command Center database facts (ccFacts) to write the node tokens',
+      );
+    }
+    return this.opts.ccFacts;
   }
 
   async close(): Promise<void> {

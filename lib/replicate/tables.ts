@@ -21,6 +21,7 @@ export type ObjectKind =
   | 'networkComponents'
   | 'calendars'
   | 'plugins'
+  | 'inventoryModules'
   | 'policies';
 
 /** In the order the node's `objects` property documents them (and error messages name them). */
@@ -40,14 +41,23 @@ export const ALL_KINDS: readonly ObjectKind[] = [
   'networkComponents',
   'calendars',
   'plugins',
+  'inventoryModules',
   'policies',
 ];
 
 export interface TableDef {
   kind: ObjectKind;
   table: string;
-  /** Primary key, or `id_user` for tusuario (Pandora gives it no PK, only UNIQUE). */
+  /**
+   * Primary key, or `id_user` for tusuario (Pandora gives it no PK, only UNIQUE); for a table
+   * with a key of several columns, the first of them (see keyColumns).
+   */
   key: string;
+  /**
+   * A primary key of several columns (ttag_policy_module): the row's identity is their values
+   * joined by ':' (keySql / keyOf), compared as text.
+   */
+  keyColumns?: string[];
   keyType: 'int' | 'string';
   /** Node-local state (logins, counters, apply status): not compared, not overwritten. */
   local?: string[];
@@ -87,7 +97,8 @@ export const TABLES: readonly TableDef[] = [
     table: 'tusuario',
     key: 'id_user',
     keyType: 'string',
-    local: ['last_connect', 'last_failed_login', 'failed_attempt'],
+    // An Instance's own login record and lockout state (set by its console on failed logins).
+    local: ['last_connect', 'last_failed_login', 'failed_attempt', 'login_blocked'],
     optionalRefs: [{ column: 'id_filter', table: 'tevent_filter', key: 'id_filter' }],
   },
   int('userProfiles', 'tusuario_perfil', 'id_up'),
@@ -99,6 +110,8 @@ export const TABLES: readonly TableDef[] = [
   int('plugins', 'tplugin', 'id', { name: 'name' }),
   int('networkComponents', 'tnetwork_component', 'id_nc', { name: 'name' }),
   int('networkComponents', 'tlocal_component', 'id', { name: 'name' }),
+  // Before policies: tpolicy_modules_inventory refers to it (and it to tconfig_os).
+  int('inventoryModules', 'tmodule_inventory', 'id_module_inventory', { name: 'name' }),
   // A policy's apply status is each node's own: its server sets it when it applies the policy.
   int('policies', 'tpolicies', 'id', { name: 'name', local: ['status'] }),
   int('policies', 'tpolicy_modules', 'id'),
@@ -109,18 +122,69 @@ export const TABLES: readonly TableDef[] = [
   }),
   int('policies', 'tpolicy_modules_inventory', 'id'),
   int('policies', 'tpolicy_plugins', 'id'),
+  int('policies', 'tpolicy_modules_synth', 'id'),
+  // A group's apply state is each node's own, as for tpolicies.status.
+  int('policies', 'tpolicy_groups', 'id', { local: ['policy_applied', 'last_apply_utimestamp'] }),
+  // A policy module's tags: the pair is the row.
+  {
+    kind: 'policies',
+    table: 'ttag_policy_module',
+    key: 'id_tag',
+    keyColumns: ['id_tag', 'id_policy_module'],
+    keyType: 'string',
+  },
+];
+
+/**
+ * Centrally managed tables that only the queue carries, never the table comparison: their rows
+ * name an Instance's own agents (tagente ids differ from node to node), so the Command Center's
+ * rows for one node mean nothing on another.
+ */
+export const QUEUE_ONLY: readonly { kind: ObjectKind; table: string }[] = [
+  { kind: 'policies', table: 'tpolicy_agents' },
+  { kind: 'policies', table: 'tpolicy_group_agents' },
 ];
 
 /**
  * The tables whose `tsync_queue` items Pandora's node-side policy thread waits for ("waiting
  * synchronizer" in Core.pm): while one is queued for a node, that node applies no policy.
  */
-export const POLICY_TABLES: ReadonlySet<string> = new Set(
-  TABLES.filter((t) => t.kind === 'policies').map((t) => t.table),
-);
+export const POLICY_TABLES: ReadonlySet<string> = new Set([
+  'tpolicies',
+  'tpolicy_alerts',
+  'tpolicy_alerts_actions',
+  'tpolicy_collections',
+  'tpolicy_modules',
+  'tpolicy_modules_inventory',
+  'tpolicy_plugins',
+]);
+
+/**
+ * The centrally managed tables: the only ones a queued statement may write (the kinds' tables,
+ * their child tables and the queue-only policy tables).
+ */
+export const MANAGED: ReadonlySet<string> = new Set([...TABLES, ...QUEUE_ONLY].map((t) => t.table));
 
 /** Every synchronized table name: rows a cascade reaches outside these are the Instance's own. */
 export const SYNCHRONIZED: ReadonlySet<string> = new Set(TABLES.map((t) => t.table));
+
+/** The row identity in SQL: the key column, or the key columns joined by ':'. */
+export function keySql(def: TableDef): string {
+  const q = (c: string): string => `\`${c}\``;
+  return def.keyColumns ? `CONCAT_WS(':', ${def.keyColumns.map(q).join(', ')})` : q(def.key);
+}
+
+/** The row identity of a read row, as keySql gives it. */
+export function keyOf(def: TableDef, row: Record<string, unknown>): string {
+  return def.keyColumns
+    ? def.keyColumns.map((c) => String(row[c])).join(':')
+    : String(row[def.key]);
+}
+
+/** The columns that make the row's identity (never updated in place). */
+export function keyColumnsOf(def: TableDef): string[] {
+  return def.keyColumns ?? [def.key];
+}
 
 /** Parses the node's `objects` property (comma list; empty = every kind). */
 export function parseObjects(list: string[]): ObjectKind[] {

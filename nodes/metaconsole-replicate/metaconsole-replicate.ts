@@ -12,6 +12,7 @@ import {
   SkipReport,
 } from '../../lib/replicate/replicator';
 import { parseObjects } from '../../lib/replicate/tables';
+import { parseDbAddress } from '../../lib/replicate/replication-tokens';
 import { toInteger, toList, toNumber, toText } from '../../lib/util/values';
 import type { PandoraConfigNode } from '../pandora-config/types';
 import { joinCluster, type NodeCluster } from '../shared/cluster';
@@ -24,6 +25,7 @@ interface ReplicateDef extends NodeDef {
   instances: string | number;
   objects: string;
   interval: string | number;
+  ccDbAddress?: string;
 }
 
 interface ReplicateMsg extends NodeMessage {
@@ -86,6 +88,8 @@ export = function (RED: NodeAPI) {
         cc: cfg.getPool(),
         instances: toList(def.instances).map((v) => toInteger(v, 0, 'instances', 1)),
         objects: parseObjects(toList(def.objects)),
+        ccFacts: cfg.dbFacts,
+        ccDbAddress: parseDbAddress(toText(def.ccDbAddress ?? '')),
       });
       if (interval > 0) {
         const tick = (): void => {
@@ -140,11 +144,12 @@ export = function (RED: NodeAPI) {
         node.warn(
           t(
             'warnings.namedOperation',
-            `tsync_queue item ${op.id} for instance ${r.instance.id} is the named operation "${op.operation}" (table ${op.table}), which is not SQL: left in the queue with its error set; do it by hand, then discard it with msg.topic skip`,
+            `tsync_queue item ${op.id} for instance ${r.instance.id} is the named operation "${op.operation}" (table ${op.table}, carrying "${op.carries}"), which is not SQL: left in the queue with its error set; do it by hand, then discard it with msg.topic skip`,
             {
               id: op.id,
               operation: op.operation,
               table: op.table,
+              carries: op.carries,
               instance: r.instance.id,
             },
           ),

@@ -208,6 +208,8 @@ describe('example flows', () => {
         if (n.syncCert) n.syncCert = pem.cert;
         if (n.syncKey) n.syncKey = pem.key;
       }
+      // The Command Center database as the test's Instances reach it (merge writes it).
+      if (n.type === 'metaconsole-replicate') n.ccDbAddress = `127.0.0.1:${db.port}`;
       if (n.type === 'tentacle-buffer') {
         Object.assign(n, {
           address: '127.0.0.1',

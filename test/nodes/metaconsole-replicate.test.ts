@@ -122,17 +122,50 @@ describe('metaconsole-replicate node', () => {
     assert.equal(auto[0].payload.instance.id, 2);
     assert.deepEqual(auto[0].payload.errors, []);
     await helper.unload();
+    // Without ccDbAddress the config's 127.0.0.1 cannot be written for the node's console.
     await helper.load([pandoraConfig, metaconsoleReplicate], flow({ instances: '2' }), {
       cfg: { dbPass: db.password },
     });
+    let wait = collect(helper.getNode('out') as Node, 1);
+    (helper.getNode('rep') as Node).receive({ topic: 'merge', priority: [2] } as NodeMessage);
+    const [loop] = await wait;
+    assert.equal(loop.payload.unified, false);
+    assert.match(loop.payload.errors.join(' '), /loopback address.*ccDbAddress/);
+    await helper.unload();
+    await helper.load(
+      [pandoraConfig, metaconsoleReplicate],
+      flow({ instances: '2', ccDbAddress: `127.0.0.1:${db.port}` }),
+      { cfg: { dbPass: db.password } },
+    );
     const rep2 = helper.getNode('rep') as Node;
     const out2 = helper.getNode('out') as Node;
-    const wait = collect(out2, 1);
+    wait = collect(out2, 1);
     rep2.receive({ topic: 'merge', priority: [2] } as NodeMessage);
     const [m] = await wait;
     assert.equal(m.topic, 'merge');
     assert.equal(m.payload.unified, true);
+    const [[host]] = (await site.nodes[1].query(
+      "SELECT `value` FROM tconfig WHERE token = 'replication_dbport'",
+    )) as unknown as [[{ value: string }]];
+    assert.equal(host.value, String(db.port));
     void rep;
+  });
+
+  it('refuses a ccDbAddress that is not host or host:port, with a clear error', async () => {
+    await helper.load(
+      [pandoraConfig, metaconsoleReplicate],
+      flow({ ccDbAddress: 'db.example:99999' }),
+      { cfg: { dbPass: db.password } },
+    );
+    const rep = helper.getNode('rep') as Node;
+    const errors: string[] = [];
+    (rep as unknown as { on(e: string, f: (call: { args: unknown[] }) => void): void }).on(
+      'call:error',
+      (call) => errors.push(String(call.args[0])),
+    );
+    rep.receive({ topic: 'sync' } as NodeMessage);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.match(errors.join(' '), /not configured/, 'nothing runs with a bad ccDbAddress');
   });
 
   it('skips the item that blocks an instance, once, and says which on the output', async () => {

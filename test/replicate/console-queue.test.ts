@@ -11,7 +11,14 @@ import { after, before, describe, it } from 'node:test';
 import type { Pool } from '../../lib/db/pool';
 import { Replicator } from '../../lib/replicate/replicator';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
-import { consoleRound, COUNTER_GROUP, playOnCc, PLUGIN_REFRESH, seedConsoleBase } from './console';
+import {
+  consoleRound,
+  COUNTER_GROUP,
+  playOnCc,
+  PLUGIN_REFRESH,
+  pluginUrl,
+  seedConsoleBase,
+} from './console';
 import { dump, makeSite, Site } from './fixture';
 
 async function num(db: Pool, sql: string, args: unknown[] = []): Promise<number> {
@@ -85,10 +92,28 @@ describe('metaconsole-replicate: the queue a real console fills', () => {
     assert.equal(r1.queue.pending, 1, 'only the named operation is left');
     assert.equal(r1.state, 'behind');
     assert.deepEqual(
-      r1.queue.operations.map((o) => [o.operation, o.table]),
-      [[PLUGIN_REFRESH, 'tplugin']],
+      r1.queue.operations.map((o) => [o.operation, o.table, o.carries]),
+      [[PLUGIN_REFRESH, 'tplugin', pluginUrl(1001)]],
+      'a named operation is reported with what it carries',
     );
-    for (const t of ['tmodule_group', 'tconfig_os', 'talert_special_days', 'tpolicy_alerts']) {
+    const [[refresh]] = (await cc.query(
+      'SELECT error FROM tsync_queue WHERE target = 1 AND operation = ?',
+      [PLUGIN_REFRESH],
+    )) as unknown as [[{ error: string }]];
+    assert.ok(refresh.error.includes(pluginUrl(1001)), refresh.error);
+    for (const t of [
+      'tmodule_group',
+      'tconfig_os',
+      'talert_special_days',
+      'tpolicy_alerts',
+      'tmodule_inventory',
+      'tpolicy_modules_inventory',
+      'tpolicy_modules_synth',
+      'tpolicy_groups',
+      'tpolicy_agents',
+      'tpolicy_group_agents',
+      'ttag_policy_module',
+    ]) {
       assert.ok(r1.applied[t], `${t} applied on node1`);
     }
     // node2 stops at the statement its older schema cannot run, after applying what came before.
@@ -222,10 +247,26 @@ describe('metaconsole-replicate: the table comparison of every kind, on the real
       'tpolicy_alerts',
       'tpolicy_alerts_actions',
       'tpolicy_plugins',
+      'tmodule_inventory',
+      'tpolicy_modules_inventory',
+      'tpolicy_modules_synth',
+      'tpolicy_groups',
+      'ttag_policy_module',
     ]) {
       assert.ok(first.applied[t]?.inserted > 0, `${t} inserted`);
     }
+    // Rows naming an Instance's own agents never come through the comparison.
+    for (const t of ['tpolicy_agents', 'tpolicy_group_agents']) {
+      assert.equal(first.applied[t], undefined, `${t} is not compared`);
+      assert.equal(await num(nodes[0], `SELECT COUNT(*) AS n FROM ${t}`), 0);
+    }
     assert.deepEqual(await dump(nodes[0]), await dump(cc));
+    // A tag leaves a policy module (a row of a two-column key): the comparison removes it.
+    await cc.query('DELETE FROM ttag_policy_module WHERE id_tag = 1 AND id_policy_module = 1011');
+    const [tagged] = await rep.round('sync');
+    assert.deepEqual(tagged.applied, {
+      ttag_policy_module: { inserted: 0, updated: 0, deleted: 1 },
+    });
 
     // A policy and a calendar go: their children leave first (or by cascade), nothing fails.
     await cc.query('DELETE FROM tpolicies WHERE id = 1001');

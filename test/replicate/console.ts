@@ -23,6 +23,10 @@ export const COUNTER_GROUP = 10;
 /** Named operation the console queues after a plugin change (its files go to the node). */
 export const PLUGIN_REFRESH = 'refresh_plugin';
 
+/** What the plugin refresh item carries: where the node fetches the plugin's file. */
+export const pluginUrl = (id: number): string =>
+  `https://cc.example/pandora_console/attachment/plugin/${id}/ping.sh`;
+
 const enc = (text: string): string =>
   text.replace(/[ ()'"<>&\n\r]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
 
@@ -32,7 +36,7 @@ function op(sql: string): string {
 }
 
 function tableOf(sql: string): string {
-  const m = /^(?:INSERT INTO|UPDATE|DELETE FROM|REPLACE INTO) `([a-z_]+)`/.exec(sql);
+  const m = /^(?:INSERT INTO|UPDATE|DELETE FROM|REPLACE INTO) `?([a-z_]+)`?/.exec(sql);
   return m ? m[1] : '';
 }
 
@@ -66,6 +70,18 @@ export function consoleRound(round: number, opts: { lateColumns?: boolean } = {}
     `INSERT INTO \`tpolicy_alerts\` (\`id\`, \`id_policy\`, \`id_policy_module\`, \`id_alert_template\`, \`name_extern_module\`, \`disabled\`, \`standby\`, \`pending_delete\`) VALUES (${b + 1}, ${b + 1}, ${b + 1}, 1, '', 0, 0, 0)`,
     `INSERT INTO \`tpolicy_alerts_actions\` (\`id\`, \`id_policy_alert\`, \`id_alert_action\`, \`fires_min\`, \`fires_max\`) VALUES (${b + 1}, ${b + 1}, 1, 0, 0)`,
     `INSERT INTO \`tpolicy_plugins\` (\`id\`, \`id_policy\`, \`plugin_exec\`, \`pending_delete\`) VALUES (${b + 1}, ${b + 1}, 'ping.sh', 0)`,
+    // Inventory module and the policy's other child tables (issue 23): tpolicy_modules_inventory
+    // names the inventory module, the synth and group rows mean the same on every node, the
+    // agent rows and module tags come only through the queue.
+    `INSERT INTO \`tmodule_inventory\` (\`id_module_inventory\`, \`id_os\`, \`name\`, \`description\`, \`interpreter\`, \`data_format\`, \`code\`, \`block_mode\`, \`script_mode\`, \`script_path\`) VALUES (${b + 1}, ${b + 1}, '${enc(`CPU info ${round}`)}', '', '', 'Model;Speed', 'ZWNobyAx', 0, 1, '')`,
+    `INSERT INTO \`tpolicy_modules_inventory\` (\`id\`, \`id_policy\`, \`id_module_inventory\`, \`interval\`, \`username\`, \`password\`, \`pending_delete\`, \`custom_fields\`) VALUES (${b + 1}, ${b + 1}, ${b + 1}, 3600, '', '', 0, '')`,
+    `INSERT INTO \`tpolicy_modules_synth\` (\`id\`, \`id_agent_module_source\`, \`id_agent_module_target\`, \`fixed_value\`, \`operation\`, \`order\`) VALUES (${b + 1}, ${b + 2}, ${b + 1}, 0, 'ADD', 0)`,
+    `INSERT INTO \`tpolicy_groups\` (\`id\`, \`id_policy\`, \`id_group\`, \`policy_applied\`, \`pending_delete\`, \`last_apply_utimestamp\`) VALUES (${b + 1}, ${b + 1}, ${g}, 0, 0, 0)`,
+    `INSERT INTO \`tpolicy_agents\` (\`id\`, \`id_policy\`, \`id_agent\`, \`policy_applied\`, \`pending_delete\`, \`last_apply_utimestamp\`, \`id_node\`) VALUES (${b + 1}, ${b + 1}, 1, 0, 0, 0, 0)`,
+    `INSERT INTO \`tpolicy_group_agents\` (\`id\`, \`id_policy\`, \`id_agent\`, \`direct\`) VALUES (${b + 1}, ${b + 1}, 1, 0)`,
+    `INSERT INTO \`ttag_policy_module\` (\`id_tag\`, \`id_policy_module\`) VALUES (1, ${b + 1})`,
+    // Hand-written console SQL with a bare status column (the parser used before refused it).
+    `UPDATE tpolicies SET status = 0 WHERE id = ${b + 1}`,
     `UPDATE \`tpolicies\` SET \`description\` = '${enc('CPU and ping')}' WHERE \`id\` = ${b + 1}`,
     opts.lateColumns === false
       ? `UPDATE \`tusuario\` SET \`fullname\` = '${enc(`User ${round} (renamed)`)}' WHERE \`id_user\` = '${user}'`
@@ -75,7 +91,7 @@ export function consoleRound(round: number, opts: { lateColumns?: boolean } = {}
   ];
   return sqls.map((sql) =>
     sql === ''
-      ? { sql: String(b + 1), table: 'tplugin', operation: PLUGIN_REFRESH }
+      ? { sql: pluginUrl(b + 1), table: 'tplugin', operation: PLUGIN_REFRESH }
       : { sql, table: tableOf(sql), operation: op(sql) },
   );
 }

@@ -3,7 +3,7 @@ import { quoteId, quoteList } from '../../lib/db/identifier';
 import { createPool, Pool } from '../../lib/db/pool';
 import { applySchema } from '../helpers/schema';
 import { tableColumns } from '../../lib/replicate/schema-info';
-import { TABLES } from '../../lib/replicate/tables';
+import { keySql, TABLES } from '../../lib/replicate/tables';
 import { PrivateMariaDb } from '../helpers/mariadb';
 
 export interface Site {
@@ -63,7 +63,7 @@ export async function dump(
     const use = (await tableColumns(db, t.table)).filter((c) => !skip.has(c));
     if (use.length === 0) continue;
     const [rows] = await db.query(
-      `SELECT ${quoteList(use)} FROM ${quoteId(t.table)} ORDER BY ${quoteId(t.key)}`,
+      `SELECT ${quoteList(use)} FROM ${quoteId(t.table)} ORDER BY ${keySql(t)}`,
     );
     out[t.table] = JSON.stringify(rows);
   }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createPool, DbFacts, Pool } from '../../lib/db/pool';
 import { precedence } from '../../lib/replicate/merge';
+import type { DbAddress } from '../../lib/replicate/replication-tokens';
 import { Replicator } from '../../lib/replicate/replicator';
 import { startMariaDb, PrivateMariaDb } from '../helpers/mariadb';
 import { dump, makeSite, Site } from './fixture';
@@ -17,6 +19,36 @@ async function unified(site: Site): Promise<number[]> {
     'SELECT id, unified FROM tmetaconsole_setup ORDER BY id',
   )) as unknown as [{ id: number; unified: number }[]];
   return rows.map((r) => Number(r.unified));
+}
+
+/** The Command Center database as the nodes reach it here (an explicit ccDbAddress). */
+function reach(db: PrivateMariaDb): { ccFacts: DbFacts; ccDbAddress: DbAddress } {
+  return {
+    ccFacts: { ...db.facts, database: 'cc' },
+    ccDbAddress: { host: '127.0.0.1', port: db.port },
+  };
+}
+
+/**
+ * Connects as a node's console does once centralised: with its own replication_db* tokens.
+ * Returns the database it reached.
+ */
+async function ccSeenFromNode(node: Pool): Promise<string> {
+  const t = async (name: string): Promise<string> => (await token(node, name)) ?? '';
+  const pool = createPool({
+    host: await t('replication_dbhost'),
+    port: Number((await t('replication_dbport')) || 3306),
+    database: await t('replication_dbname'),
+    user: await t('replication_dbuser'),
+    password: await t('replication_dbpass'),
+  });
+  try {
+    const [[row]] = (await pool.query('SELECT DATABASE() AS d')) as unknown as [[{ d: string }]];
+    await pool.query("SELECT `value` FROM tconfig WHERE token = 'MR'");
+    return row.d;
+  } finally {
+    await pool.end();
+  }
 }
 
 describe('metaconsole-replicate: merge (Merging tool)', () => {
@@ -58,7 +90,7 @@ describe('metaconsole-replicate: merge (Merging tool)', () => {
     );
     await m1.query("INSERT INTO ttag (id_tag, name) VALUES (3, 'only-m1')");
 
-    const rep = new Replicator({ cc: site.cc, useQueue: false });
+    const rep = new Replicator({ cc: site.cc, useQueue: false, ...reach(db) });
     const report = await rep.merge({ priority: [2, 1] });
     await rep.close();
 
@@ -75,12 +107,19 @@ describe('metaconsole-replicate: merge (Merging tool)', () => {
       assert.deepEqual(
         r.settings.map((c) => [c.token, c.from, c.to]),
         [
+          ['replication_dbhost', null, '127.0.0.1'],
+          ['replication_dbport', null, String(db.port)],
+          ['replication_dbname', null, 'cc'],
+          ['replication_dbuser', null, 'root'],
+          ['replication_dbpass', null, ''],
           ['node_metaconsole', null, '1'],
           ['metaconsole_node_id', null, String(i + 1)],
           ['centralized_management', null, '1'],
         ],
       );
       assert.equal(await token(site.nodes[i], 'metaconsole_node_id'), String(i + 1));
+      // From the node's side: what its console does with its own tokens reaches the CC.
+      assert.equal(await ccSeenFromNode(site.nodes[i]), 'cc');
     }
     assert.deepEqual(
       report.settings.commandCenter.map((c) => [c.token, c.to, c.changed]),
@@ -114,7 +153,7 @@ describe('metaconsole-replicate: merge (Merging tool)', () => {
     );
     await m2.query("INSERT INTO tcategory (id, name) VALUES (8, 'local category')");
 
-    const rep = new Replicator({ cc: site.cc, useQueue: false });
+    const rep = new Replicator({ cc: site.cc, useQueue: false, ...reach(db) });
     const report = await rep.merge({ priority: [], removeInstanceOnly: true });
     await rep.close();
     const [r1, r2] = report.instances;
@@ -131,5 +170,57 @@ describe('metaconsole-replicate: merge (Merging tool)', () => {
       'SELECT COUNT(*) AS n FROM talert_template_modules',
     )) as unknown as [[{ n: number }]];
     assert.equal(Number(t.n), 1);
+  });
+  it('points each node at the Command Center: a loopback dbHost is refused, meta_db* win, a bad login stops the marking', async () => {
+    await site.cc.end();
+    for (const n of site.nodes) await n.end();
+    site = await makeSite(db, [
+      { db, name: 'n1', unified: false },
+      { db, name: 'n2', unified: false },
+    ]);
+    // No ccDbAddress: the pandora-config's 127.0.0.1 would send a node's console to itself.
+    const loop = new Replicator({ cc: site.cc, useQueue: false, ccFacts: reach(db).ccFacts });
+    const refused = await loop.merge({ priority: [] });
+    await loop.close();
+    for (const r of refused.instances) {
+      assert.equal(r.unified, false);
+      assert.match(r.errors.join(' '), /loopback address.*set ccDbAddress/);
+      assert.equal(await token(site.nodes[r.instance.id - 1], 'node_metaconsole'), null);
+    }
+    assert.deepEqual(await unified(site), [0, 0]);
+
+    // Node 1's registry row names its own way in (a reader account); node 2's a wrong password.
+    await site.cc.query("CREATE USER IF NOT EXISTS 'cc_reader'@'127.0.0.1' IDENTIFIED BY 'r3ader'");
+    await site.cc.query("GRANT SELECT ON cc.* TO 'cc_reader'@'127.0.0.1'");
+    await site.cc.query(
+      "UPDATE tmetaconsole_setup SET meta_dbhost = '127.0.0.1', meta_dbport = ?, meta_dbname = 'cc', meta_dbuser = 'cc_reader', meta_dbpass = ? WHERE id = ?",
+      [String(db.port), 'r3ader', 1],
+    );
+    await site.cc.query(
+      "UPDATE tmetaconsole_setup SET meta_dbuser = 'cc_reader', meta_dbpass = 'wrong' WHERE id = 2",
+    );
+    const rep = new Replicator({ cc: site.cc, useQueue: false, ...reach(db) });
+    const report = await rep.merge({ priority: [] });
+    await rep.close();
+    const [r1, r2] = report.instances;
+    assert.deepEqual(r1.errors, []);
+    assert.equal(r1.unified, true);
+    assert.deepEqual(
+      r1.settings.filter((c) => c.token.startsWith('replication_')).map((c) => [c.token, c.to]),
+      [
+        ['replication_dbhost', '127.0.0.1'],
+        ['replication_dbport', String(db.port)],
+        ['replication_dbname', 'cc'],
+        ['replication_dbuser', 'cc_reader'],
+        ['replication_dbpass', '********'],
+      ],
+      'the report never shows the password',
+    );
+    assert.equal(await token(site.nodes[0], 'replication_dbpass'), 'r3ader');
+    assert.equal(await ccSeenFromNode(site.nodes[0]), 'cc');
+    assert.equal(r2.unified, false);
+    assert.match(r2.errors.join(' '), /would not reach the Command Center database.*Access denied/);
+    assert.equal(await token(site.nodes[1], 'replication_dbhost'), null, 'nothing written');
+    assert.deepEqual(await unified(site), [1, 0]);
   });
 });

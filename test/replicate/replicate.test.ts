@@ -145,4 +145,26 @@ describe('metaconsole-replicate: table source', () => {
     )) as unknown as [[{ h: string }]];
     assert.equal(row.h, Buffer.from(hostile[2], 'utf8').toString('hex').toUpperCase());
   });
+  it("never copies a user's lockout state: login_blocked and failed_attempt are each node's own", async () => {
+    await site.cc.query(
+      "INSERT INTO tusuario (id_user, fullname, firstname, lastname, middlename, password) VALUES ('locky', 'Locky', 'L', 'K', '', 'x')",
+    );
+    for (const r of await rep.round('sync')) assert.deepEqual(r.errors, []);
+    await site.cc.query(
+      "UPDATE tusuario SET login_blocked = 1, failed_attempt = 5, fullname = 'Admin (locked on the CC)' WHERE id_user = 'locky'",
+    );
+    await site.nodes[1].query(
+      "UPDATE tusuario SET login_blocked = 1, failed_attempt = 3 WHERE id_user = 'locky'",
+    );
+    const reports = await rep.round('sync');
+    for (const r of reports) assert.deepEqual(r.errors, []);
+    const state = async (i: number): Promise<[number, number, string]> => {
+      const [[u]] = (await site.nodes[i].query(
+        "SELECT login_blocked, failed_attempt, fullname FROM tusuario WHERE id_user = 'locky'",
+      )) as unknown as [[{ login_blocked: number; failed_attempt: number; fullname: string }]];
+      return [Number(u.login_blocked), Number(u.failed_attempt), u.fullname];
+    };
+    assert.deepEqual(await state(0), [0, 0, 'Admin (locked on the CC)'], 'node1 stays unlocked');
+    assert.deepEqual(await state(1), [1, 3, 'Admin (locked on the CC)'], 'node2 stays locked');
+  });
 });

@@ -776,6 +776,63 @@ CREATE TABLE IF NOT EXISTS `tpolicy_plugins` (
   PRIMARY KEY (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
+-- A synthetic policy module's operands (id_agent_module_target is a tpolicy_modules id).
+CREATE TABLE IF NOT EXISTS `tpolicy_modules_synth` (
+  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `id_agent_module_source` int(10) unsigned NOT NULL DEFAULT 0,
+  `id_agent_module_target` int(10) unsigned NOT NULL DEFAULT 0,
+  `fixed_value` double NOT NULL DEFAULT 0,
+  `operation` enum('ADD','SUB','DIV','MUL','AVG','NOP') NOT NULL DEFAULT 'NOP',
+  `order` int(11) NOT NULL DEFAULT 0,
+  PRIMARY KEY (`id`),
+  KEY `id_agent_module_target` (`id_agent_module_target`),
+  CONSTRAINT `tpolicy_modules_synth_ibfk_1` FOREIGN KEY (`id_agent_module_target`) REFERENCES `tpolicy_modules` (`id`) ON DELETE CASCADE ON UPDATE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- The groups a policy applies to (policy_applied and last_apply_utimestamp: each node's own).
+CREATE TABLE IF NOT EXISTS `tpolicy_groups` (
+  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `id_policy` int(10) unsigned DEFAULT 0,
+  `id_group` int(10) unsigned DEFAULT 0,
+  `policy_applied` tinyint(3) unsigned DEFAULT 0,
+  `pending_delete` tinyint(3) unsigned DEFAULT 0,
+  `last_apply_utimestamp` int(10) unsigned NOT NULL DEFAULT 0,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `id_policy` (`id_policy`,`id_group`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- The agents a policy applies to: agent ids of one node, so only the queue carries them.
+CREATE TABLE IF NOT EXISTS `tpolicy_agents` (
+  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `id_policy` int(10) unsigned DEFAULT 0,
+  `id_agent` int(10) unsigned DEFAULT 0,
+  `policy_applied` tinyint(3) unsigned DEFAULT 0,
+  `pending_delete` tinyint(3) unsigned DEFAULT 0,
+  `last_apply_utimestamp` int(10) unsigned NOT NULL DEFAULT 0,
+  `id_node` int(11) NOT NULL DEFAULT 0,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `id_policy` (`id_policy`,`id_agent`,`id_node`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- The agents a policy reaches through its groups (the foreign key to tagente left out).
+CREATE TABLE IF NOT EXISTS `tpolicy_group_agents` (
+  `id` bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  `id_policy` int(10) unsigned DEFAULT NULL,
+  `id_agent` int(10) unsigned DEFAULT NULL,
+  `direct` tinyint(3) unsigned DEFAULT 0,
+  UNIQUE KEY `id` (`id`),
+  KEY `id_policy` (`id_policy`),
+  CONSTRAINT `tpolicy_group_agents_ibfk_1` FOREIGN KEY (`id_policy`) REFERENCES `tpolicies` (`id`) ON DELETE CASCADE ON UPDATE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- A policy module's tags (a two-column key).
+CREATE TABLE IF NOT EXISTS `ttag_policy_module` (
+  `id_tag` int(11) NOT NULL,
+  `id_policy_module` int(11) NOT NULL DEFAULT 0,
+  PRIMARY KEY (`id_tag`,`id_policy_module`),
+  KEY `idx_id_policy_module` (`id_policy_module`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
 -- Pandora settings (tokens): sync_queue_items_max, centralized_management, node_metaconsole,
 -- metaconsole_node_id.
 CREATE TABLE IF NOT EXISTS `tconfig` (
