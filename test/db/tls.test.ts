@@ -96,6 +96,9 @@ describe('MySQL over TLS (dbTls) against a MariaDB with require_secure_transport
     const a = await db.connect('ev_a');
     await insertEvents(a, 30);
     await a.end();
+    await createCommandCenter(db, 'cl_cc', [
+      { id: 1, name: 'alpha', port: db.port, dbname: 'ev_a' },
+    ]);
     await createQueryInstance(db, 'q_a', 1);
     await createCommandCenter(db, 'q_cc', [{ id: 1, name: 'alpha', port: db.port, dbname: 'q_a' }]);
     const site = await makeSite(db, [{ db, name: 'r_n1' }], 'r_cc');
@@ -147,6 +150,57 @@ describe('MySQL over TLS (dbTls) against a MariaDB with require_secure_transport
     const msg = await got;
     assert.equal(msg.topic, 'new');
     assert.equal((msg.payload as unknown[]).length, 30);
+  });
+
+  it('the cluster leases (the path tentacle-pull and event-pull share) work over TLS', async () => {
+    await helper.load(
+      [pandoraConfig, eventPull],
+      [
+        config('cl_cc', {
+          dbTls: true,
+          dbCa: files.ca,
+          cluster: true,
+          clusterMember: 'tls-host',
+          leaseSeconds: '2',
+        }),
+        {
+          id: 'pull',
+          type: 'event-pull',
+          config: 'cfg',
+          instances: '',
+          interval: '1',
+          batchSize: '100',
+          mode: 'all',
+          wires: [[]],
+        },
+      ],
+      creds,
+    );
+    const c = await db.connect('cl_cc');
+    try {
+      await waitFor(
+        async () => {
+          const [rows] = (await c.query(
+            "SELECT holder FROM tsync_cluster_lease WHERE unit = 'events:1' AND expires > NOW(6)",
+          )) as unknown as [{ holder: string }[]];
+          return rows[0]?.holder.startsWith('tls-host') ?? false;
+        },
+        20_000,
+        'the lease held over TLS',
+      );
+      await waitFor(
+        async () => {
+          const [rows] = (await c.query(
+            'SELECT COUNT(*) AS n FROM tmetaconsole_event',
+          )) as unknown as [{ n: string }[]];
+          return Number(rows[0].n) === 30;
+        },
+        20_000,
+        'the copy under the lease',
+      );
+    } finally {
+      await c.end();
+    }
   });
 
   it('metaconsole-replicate syncs over TLS', async () => {
