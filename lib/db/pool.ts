@@ -3,6 +3,7 @@
  * ids are BIGINT UNSIGNED), utf8mb4, one statement per query, dates as the server wrote them.
  */
 import mysql from 'mysql2/promise';
+import { explainTlsErrors, rememberSsl, type SslOptions } from './tls';
 
 export interface DbFacts {
   host: string;
@@ -10,6 +11,8 @@ export interface DbFacts {
   database: string;
   user: string;
   password: string;
+  /** MySQL over TLS (pandora-config dbTls, see dbSsl in ./tls); absent: plain TCP. */
+  ssl?: SslOptions;
 }
 
 export interface PoolTuning {
@@ -38,7 +41,10 @@ export function createPool(facts: DbFacts, tuning: PoolTuning = {}): Pool {
     bigNumberStrings: true,
     dateStrings: true,
     multipleStatements: false,
+    ssl: facts.ssl,
   });
+  rememberSsl(pool, facts.ssl);
+  explainTlsErrors(pool.pool, facts.ssl !== undefined);
   // An idle connection that dies (server restart) emits 'error' on the pool in some mysql2
   // versions; without a listener that would crash Node-RED. The listener goes on the core pool:
   // the promise wrapper does not pass 'error' on.

@@ -4,6 +4,7 @@
  */
 import type { RowDataPacket } from 'mysql2';
 import { createPool, describeDb, DbFacts, Pool, PoolTuning } from './pool';
+import { dbSsl, sslOf, tlsHint } from './tls';
 
 export interface Instance {
   /** `tmetaconsole_setup.id`: the node id everywhere (tsync_queue.target, events' server_id). */
@@ -46,7 +47,18 @@ function sameFacts(a: DbFacts, b: DbFacts): boolean {
     a.port === b.port &&
     a.database === b.database &&
     a.user === b.user &&
-    a.password === b.password
+    a.password === b.password &&
+    a.ssl === b.ssl
+  );
+}
+
+function sameSsl(a: NonNullable<DbFacts['ssl']>, b: NonNullable<DbFacts['ssl']>): boolean {
+  return (
+    a.ca === b.ca &&
+    a.cert === b.cert &&
+    a.key === b.key &&
+    a.verifyIdentity === b.verifyIdentity &&
+    a.rejectUnauthorized === b.rejectUnauthorized
   );
 }
 
@@ -69,10 +81,12 @@ export function explainConnectError(
   const e = err as { code?: string; message?: string };
   const where = `instance ${instance.id} (${instance.name}) at ${describeDb(instance.facts)}`;
   switch (e.code) {
-    case 'ER_ACCESS_DENIED_ERROR':
+    case 'ER_ACCESS_DENIED_ERROR': {
+      const tls = tlsHint(err, instance.facts.ssl !== undefined);
       return looksEncrypted(instance.facts.password)
         ? `${where}: access denied; its dbpass in tmetaconsole_setup looks encrypted with Pandora's encryption_passphrase, which this package does not support: store the password unencrypted`
-        : `${where}: access denied: check dbuser/dbpass in tmetaconsole_setup`;
+        : `${where}: access denied: check dbuser/dbpass in tmetaconsole_setup${tls ? `; ${tls}` : ''}`;
+    }
     case 'ER_BAD_DB_ERROR':
       return `${where}: database "${instance.facts.database}" does not exist`;
     case 'ECONNREFUSED':
@@ -139,7 +153,14 @@ export class InstanceRegistry {
         user: row.dbuser ?? 'pandora',
         password: row.dbpass ?? '',
       };
+      // pandora-config's dbTls covers the Instances too: they are reached as the Command Center is.
+      const tls = sslOf(this.cc);
       const old = this.current.get(id);
+      if (tls) {
+        const ssl = dbSsl(tls, facts.host);
+        // The same options object while nothing changed, so that the pool is kept.
+        facts.ssl = old?.facts.ssl && sameSsl(old.facts.ssl, ssl) ? old.facts.ssl : ssl;
+      }
       if (old && sameFacts(old.facts, facts)) {
         next.set(id, { ...old, name, unified: Number(row.unified) === 1 });
       } else {

@@ -38,6 +38,9 @@ export const COPY_ONLY_COLUMNS = [
   'user_comment',
 ];
 
+/** SHA-1 of the empty text: the user_comment of an event without comments. */
+export const EMPTY_SHA1 = 'da39a3ee5e6b4b0d3255bfef95601890afd80709';
+
 /** Another puller moved this instance's checkpoint: our batch was not written. */
 export class CheckpointMoved extends Error {}
 
@@ -153,21 +156,25 @@ export class CommandCenterSide {
     return fromRow(rows[0]);
   }
 
-  /** The copy's state of the named events of one instance (only those present). */
+  /**
+   * The copy's state of the named events of one instance (only those present), with the SHA-1
+   * (hex) of its user_comment rather than the text: comments are compared, never held by the
+   * thousand.
+   */
   async copyStates(
     serverId: number,
     ids: bigint[],
-  ): Promise<Map<bigint, EventState & { user_comment: string }>> {
-    const out = new Map<bigint, EventState & { user_comment: string }>();
+  ): Promise<Map<bigint, EventState & { commentSha1: string }>> {
+    const out = new Map<bigint, EventState & { commentSha1: string }>();
     const withComment = this.columns.has('user_comment');
     for (const part of chunks(ids, IN_LIST_MAX)) {
       const [rows] = await this.pool.query<RowDataPacket[]>(
-        `SELECT id_source_event, estado, id_usuario, owner_user, ack_utimestamp${withComment ? ', user_comment' : ''} FROM tmetaconsole_event WHERE server_id = ? AND id_source_event IN (?)`,
+        `SELECT id_source_event, estado, id_usuario, owner_user, ack_utimestamp${withComment ? ", SHA1(COALESCE(user_comment, '')) AS comment_sha1" : ''} FROM tmetaconsole_event WHERE server_id = ? AND id_source_event IN (?)`,
         [serverId, part],
       );
       for (const r of rows) {
         const s = toState(r);
-        out.set(s.id, { ...s, user_comment: String(r.user_comment ?? '') });
+        out.set(s.id, { ...s, commentSha1: String(r.comment_sha1 ?? EMPTY_SHA1) });
       }
     }
     return out;

@@ -6,6 +6,14 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { quoteId } from '../db/identifier';
 import type { Pool } from '../db/pool';
+import {
+  budgetOf,
+  EVENT_OVERHEAD,
+  keptCommentBytes,
+  overLimit,
+  type Budget,
+  type CommentStat,
+} from './budget';
 import { chunks, IN_LIST_MAX } from './in-list';
 import { EventNames, NAME_COLUMNS } from './names';
 
@@ -40,6 +48,21 @@ interface CommentIdRow extends RowDataPacket {
   id: string;
   id_event: string;
 }
+
+interface SizeRow extends RowDataPacket {
+  id: string;
+  bytes: string | number | null;
+}
+
+interface StatRow extends RowDataPacket {
+  id_event: string;
+  n: string | number;
+  bytes: string | number | null;
+}
+
+/** The bytes of one tevent_comment row's texts, as the server counts them (without reading them). */
+const COMMENT_BYTES =
+  'COALESCE(LENGTH(comment), 0) + COALESCE(LENGTH(action), 0) + COALESCE(LENGTH(id_user), 0)';
 
 interface CommentRow extends RowDataPacket {
   id: string;
@@ -77,8 +100,25 @@ export function sameState(a: EventState, b: EventState): boolean {
   );
 }
 
+function byId(a: { id: string }, b: { id: string }): number {
+  const d = BigInt(a.id) - BigInt(b.id);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}
+
+/** One comment as the JSON array of user_comment holds it. */
+function commentEntry(r: CommentRow): Record<string, unknown> {
+  return {
+    comment: r.comment,
+    action: r.action,
+    id_user: r.id_user,
+    utimestamp: Number(r.utimestamp),
+  };
+}
+
 export class InstanceSide {
   private selectHead = '';
+  /** The SQL sum of the lengths of the tevento values a copy reads (set by prepare()). */
+  private sizeExpr = '0';
   private names: EventNames | null = null;
   private serverId = 0;
   tables: InstanceTables | null = null;
@@ -86,6 +126,7 @@ export class InstanceSide {
   constructor(
     private readonly pool: Pool,
     private readonly queryTimeoutMs: number,
+    private readonly budget: Budget = budgetOf(),
   ) {}
 
   private async q<T extends RowDataPacket = RowDataPacket>(
@@ -150,6 +191,11 @@ export class InstanceSide {
             : `e.${quoteId(c)}`,
     );
     this.selectHead = `SELECT ${fields.join(', ')} FROM tevento e`;
+    const read = copyColumns.filter(
+      (c) => c !== 'id_source_event' && c !== 'server_id' && !filled.has(c),
+    );
+    this.sizeExpr =
+      read.length > 0 ? read.map((c) => `COALESCE(LENGTH(e.${quoteId(c)}), 0)`).join(' + ') : '0';
     this.serverId = serverId;
     this.names = new EventNames(t, new Set(copyColumns), (sql, values) => this.q(sql, values));
   }
@@ -174,6 +220,31 @@ export class InstanceSide {
         limit,
       ]),
     );
+  }
+
+  /**
+   * What each of the next `limit` events past `afterId` weighs (its values' bytes and
+   * EVENT_OVERHEAD), in id order: the server measures, nothing big is read.
+   */
+  async sizesAfter(afterId: bigint, limit: number): Promise<{ id: bigint; bytes: number }[]> {
+    const rows = await this.q<SizeRow>(
+      `SELECT e.id_evento AS id, ${this.sizeExpr} AS bytes FROM tevento e WHERE e.id_evento > ? ORDER BY e.id_evento LIMIT ?`,
+      [afterId, limit],
+    );
+    return rows.map((r) => ({ id: BigInt(r.id), bytes: Number(r.bytes ?? 0) + EVENT_OVERHEAD }));
+  }
+
+  /** The same for named events (absent ones are left out). */
+  async sizesById(ids: bigint[]): Promise<Map<bigint, number>> {
+    const out = new Map<bigint, number>();
+    for (const part of chunks(ids, IN_LIST_MAX)) {
+      const rows = await this.q<SizeRow>(
+        `SELECT e.id_evento AS id, ${this.sizeExpr} AS bytes FROM tevento e WHERE e.id_evento IN (?)`,
+        [part],
+      );
+      for (const r of rows) out.set(BigInt(r.id), Number(r.bytes ?? 0) + EVENT_OVERHEAD);
+    }
+    return out;
   }
 
   /** The named events (those that changed since they were copied). */
@@ -247,60 +318,145 @@ export class InstanceSide {
   }
 
   /**
-   * The comments of each event as the JSON array Pandora kept in user_comment before MR 66
-   * ({comment, action, id_user, utimestamp}, oldest first); '' for an event without comments.
+   * How many comments each event has and their bytes: for `ids`, and when the ids are (nearly)
+   * consecutive, for every event between the least and the greatest (`range`), read as one range.
    */
-  async commentsOf(ids: bigint[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    if (!this.tables?.tevent_comment) return out;
-    if (ids.length === 0) return out;
-    const grouped = new Map<string, unknown[]>();
+  private async commentStats(
+    ids: bigint[],
+  ): Promise<{ stats: Map<string, CommentStat>; range: [bigint, bigint] | null }> {
+    const stats = new Map<string, CommentStat>();
     let min = ids[0];
     let max = ids[0];
     for (const id of ids) {
       if (id < min) min = id;
       if (id > max) max = id;
     }
-    // A batch's ids are (nearly) consecutive: one range read instead of IN lists; comments of
-    // events not asked for are left out below.
+    // A batch's ids are (nearly) consecutive: one range read instead of IN lists.
     const dense = max - min < BigInt(2 * ids.length);
+    const head = `SELECT id_event, COUNT(*) AS n, SUM(${COMMENT_BYTES}) AS bytes FROM tevent_comment`;
     const reads = dense
       ? [
           () =>
-            this.q<CommentRow>(
-              'SELECT id, id_event, comment, action, id_user, utimestamp FROM tevent_comment WHERE id_event BETWEEN ? AND ?',
-              [min, max],
-            ),
+            this.q<StatRow>(`${head} WHERE id_event BETWEEN ? AND ? GROUP BY id_event`, [min, max]),
         ]
       : chunks(ids, IN_LIST_MAX).map(
           (part) => () =>
-            this.q<CommentRow>(
-              'SELECT id, id_event, comment, action, id_user, utimestamp FROM tevent_comment WHERE id_event IN (?)',
-              [part],
-            ),
+            this.q<StatRow>(`${head} WHERE id_event IN (?) GROUP BY id_event`, [part]),
         );
+    for (const read of reads) {
+      for (const r of await read()) {
+        stats.set(String(r.id_event), { count: Number(r.n), bytes: Number(r.bytes ?? 0) });
+      }
+    }
+    return { stats, range: dense ? [min, max] : null };
+  }
+
+  /** The bytes a copy holds of each event's comments (see keptCommentBytes), for cutting batches. */
+  async commentBytes(ids: bigint[]): Promise<Map<bigint, number>> {
+    const out = new Map<bigint, number>();
+    if (!this.tables?.tevent_comment || ids.length === 0) return out;
+    const { stats } = await this.commentStats(ids);
+    for (const id of ids) out.set(id, keptCommentBytes(stats.get(String(id)), this.budget));
+    return out;
+  }
+
+  /**
+   * The comments of each event as the JSON array Pandora kept in user_comment before MR 66
+   * ({comment, action, id_user, utimestamp}, oldest first); '' for an event without comments.
+   * An event with more comments than a copy keeps gets its newest that fit, after a mark that
+   * says how many older ones were left out (see newestComments).
+   */
+  async commentsOf(ids: bigint[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (!this.tables?.tevent_comment) return out;
+    if (ids.length === 0) return out;
+    const { stats, range } = await this.commentStats(ids);
+    const wanted = new Map(ids.map((id) => [String(id), id]));
+    const whole: bigint[] = [];
+    const cut: [bigint, CommentStat][] = [];
+    for (const [key, id] of wanted) {
+      const stat = stats.get(key);
+      if (!stat) continue;
+      if (overLimit(stat, this.budget)) cut.push([id, stat]);
+      else whole.push(id);
+    }
+    // The range read also brings the comments of events in the range not asked for (left out
+    // below): only when none is over the limits and they weigh no more than those asked for.
+    let oneRange = range !== null;
+    let asked = 0;
+    let others = 0;
+    for (const [key, stat] of stats) {
+      if (overLimit(stat, this.budget)) oneRange = false;
+      if (wanted.has(key)) asked += stat.bytes;
+      else others += stat.bytes;
+    }
+    oneRange &&= others <= asked;
+    const columns = 'SELECT id, id_event, comment, action, id_user, utimestamp FROM tevent_comment';
     const rows: CommentRow[] = [];
-    for (const read of reads) rows.push(...(await read()));
+    if (oneRange && range) {
+      rows.push(...(await this.q<CommentRow>(`${columns} WHERE id_event BETWEEN ? AND ?`, range)));
+    } else {
+      for (const part of chunks(whole, IN_LIST_MAX)) {
+        rows.push(...(await this.q<CommentRow>(`${columns} WHERE id_event IN (?)`, [part])));
+      }
+    }
     // Oldest first, sorted here: an ORDER BY id could make the server walk the primary key.
-    rows.sort((a, b) => {
-      const d = BigInt(a.id) - BigInt(b.id);
-      return d < 0n ? -1 : d > 0n ? 1 : 0;
-    });
+    rows.sort(byId);
+    const grouped = new Map<string, unknown[]>();
     for (const r of rows) {
       const list = grouped.get(r.id_event) ?? [];
-      list.push({
-        comment: r.comment,
-        action: r.action,
-        id_user: r.id_user,
-        utimestamp: Number(r.utimestamp),
-      });
+      list.push(commentEntry(r));
       grouped.set(r.id_event, list);
     }
-    for (const id of ids) {
-      const list = grouped.get(String(id));
-      out.set(String(id), list ? JSON.stringify(list) : '');
+    for (const [id, stat] of cut) grouped.set(String(id), await this.newestComments(id, stat));
+    for (const key of wanted.keys()) {
+      const list = grouped.get(key);
+      out.set(key, list ? JSON.stringify(list) : '');
     }
     return out;
+  }
+
+  /**
+   * The newest comments of one event that fit the limits (a run back from the newest: it stops
+   * at the first that does not fit), oldest first, after a mark that says how many older ones
+   * this copy leaves out. The mark changes with the count, so a comment added later still
+   * reaches the copy; the Instance keeps every comment.
+   */
+  private async newestComments(id: bigint, stat: CommentStat): Promise<unknown[]> {
+    const { maxComments, maxCommentBytes } = this.budget;
+    const sizes = await this.q<SizeRow>(
+      `SELECT id, ${COMMENT_BYTES} AS bytes FROM tevent_comment WHERE id_event = ? ORDER BY id DESC LIMIT ?`,
+      [id, maxComments],
+    );
+    const keep: bigint[] = [];
+    let total = 0;
+    for (const s of sizes) {
+      const bytes = Number(s.bytes ?? 0);
+      if (total + bytes > maxCommentBytes) break;
+      total += bytes;
+      keep.push(BigInt(s.id));
+    }
+    const rows: CommentRow[] = [];
+    for (const part of chunks(keep, IN_LIST_MAX)) {
+      rows.push(
+        ...(await this.q<CommentRow>(
+          'SELECT id, id_event, comment, action, id_user, utimestamp FROM tevent_comment WHERE id IN (?)',
+          [part],
+        )),
+      );
+    }
+    rows.sort(byId);
+    const list: unknown[] = rows.map(commentEntry);
+    const left = Math.max(stat.count - rows.length, 0);
+    if (left > 0) {
+      list.unshift({
+        comment: `[event-pull] ${left} older comment(s) not copied: this copy keeps the newest ${rows.length} of ${stat.count} (at most ${maxComments} comments and ${maxCommentBytes} bytes of text per event); the Instance has them all`,
+        action: 'comments truncated',
+        id_user: '',
+        utimestamp: rows.length > 0 ? Number(rows[0].utimestamp) : 0,
+      });
+    }
+    return list;
   }
 
   /**

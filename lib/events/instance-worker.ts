@@ -4,6 +4,7 @@
  * already copied, then (optionally) validations made on the copies back to the Instance. Each
  * batch is written in one Command Center transaction with the checkpoint that covers it.
  */
+import { createHash } from 'node:crypto';
 import { LeaseLost, units } from '../cluster/gate';
 import { explainConnectError, Instance } from '../db/registry';
 import { Backoff } from '../util/backoff';
@@ -15,7 +16,7 @@ import {
   COPY_ONLY_COLUMNS,
   type CommitHooks,
 } from './command-center';
-import { chunks } from './in-list';
+import { budgetOf, fittingPrefix, packed, type Budget } from './budget';
 import { EventState, InstanceSide, Row, sameState } from './instance-side';
 import type { ResolvedOptions } from './options';
 import type { EventPullerEvents, InstanceRef, InstanceReport, InstanceStatus } from './types';
@@ -98,7 +99,7 @@ export class InstanceWorker<T> {
     private readonly host: WorkerHost<T>,
   ) {
     this.instance = instance;
-    this.side = new InstanceSide(instance.pool, host.opts.queryTimeoutMs);
+    this.side = new InstanceSide(instance.pool, host.opts.queryTimeoutMs, this.budget);
     // A failing instance is retried after the interval (at least 1 s), then twice that, and so on.
     this.backoff = new Backoff({
       baseMs: Math.max(host.opts.intervalMs, 1000),
@@ -111,6 +112,11 @@ export class InstanceWorker<T> {
         manual: queued.manual || next.manual,
       }),
     });
+  }
+
+  /** What one batch may hold (options maxBatchBytes, maxCommentsPerEvent, maxCommentBytes). */
+  get budget(): Budget {
+    return budgetOf(this.host.opts);
   }
 
   get ref(): InstanceRef {
@@ -353,6 +359,23 @@ export class InstanceWorker<T> {
     return { ...hooks, fence: (conn, id) => gate.fence(conn, units.events(id)) };
   }
 
+  /** The bytes of each event's comments in a copy (nothing when the copy has no user_comment). */
+  private async commentBytes(ids: bigint[]): Promise<Map<bigint, number>> {
+    return this.copyCols.includes('user_comment')
+      ? this.side.commentBytes(ids)
+      : new Map<bigint, number>();
+  }
+
+  /**
+   * Splits `ids` (in order) into batches that fit the budget, weighing each event's comments
+   * and, with `events`, its values.
+   */
+  private async cut(ids: bigint[], events: boolean): Promise<bigint[][]> {
+    const sizes = events ? await this.side.sizesById(ids) : new Map<bigint, number>();
+    const comments = await this.commentBytes(ids);
+    return packed(ids, (id) => (sizes.get(id) ?? 0) + (comments.get(id) ?? 0), this.budget);
+  }
+
   private async commit(rows: Row[], next: Checkpoint): Promise<Copies> {
     const copies = await this.toCopies(rows);
     await this.write(copies, next);
@@ -368,11 +391,25 @@ export class InstanceWorker<T> {
   private async copyNew(): Promise<number> {
     const { batchSize, mode, maxDrainMs } = this.host.opts;
     const deadline = Date.now() + maxDrainMs;
-    const read = async (afterId: bigint): Promise<{ rows: Row[]; copies: Copies }> => {
-      const rows = await this.side.eventsAfter(afterId, batchSize);
+    // The next batch: as many events as fit the budget (their sizes read first, without the
+    // values); `full` when more wait behind it.
+    const read = async (
+      afterId: bigint,
+    ): Promise<{ rows: Row[]; copies: Copies; full: boolean }> => {
+      const sizes = await this.side.sizesAfter(afterId, batchSize);
+      const comments = await this.commentBytes(sizes.map((s) => s.id));
+      const n = fittingPrefix(
+        sizes.map((s) => s.bytes + (comments.get(s.id) ?? 0)),
+        this.budget,
+      );
+      const rows = n > 0 ? await this.side.eventsAfter(afterId, n) : [];
       const selected =
         mode === 'only_validated' ? rows.filter((r) => Number(r.estado) === 1) : rows;
-      return { rows, copies: await this.toCopies(selected) };
+      return {
+        rows,
+        copies: await this.toCopies(selected),
+        full: sizes.length >= batchSize || n < sizes.length,
+      };
     };
     /** A batch whose transaction has started, and what to record once it has committed. */
     interface InFlight {
@@ -401,10 +438,10 @@ export class InstanceWorker<T> {
       if (!w.full) this.caughtUp();
       else this.lag = Math.max(0, Date.now() / 1000 - w.lastUtimestamp);
     };
-    let pending: Promise<{ rows: Row[]; copies: Copies }> | null = read(planned.lastId);
+    let pending: ReturnType<typeof read> | null = read(planned.lastId);
     try {
       while (pending) {
-        const { rows, copies } = await pending;
+        const { rows, copies, full } = await pending;
         pending = null;
         if (rows.length === 0) {
           if (inFlight.length === 0) this.caughtUp();
@@ -412,7 +449,6 @@ export class InstanceWorker<T> {
         }
         const lastRow = rows[rows.length - 1];
         const lastId = BigInt(String(lastRow.id_source_event));
-        const full = rows.length >= batchSize;
         if (full && Date.now() < deadline && !this.host.closed) {
           pending = read(lastId);
           pending.catch(() => {});
@@ -486,10 +522,14 @@ export class InstanceWorker<T> {
       if (wanted && (!copy || !sameState(s, copy))) changed.add(id);
     }
     const commentCheck = commented.filter((id) => !changed.has(id) && copies.has(id));
-    if (commentCheck.length > 0) {
-      const now = await this.side.commentsOf(commentCheck);
-      for (const id of commentCheck) {
-        if ((now.get(String(id)) ?? '') !== copies.get(id)!.user_comment) changed.add(id);
+    // Compared a budget's worth at a time, by digest: the copy's text is not read back.
+    for (const part of await this.cut(commentCheck, false)) {
+      const now = await this.side.commentsOf(part);
+      for (const id of part) {
+        const digest = createHash('sha1')
+          .update(now.get(String(id)) ?? '', 'utf8')
+          .digest('hex');
+        if (digest !== copies.get(id)!.commentSha1) changed.add(id);
       }
     }
     const next: Checkpoint = { ...cp, lastAck, lastCommentId };
@@ -498,9 +538,9 @@ export class InstanceWorker<T> {
       return 0;
     }
     let updated = 0;
-    const parts = chunks(
+    const parts = await this.cut(
       [...changed].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
-      opts.batchSize,
+      true,
     );
     for (let i = 0; i < parts.length; i++) {
       const rows = await this.side.eventsById(parts[i]);

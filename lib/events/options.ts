@@ -30,6 +30,15 @@ export interface EventPullOptions {
   maxBackoffMs?: number;
   /** Longest time one instance round keeps draining full batches before yielding. */
   maxDrainMs?: number;
+  /**
+   * Bytes of Instance values one batch may hold (event texts and comments, as the Instance
+   * stores them); a batch ends early when the next event would pass it (one event always fits).
+   */
+  maxBatchBytes?: number;
+  /** Comments of one event a copy keeps (the newest); the older ones are counted in a mark. */
+  maxCommentsPerEvent?: number;
+  /** Bytes of comment text of one event a copy keeps (the newest that fit), likewise marked. */
+  maxCommentBytes?: number;
   hooks?: CommitHooks;
   /** Several Node-RED hosts (pandora-config `cluster`): only the instances whose lease is held here. */
   gate?: UnitGate;
@@ -51,6 +60,9 @@ export const EVENT_PULL_DEFAULTS: Required<Defaulted> = {
   roundTimeoutMs: 60_000,
   maxBackoffMs: 300_000,
   maxDrainMs: 30_000,
+  maxBatchBytes: 16 * 1024 * 1024,
+  maxCommentsPerEvent: 1000,
+  maxCommentBytes: 1024 * 1024,
 };
 
 /** Milliseconds and counts that must be whole and at least this much. */
@@ -63,6 +75,9 @@ const MINIMUM: Partial<Record<keyof Defaulted, number>> = {
   roundTimeoutMs: 1,
   maxBackoffMs: 0,
   maxDrainMs: 0,
+  maxBatchBytes: 1,
+  maxCommentsPerEvent: 0,
+  maxCommentBytes: 0,
 };
 
 /**
@@ -90,8 +105,10 @@ export function resolveOptions(options: EventPullOptions): ResolvedOptions {
       throw new RangeError(`${key} must be a number of at least ${min}, got ${String(v)}`);
     }
   }
-  if (!Number.isInteger(resolved.batchSize)) {
-    throw new RangeError(`batchSize must be a whole number, got ${resolved.batchSize}`);
+  for (const key of ['batchSize', 'maxCommentsPerEvent'] as const) {
+    if (!Number.isInteger(resolved[key])) {
+      throw new RangeError(`${key} must be a whole number, got ${resolved[key]}`);
+    }
   }
   return resolved;
 }

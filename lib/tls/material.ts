@@ -75,51 +75,66 @@ function checkValidity(x509: X509Certificate, path: string, what: string, now: D
   return to;
 }
 
+/** What the files are called in messages: pandora_server.conf tokens, or node properties. */
+export interface TlsLabels {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+const SYNC_LABELS: TlsLabels = { ca: 'sync_ca', cert: 'sync_cert', key: 'sync_key' };
+
 /**
  * Reads and checks the sync TLS material: files readable, PEM certificates, the certificate
  * matching its key, both inside their validity. A certificate without its key (or the reverse)
- * is an error too, since TLS needs both.
+ * is an error too, since TLS needs both. `labels` name the files in messages (the database's
+ * dbCa/dbCert/dbKey use the same checks).
  */
-export function readTlsMaterial(paths: TlsPaths, now = new Date()): TlsMaterial {
+export function readTlsMaterial(
+  paths: TlsPaths,
+  now = new Date(),
+  labels: TlsLabels = SYNC_LABELS,
+): TlsMaterial {
+  const L = labels;
   const out: TlsMaterial = {};
   const cert = paths.cert?.trim() || '';
   const key = paths.key?.trim() || '';
   const ca = paths.ca?.trim() || '';
   if (cert && !key) {
-    throw new TlsMaterialError(`sync_cert "${cert}" is set but sync_key is empty`, cert);
+    throw new TlsMaterialError(`${L.cert} "${cert}" is set but ${L.key} is empty`, cert);
   }
   if (key && !cert) {
-    throw new TlsMaterialError(`sync_key "${key}" is set but sync_cert is empty`, key);
+    throw new TlsMaterialError(`${L.key} "${key}" is set but ${L.cert} is empty`, key);
   }
   if (cert) {
-    const certPem = readPem(cert, 'sync_cert');
-    const keyPem = readPem(key, 'sync_key');
-    const x509 = parseCert(certPem, cert, 'sync_cert');
+    const certPem = readPem(cert, L.cert);
+    const keyPem = readPem(key, L.key);
+    const x509 = parseCert(certPem, cert, L.cert);
     let privateKey;
     try {
       privateKey = createPrivateKey(keyPem);
     } catch (err) {
       throw new TlsMaterialError(
-        `sync_key "${key}" is not a usable PEM private key: ${(err as Error).message}`,
+        `${L.key} "${key}" is not a usable PEM private key: ${(err as Error).message}`,
         key,
       );
     }
     if (!x509.checkPrivateKey(privateKey)) {
       throw new TlsMaterialError(
-        `sync_cert "${cert}" does not match the private key "${key}"`,
+        `${L.cert} "${cert}" does not match the private key "${key}"`,
         cert,
       );
     }
-    const notAfter = checkValidity(x509, cert, 'sync_cert', now);
+    const notAfter = checkValidity(x509, cert, L.cert, now);
     out.cert = certPem;
     out.key = keyPem;
     out.notAfter = notAfter;
     out.daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / 86_400_000);
   }
   if (ca) {
-    const caPem = readPem(ca, 'sync_ca');
-    const x509 = parseCert(caPem, ca, 'sync_ca');
-    out.caNotAfter = checkValidity(x509, ca, 'sync_ca', now);
+    const caPem = readPem(ca, L.ca);
+    const x509 = parseCert(caPem, ca, L.ca);
+    out.caNotAfter = checkValidity(x509, ca, L.ca, now);
     out.ca = caPem;
   }
   return out;

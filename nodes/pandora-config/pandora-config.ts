@@ -14,6 +14,7 @@ import {
   type PandoraSettings,
 } from '../../lib/conf/pandora-conf';
 import { createPool, describeDb, type Pool } from '../../lib/db/pool';
+import { dbSsl } from '../../lib/db/tls';
 import { readTlsMaterial } from '../../lib/tls/material';
 import { toText } from '../../lib/util/values';
 import { registerCertificateEndpoint } from '../shared/certificates';
@@ -24,6 +25,12 @@ import type { PandoraConfigCredentials, PandoraConfigNode } from './types';
 
 interface PandoraConfigDef extends NodeDef, PandoraConfigProps, ClusterProps {
   confFile?: string;
+  /** MySQL over TLS for the Command Center database and every Instance. */
+  dbTls?: boolean | string;
+  /** PEM paths for dbTls: the CA of the database servers, a client certificate and its key. */
+  dbCa?: string;
+  dbCert?: string;
+  dbKey?: string;
 }
 
 export = function (RED: NodeAPI) {
@@ -68,6 +75,20 @@ export = function (RED: NodeAPI) {
       user: settings.dbUser,
       password: settings.dbPass,
     };
+    // dbTls: the PEM files are read and checked once here; a missing or unreadable file is a
+    // configuration error naming the property, and no pool is opened without the TLS asked for.
+    if (!node.configError && (def.dbTls === true || def.dbTls === 'true')) {
+      try {
+        const pem = readTlsMaterial(
+          { ca: toText(def.dbCa), cert: toText(def.dbCert), key: toText(def.dbKey) },
+          new Date(),
+          { ca: 'dbCa', cert: 'dbCert', key: 'dbKey' },
+        );
+        node.dbFacts.ssl = dbSsl(pem, node.dbFacts.host);
+      } catch (err) {
+        node.configError = err as Error;
+      }
+    }
     node.incomingDir = settings.incomingDir;
     let buffers: ReturnType<typeof parseSyncAddress> = [];
     try {

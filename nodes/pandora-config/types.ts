@@ -40,7 +40,10 @@ export interface PandoraConfigNode extends Node<PandoraConfigCredentials> {
   configError: Error | null;
   /** Every effective setting and where it came from. Defaults-only when `configError` is set. */
   settings: PandoraSettings;
-  /** The MySQL database of this Pandora server (`dbhost` `dbport` `dbname` `dbuser` `dbpass`). */
+  /**
+   * The MySQL database of this Pandora server (`dbhost` `dbport` `dbname` `dbuser` `dbpass`), with
+   * `ssl` when `dbTls` is on (the Instances reached from its pool inherit it).
+   */
   dbFacts: DbFacts;
   /** `incomingdir`: where pulled agent files are delivered. */
   incomingDir: string;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pool } from '../../lib/db/pool';
 import { EVENT_PULL_DEFAULTS } from '../../lib/events';
+import { budgetOf, fittingPrefix, keptCommentBytes, packed } from '../../lib/events/budget';
 import { resolveOptions } from '../../lib/events/options';
 
 // The options are only read here; no query is made.
@@ -33,5 +34,34 @@ describe('event-pull options', () => {
     assert.throws(() => resolveOptions({ cc, batchSize: 1.5 }), /batchSize must be a whole number/);
     assert.throws(() => resolveOptions({ cc, intervalMs: -1 }), /intervalMs/);
     assert.throws(() => resolveOptions({ cc, queryTimeoutMs: Number.NaN }), /queryTimeoutMs/);
+  });
+
+  it('refuses a budget the engine cannot work with, naming the option', () => {
+    assert.throws(() => resolveOptions({ cc, maxBatchBytes: 0 }), /maxBatchBytes/);
+    assert.throws(() => resolveOptions({ cc, maxCommentsPerEvent: -1 }), /maxCommentsPerEvent/);
+    assert.throws(
+      () => resolveOptions({ cc, maxCommentsPerEvent: 2.5 }),
+      /maxCommentsPerEvent must be a whole number/,
+    );
+    assert.throws(() => resolveOptions({ cc, maxCommentBytes: Number.NaN }), /maxCommentBytes/);
+    const o = resolveOptions({ cc, maxCommentsPerEvent: 0 });
+    assert.equal(o.maxCommentsPerEvent, 0, 'no comments at all is a choice');
+    assert.equal(o.maxBatchBytes, 16 * 1024 * 1024);
+  });
+
+  it('cuts batches by count and bytes, always taking the first event', () => {
+    const b = { ...budgetOf(), maxEvents: 3, maxBytes: 100 };
+    assert.equal(fittingPrefix([40, 40, 40], b), 2);
+    assert.equal(fittingPrefix([10, 10, 10, 10], b), 3);
+    assert.equal(fittingPrefix([500, 1], b), 1, 'one event alone over the budget still goes');
+    assert.equal(fittingPrefix([], b), 0);
+    assert.deepEqual(
+      packed([60, 30, 500, 10, 10, 10, 10], (x) => x, b),
+      [[60, 30], [500], [10, 10, 10], [10]],
+    );
+    const c = { ...b, maxComments: 2, maxCommentBytes: 50 };
+    assert.equal(keptCommentBytes(undefined, c), 0);
+    assert.equal(keptCommentBytes({ count: 1, bytes: 20 }, c), 20 + 64);
+    assert.equal(keptCommentBytes({ count: 1_000_000, bytes: 1e9 }, c), 50 + 2 * 64);
   });
 });

@@ -4,7 +4,7 @@
  * MariaDB fails loudly, because every database promise is tested against the real server.
  */
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,10 +41,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The server's own TLS material (PEM paths), as mariadbd's --ssl-ca/--ssl-cert/--ssl-key take it. */
+export interface MariaDbTls {
+  ca: string;
+  cert: string;
+  key: string;
+  /** require_secure_transport=ON: TCP clients without TLS are refused. */
+  requireSecureTransport?: boolean;
+}
+
 export interface MariaDbOptions {
   /** Keep the datadir here across runs (the demo); default: a fresh temp dir removed on stop. */
   dir?: string;
   port?: number;
+  /** Serve TLS with this material (default: no TLS, as before). */
+  tls?: MariaDbTls;
 }
 
 export interface ConnectionFacts {
@@ -52,6 +63,8 @@ export interface ConnectionFacts {
   port: number;
   user: string;
   password: string;
+  /** A TLS server only: how the helper and fixtures reach it (verified against its CA). */
+  ssl?: { ca: string; rejectUnauthorized: true };
 }
 
 export class PrivateMariaDb {
@@ -77,7 +90,17 @@ export class PrivateMariaDb {
   }
 
   get facts(): ConnectionFacts {
-    return { host: this.host, port: this.port, user: this.user, password: this.password };
+    const facts: ConnectionFacts = {
+      host: this.host,
+      port: this.port,
+      user: this.user,
+      password: this.password,
+    };
+    // A TLS server is reached over TLS by the helper and the fixtures (require_secure_transport
+    // refuses anything else); a plain server's facts are as they always were.
+    const tls = this.options.tls;
+    if (tls) facts.ssl = { ca: readFileSync(tls.ca, 'utf8'), rejectUnauthorized: true };
+    return facts;
   }
 
   /** Initialises the datadir when it is new, then starts the server and waits until it answers. */
@@ -119,6 +142,11 @@ export class PrivateMariaDb {
       `--pid-file=${join(this.dir, 'mariadb.pid')}`,
       `--log-error=${join(this.dir, 'error.log')}`,
     ];
+    const tls = this.options.tls;
+    if (tls) {
+      args.push(`--ssl-ca=${tls.ca}`, `--ssl-cert=${tls.cert}`, `--ssl-key=${tls.key}`);
+      if (tls.requireSecureTransport) args.push('--require-secure-transport=ON');
+    }
     const child = spawn(mariadbd, args, { stdio: 'ignore' });
     this.child = child;
     const exited = new Promise<never>((_, reject) => {
