@@ -20,6 +20,10 @@ export interface SessionOptions {
   digest: string | null;
   /** `-I`: LS and MV allowed. */
   insecure: boolean;
+  /** This client may take files (LS, RECV, ZRECV, MV); false for one outside `pullers`. */
+  mayTake: boolean;
+  /** Told when a command is refused because of `mayTake`. */
+  refused?: (command: string) => void;
   idleMs: number;
   /** True once the server is closing: no new command is started. */
   closing: () => boolean;
@@ -71,6 +75,11 @@ export class TentacleSession {
         }
         const cmd = parseCommand(raw.toString('utf8'));
         if (!cmd || cmd.cmd === 'PASS' || cmd.cmd === 'QUIT') return;
+        if (cmd.cmd !== 'SEND' && cmd.cmd !== 'ZSEND' && !this.opts.mayTake) {
+          // What the stock server answers an LS or MV without -I: nothing, and it hangs up.
+          this.opts.refused?.(cmd.cmd);
+          return;
+        }
         let keep: boolean;
         switch (cmd.cmd) {
           case 'SEND':
