@@ -5,6 +5,7 @@
  * mid-transfer leaves the file for the next round); a file being MV'd is claimed, so two
  * pullers never both get it.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import { open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import type net from 'node:net';
@@ -30,6 +31,16 @@ export interface SessionOptions {
 }
 
 const READ_CHUNK = 256 * 1024;
+
+/**
+ * Compares a PASS line with the expected one in constant time: both are hashed to the same
+ * length first, so neither the content nor the length of the digest shows in the timing.
+ */
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
 
 function writeLine(socket: net.Socket, line: string): void {
   socket.write(`${line}\n`);
@@ -61,7 +72,7 @@ export class TentacleSession {
     try {
       if (this.opts.digest) {
         const line = (await reader.readLine()).toString('utf8');
-        if (line !== `PASS ${this.opts.digest}`) return;
+        if (!sameSecret(line, `PASS ${this.opts.digest}`)) return;
         writeLine(socket, Reply.PASS_OK);
       }
       while (!this.opts.closing()) {
