@@ -230,7 +230,7 @@ export class TentacleSession {
     try {
       if (cmd === 'ZRECV') {
         zipTemp = this.store.tempBeside(path, name);
-        const out = await open(zipTemp, 'wx');
+        const out = await open(zipTemp, 'wx', 0o600);
         try {
           const zip = fh.createReadStream({ autoClose: false }).pipe(createZipWriter(path));
           for await (const chunk of zip) await out.write(chunk as Buffer);
