@@ -64,11 +64,27 @@ async function seed(db: PrivateMariaDb): Promise<void> {
       [rows],
     );
   }
+  // One module per agent and an alert on every fourth (fired on the critical ones): what the
+  // tactical view's alert counts go through.
+  await c.query(
+    'INSERT INTO tagente_modulo (id_agente_modulo, id_agente, nombre, id_tipo_modulo, id_modulo) SELECT id_agente, id_agente, ?, 1, 1 FROM tagente',
+    ['cpu'],
+  );
+  await c.query(
+    'INSERT INTO talert_template_modules (id_agent_module, id_alert_template, times_fired) SELECT id_agente, 1, IF(critical_count > 0, 1, 0) FROM tagente WHERE id_agente % 4 = 0',
+  );
   await c.end();
   const root = await db.connect();
   for (let n = 2; n <= N; n++) {
     await db.freshDatabase(`bq${n}`);
-    for (const t of ['tgrupo', 'tconfig_os', 'tagente']) {
+    for (const t of [
+      'tgrupo',
+      'tconfig_os',
+      'tagente',
+      'tagente_modulo',
+      'talert_template_modules',
+      'tagent_secondary_group',
+    ]) {
       await root.query(`CREATE TABLE bq${n}.${t} LIKE bq1.${t}`);
       await root.query(`INSERT INTO bq${n}.${t} SELECT * FROM bq1.${t}`);
     }

@@ -58,17 +58,34 @@ const missing = (what: string, id: number): ChangeOutcome => ({
   error: `no ${what} with id ${id} on this instance`,
 });
 
-/** modificar_agente.php's enable/disable button: tagente.disabled only. */
+/**
+ * modificar_agente.php's enable/disable button writes tagente.disabled, then has the Enterprise
+ * code refresh the Command Center's agent cache and the agent's remote configuration file
+ * ("standby" token); neither is in the public source. Instead this sets update_module_count = 1,
+ * as the agent edit form does to "force an update of the agent cache" and as the server itself
+ * does when a planned downtime disables an agent: the Instance's server recounts the agent and,
+ * on a Command Center node, refreshes its cache. The remote configuration file is not changed.
+ */
 async function agentDisabled(
   c: PoolConnection,
   who: AuditFacts,
   id: number,
   disabled: 0 | 1,
 ): Promise<ChangeOutcome> {
-  const agent = await select(c, 'SELECT alias FROM tagente WHERE id_agente = ? FOR UPDATE', [id]);
+  const agent = await select(
+    c,
+    'SELECT alias, disabled FROM tagente WHERE id_agente = ? FOR UPDATE',
+    [id],
+  );
   if (!agent) return missing('agent', id);
-  const res = await write(c, 'UPDATE tagente SET disabled = ? WHERE id_agente = ?', [disabled, id]);
-  const changed = res.changedRows > 0;
+  // As the console's button: an agent already so is not written (nor recounted).
+  const changed = Number(agent.disabled) !== disabled;
+  if (changed) {
+    await write(c, 'UPDATE tagente SET disabled = ?, update_module_count = 1 WHERE id_agente = ?', [
+      disabled,
+      id,
+    ]);
+  }
   const alias = String(ioSafeOutput(agent.alias ?? ''));
   const verb = disabled ? 'disable' : 'enable';
   // The console audits a no-op update (no row changed) as a failure.

@@ -28,9 +28,20 @@ export type Operation = ReadKind | ChangeKind;
 export const ALERT_STATES = ['fired', 'notfired', 'disabled', 'standby'] as const;
 export type AlertState = (typeof ALERT_STATES)[number];
 
+/**
+ * Which rows of disabled things a read gives: `enabled` (the console's default: disabled agents
+ * and modules are hidden), `disabled` (only those), `all`.
+ */
+export const DISABLED_CHOICES = ['enabled', 'disabled', 'all'] as const;
+export type DisabledChoice = (typeof DISABLED_CHOICES)[number];
+
 export interface ReadFilters {
   /** A group id, or a group name as the console shows it. */
   group?: { id: number } | { name: string };
+  /** The group's children too, at every depth (tgrupo.parent), as the console's recursion. */
+  recursion?: boolean;
+  /** Rows of disabled agents, modules or alerts (agents, modules, alerts); `enabled` if not given. */
+  disabled?: DisabledChoice;
   /** A LIKE pattern over the stored (entity-encoded) agent name or alias. */
   agent?: string;
   /** A LIKE pattern over the stored module name. */
@@ -50,11 +61,12 @@ export interface ChangeTarget {
 
 /** Which filters each read understands. */
 const FILTERS: Record<ReadKind, string[]> = {
-  agents: ['group', 'agent', 'status', 'module', 'instances'],
-  modules: ['group', 'agent', 'status', 'module', 'instances'],
-  alerts: ['group', 'agent', 'status', 'module', 'instances'],
-  policies: ['group', 'instances'],
-  tactical: ['group', 'instances'],
+  agents: ['group', 'recursion', 'agent', 'status', 'module', 'disabled', 'instances'],
+  modules: ['group', 'recursion', 'agent', 'status', 'module', 'disabled', 'instances'],
+  alerts: ['group', 'recursion', 'agent', 'status', 'module', 'disabled', 'instances'],
+  policies: ['group', 'recursion', 'instances'],
+  // The tactical view always leaves disabled agents, modules and alerts out.
+  tactical: ['group', 'recursion', 'instances'],
 };
 
 /** The operation a message names: `msg.topic`, or the node's default when the topic is empty. */
@@ -115,6 +127,25 @@ function list<T>(value: unknown, one: (v: unknown) => T): T[] {
   return items.map(one);
 }
 
+/** A yes/no filter: a boolean, or the text true/false (as an inject node or a URL gives it). */
+function yesNo(value: unknown, what: string): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^\s*(true|false)\s*$/i.test(value)) {
+    return value.trim().toLowerCase() === 'true';
+  }
+  throw new TypeError(`${what} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+function disabledChoice(value: unknown): DisabledChoice {
+  const v = typeof value === 'string' ? value.trim().toLowerCase() : value;
+  if (typeof v === 'string' && (DISABLED_CHOICES as readonly string[]).includes(v)) {
+    return v as DisabledChoice;
+  }
+  throw new RangeError(
+    `disabled must be one of ${DISABLED_CHOICES.join(', ')}, got ${JSON.stringify(value)}`,
+  );
+}
+
 /** The read filters in `msg.payload` (an object, or nothing). */
 export function parseReadFilters(kind: ReadKind, payload: unknown): ReadFilters {
   if (payload === undefined || payload === null || payload === '') return {};
@@ -133,7 +164,7 @@ export function parseReadFilters(kind: ReadKind, payload: unknown): ReadFilters 
     );
   }
   const filters: ReadFilters = {};
-  const { group, agent, module, status, instances } = given;
+  const { group, recursion, agent, module, status, disabled, instances } = given;
   if (group !== undefined && group !== '') {
     if (typeof group === 'number' || (typeof group === 'string' && /^\s*\d+\s*$/.test(group))) {
       filters.group = { id: positiveInt(group, 'group') };
@@ -143,6 +174,8 @@ export function parseReadFilters(kind: ReadKind, payload: unknown): ReadFilters 
       throw new TypeError(`group must be a group name or id, got ${JSON.stringify(group)}`);
     }
   }
+  if (recursion !== undefined) filters.recursion = yesNo(recursion, 'recursion');
+  if (disabled !== undefined) filters.disabled = disabledChoice(disabled);
   if (agent !== undefined) filters.agent = namePattern(agent, 'agent');
   if (module !== undefined) filters.module = namePattern(module, 'module');
   if (status !== undefined) {

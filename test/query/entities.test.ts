@@ -84,7 +84,7 @@ describe('filters', () => {
   it('refuses what a read does not understand, with the filters it has', () => {
     assert.throws(
       () => parseReadFilters('agents', { grupo: 2 }),
-      /"agents" has no filter "grupo": its filters are group, agent, status, module, instances/,
+      /"agents" has no filter "grupo": its filters are group, recursion, agent, status, module, disabled, instances/,
     );
     assert.throws(
       () => parseReadFilters('tactical', { status: 'critical' }),
