@@ -2,27 +2,19 @@
  * `pullers` (issue 22): only the listed client certificates (subject CN or SHA-256 fingerprint)
  * may take files from a buffer; everyone else may only SEND/ZSEND and, for any other command,
  * gets what the stock server gives an LS or MV without -I: no reply, the connection closed.
- * Real TLS sockets on 127.0.0.1; our client and the stock Perl tentacle_client (run as nobody).
+ * Real TLS sockets on 127.0.0.1; our client and the stock Perl tentacle_client (PANDORA_SOURCE).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { TentacleClient, TentacleServer, normalizeFingerprint } from '../../lib/tentacle';
 import { generateCertificatesAsync, type CertificateSet } from '../../lib/tls/generate';
+import { clientPemFiles, peerDir, PEERS_SKIP, stockTentacleClient } from '../helpers/pandora-peers';
 import { removeDir, startServer, type Started } from './helpers';
-
-/** The stock client: as test/interop finds it, or the peers folder beside the worktree. */
-const STOCK_CLIENT =
-  [
-    process.env.PANDORA_TENTACLE_CLIENT,
-    '/var/cache/pandora-sync-interop/usr/bin/tentacle_client',
-    join(__dirname, '../../../../shared/peers/pandorafms/pandora_agents/unix/tentacle_client'),
-  ].find((p): p is string => p !== undefined && existsSync(p)) ?? 'tentacle_client';
 
 /**
  * What a TLS client gets back for one raw line: the bytes up to the first LF (then it hangs up
@@ -191,53 +183,29 @@ describe('buffer pullers: who may take files', () => {
     assert.equal(normalizeFingerprint(want.slice(2)), null);
   });
 
-  it("the stock tentacle_client: a non-puller's SEND works, its RECV (-g) is refused", async (t) => {
-    if (!existsSync(STOCK_CLIENT)) {
-      t.skip(`no stock tentacle_client at ${STOCK_CLIENT}`);
-      return;
-    }
-    // The Perl programs refuse to run as root: run as nobody, in a folder nobody can read.
-    const work = mkdtempSync(join(tmpdir(), 'pullers-stock-'));
-    try {
-      chmodSync(work, 0o777);
-      const file = (name: string, text: string) => {
-        writeFileSync(join(work, name), text);
-        chmodSync(join(work, name), 0o644);
-        return join(work, name);
-      };
-      const tlsArgs = [
-        '-e',
-        file('agent-cert.pem', agent.client.cert),
-        '-k',
-        file('agent-key.pem', agent.client.key),
-        '-f',
-        file('ca.pem', central.ca.cert),
-      ];
-      file('web-02.1.data', '<agent_data agent_name="web-02"/>');
-      const run = (args: string[]) =>
-        new Promise<{ code: number; stderr: string }>((resolve) => {
-          const asRoot = process.getuid?.() === 0;
-          const [cmd, ...pre] = asRoot
-            ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', 'perl']
-            : ['perl'];
-          execFile(
-            cmd,
-            [...pre, STOCK_CLIENT, '-a', '127.0.0.1', '-p', String(byCn.port), ...tlsArgs, ...args],
-            { cwd: work, timeout: 30_000 },
-            (err, _out, stderr) =>
-              resolve({ code: err ? Number(err.code ?? 1) : 0, stderr: String(stderr).trim() }),
-          );
-        });
-      const sent = await run(['web-02.1.data']);
-      assert.equal(sent.code, 0, sent.stderr);
-      assert.ok(existsSync(join(byCn.storage, 'web-02.1.data')));
-      const got = await run(['-g', 'held.data']);
-      console.log(`pullers: stock client -g as a non-puller: exit ${got.code}: ${got.stderr}`);
-      assert.notEqual(got.code, 0);
-      assert.ok(!readdirSync(work).includes('held.data'), 'nothing downloaded');
-      assert.ok(existsSync(join(byCn.storage, 'held.data')), 'nothing taken');
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
-  });
+  it(
+    "the stock tentacle_client: a non-puller's SEND works, its RECV (-g) is refused",
+    { skip: PEERS_SKIP },
+    async () => {
+      const work = peerDir('pullers-stock-');
+      try {
+        // The agent's certificate, and the CA that signed the buffer's.
+        const pem = clientPemFiles(work, { ...agent, ca: central.ca });
+        const tlsArgs = ['-e', pem.cert, '-k', pem.key, '-f', pem.ca];
+        writeFileSync(join(work, 'web-02.1.data'), '<agent_data agent_name="web-02"/>');
+        const run = (args: string[]) =>
+          stockTentacleClient(['-p', String(byCn.port), ...tlsArgs, ...args], work);
+        const sent = await run(['web-02.1.data']);
+        assert.equal(sent.code, 0, sent.stderr);
+        assert.ok(existsSync(join(byCn.storage, 'web-02.1.data')));
+        const got = await run(['-g', 'held.data']);
+        console.log(`pullers: stock client -g as a non-puller: exit ${got.code}: ${got.stderr}`);
+        assert.notEqual(got.code, 0);
+        assert.ok(!readdirSync(work).includes('held.data'), 'nothing downloaded');
+        assert.ok(existsSync(join(byCn.storage, 'held.data')), 'nothing taken');
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+    },
+  );
 });
