@@ -305,6 +305,11 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
         const check = this.opts.tls?.cert ? 'syncPassword, and syncCert/syncKey' : 'syncPassword';
         throw new TentacleError('ERR_AUTH', `${err.message} (check ${check})`, undefined, err);
       }
+      if (err instanceof TentacleError && err.serverCertificate && !this.opts.tls?.ca) {
+        const hint =
+          "set sync_ca (syncCa) to the CA or self-signed certificate that signed the buffer's certificate";
+        throw new TentacleError('ERR_TLS', `${err.message}: ${hint}`, undefined, err);
+      }
       throw err;
     }
     if (this.closed) {

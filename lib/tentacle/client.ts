@@ -10,7 +10,7 @@ import { basename } from 'node:path';
 import { Readable } from 'node:stream';
 import tls from 'node:tls';
 import { drain } from './drain';
-import { TentacleError, type TentacleErrorCode } from './errors';
+import { isServerCertificateError, TentacleError, type TentacleErrorCode } from './errors';
 
 export { TentacleError } from './errors';
 export type { TentacleErrorCode } from './errors';
@@ -23,7 +23,10 @@ export interface TentacleClientOptions {
   host: string;
   /** Default 41121. */
   port?: number;
-  /** TLS when given; the server is verified only when `ca` is given (hostname/IP checked then). */
+  /**
+   * TLS when given. The server's certificate is always verified, with its host name or IP: against
+   * `ca` when given, otherwise against the system's trusted CAs (as any TLS client does).
+   */
   tls?: {
     cert?: string | Buffer;
     key?: string | Buffer;
@@ -120,14 +123,22 @@ export class TentacleClient {
       const onError = (err: Error) => {
         clearTimeout(timer);
         s.destroy();
-        reject(
-          new TentacleError(
-            opts.tls && tlsLike(err) ? 'ERR_TLS' : 'ERR_CONNECT',
-            `${address}: ${err.message}`,
-            undefined,
-            err,
-          ),
+        const isTls = Boolean(opts.tls) && tlsLike(err);
+        const serverCertificate = isTls && isServerCertificateError(err);
+        // Without a CA the certificate met the system's trusted CAs, which a private CA or a
+        // self-signed buffer certificate is not in: say what was used.
+        const how =
+          serverCertificate && opts.tls?.ca === undefined
+            ? " (no CA given: the server's certificate was checked against the system's trusted CAs)"
+            : '';
+        const e = new TentacleError(
+          isTls ? 'ERR_TLS' : 'ERR_CONNECT',
+          `${address}: ${err.message}${how}`,
+          undefined,
+          err,
         );
+        if (serverCertificate) e.serverCertificate = true;
+        reject(e);
       };
       const timer = setTimeout(
         () => onError(new Error(`connect timed out after ${connectMs / 1000} s`)),
@@ -148,7 +159,9 @@ export class TentacleClient {
           key: t.key,
           ca: t.ca,
           servername,
-          rejectUnauthorized: t.ca !== undefined,
+          // Never unverified: without `ca` a man in the middle would get the reusable PASS digest
+          // and could feed or drop files (the stock client's flaw).
+          rejectUnauthorized: true,
         });
         s.once('secureConnect', ready);
       } else {

@@ -18,6 +18,8 @@ export class TentacleError extends Error {
   readonly reply?: string;
   /** ERR_TOO_BIG: the size the server announced. */
   size?: number;
+  /** ERR_TLS: this client did not accept the server's certificate (untrusted, wrong name, dates). */
+  serverCertificate?: boolean;
 
   constructor(code: TentacleErrorCode, message: string, reply?: string, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
@@ -25,4 +27,19 @@ export class TentacleError extends Error {
     this.code = code;
     if (reply !== undefined) this.reply = reply;
   }
+}
+
+/**
+ * True for a failure of the client's own check of the server's certificate, as Node reports it
+ * (OpenSSL's verify codes, which have no ERR_ prefix, and the name check), not an alert from the
+ * server.
+ */
+export function isServerCertificateError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code !== 'string') return false;
+  return (
+    code === 'ERR_TLS_CERT_ALTNAME_INVALID' ||
+    /^(?!ERR_)[A-Z0-9_]*CERT[A-Z0-9_]*$/.test(code) ||
+    /^(?!ERR_)[A-Z0-9_]*(SIGNATURE|ISSUER)[A-Z0-9_]*$/.test(code)
+  );
 }

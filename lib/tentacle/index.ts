@@ -13,3 +13,4 @@ export type {
   TentacleEvent,
   TentacleStats,
 } from './server';
+export { normalizeFingerprint } from './pullers';

@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { parseFilters } from './filters';
+import { describeClient, Pullers } from './pullers';
 import { DEFAULT_PORT, inactivityMs, passwordDigest } from './protocol';
 import { TentacleSession } from './session';
 import { TentacleStore, type TentacleEvent, type TentacleStats } from './store';
@@ -42,6 +43,13 @@ export interface TentacleServerOptions {
   password?: string;
   /** `-e` `-k` `-f`, PEM contents. With `ca` a client certificate is required. */
   tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  /**
+   * Clients that may take files (LS, RECV, ZRECV, MV): certificate subject CNs or SHA-256
+   * fingerprints (./pullers). Everyone else may only SEND/ZSEND and is hung up on at any other
+   * command, as the stock server does for LS/MV without `-I`. Empty: everyone (stock). Needs
+   * `tls.ca` (only a verified certificate names a client).
+   */
+  pullers?: readonly string[];
   /** Bounds on what the storage holds; 0 = none. */
   quotaBytes?: number;
   quotaFiles?: number;
@@ -57,6 +65,8 @@ export interface TentacleServerEvents {
   /** What the storage holds changed. */
   stats: [TentacleStats];
   connection: [{ peer: string }];
+  /** A client not in `pullers` asked to take files and was hung up on. */
+  refused: [{ peer: string; command: string; client: string }];
   /** The listening socket failed, or a listener of another event threw. */
   error: [Error];
 }
@@ -71,6 +81,7 @@ export class TentacleServer extends EventEmitter<TentacleServerEvents> {
   private readonly tlsOptions: TentacleServerOptions['tls'];
   private readonly idleMs: number;
   private readonly digest: string | null;
+  private readonly pullers: Pullers | null;
   private readonly store: TentacleStore;
   private server: net.Server | null = null;
   private readonly sessions = new Map<TentacleSession, Promise<void>>();
@@ -91,6 +102,12 @@ export class TentacleServer extends EventEmitter<TentacleServerEvents> {
     this.tlsOptions = options.tls;
     this.idleMs = inactivityMs(options.timeout ?? 1, options.retries ?? 3);
     this.digest = options.password ? passwordDigest(options.password) : null;
+    this.pullers = options.pullers?.length ? new Pullers(options.pullers) : null;
+    if (this.pullers && !options.tls?.ca) {
+      throw new TypeError(
+        'pullers needs TLS with a CA (tls.ca): only a verified client certificate names a puller',
+      );
+    }
     const storage =
       options.storage.length > 1 ? options.storage.replace(/\/$/, '') : options.storage;
     this.store = new TentacleStore(
@@ -234,11 +251,19 @@ export class TentacleServer extends EventEmitter<TentacleServerEvents> {
 
   private start(socket: net.Socket): void {
     this.active++;
+    const client = this.pullers ? describeClient(socket as tls.TLSSocket) : null;
     const session = new TentacleSession(socket, this.store, {
       digest: this.digest,
       insecure: this.insecure,
+      mayTake: !this.pullers || (client !== null && this.pullers.allows(client)),
       idleMs: this.idleMs,
       closing: () => this.closing,
+      refused: (command) =>
+        this.safeEmit('refused', {
+          peer: session.peer,
+          command,
+          client: client ? client.cn || client.fingerprint : 'no certificate',
+        }),
     });
     this.safeEmit('connection', { peer: session.peer });
     const done = session.run().finally(() => {

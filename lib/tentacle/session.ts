@@ -5,6 +5,7 @@
  * mid-transfer leaves the file for the next round); a file being MV'd is claimed, so two
  * pullers never both get it.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import { open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import type net from 'node:net';
@@ -20,12 +21,26 @@ export interface SessionOptions {
   digest: string | null;
   /** `-I`: LS and MV allowed. */
   insecure: boolean;
+  /** This client may take files (LS, RECV, ZRECV, MV); false for one outside `pullers`. */
+  mayTake: boolean;
+  /** Told when a command is refused because of `mayTake`. */
+  refused?: (command: string) => void;
   idleMs: number;
   /** True once the server is closing: no new command is started. */
   closing: () => boolean;
 }
 
 const READ_CHUNK = 256 * 1024;
+
+/**
+ * Compares a PASS line with the expected one in constant time: both are hashed to the same
+ * length first, so neither the content nor the length of the digest shows in the timing.
+ */
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
+}
 
 function writeLine(socket: net.Socket, line: string): void {
   socket.write(`${line}\n`);
@@ -57,7 +72,7 @@ export class TentacleSession {
     try {
       if (this.opts.digest) {
         const line = (await reader.readLine()).toString('utf8');
-        if (line !== `PASS ${this.opts.digest}`) return;
+        if (!sameSecret(line, `PASS ${this.opts.digest}`)) return;
         writeLine(socket, Reply.PASS_OK);
       }
       while (!this.opts.closing()) {
@@ -71,6 +86,11 @@ export class TentacleSession {
         }
         const cmd = parseCommand(raw.toString('utf8'));
         if (!cmd || cmd.cmd === 'PASS' || cmd.cmd === 'QUIT') return;
+        if (cmd.cmd !== 'SEND' && cmd.cmd !== 'ZSEND' && !this.opts.mayTake) {
+          // What the stock server answers an LS or MV without -I: nothing, and it hangs up.
+          this.opts.refused?.(cmd.cmd);
+          return;
+        }
         let keep: boolean;
         switch (cmd.cmd) {
           case 'SEND':
@@ -210,7 +230,7 @@ export class TentacleSession {
     try {
       if (cmd === 'ZRECV') {
         zipTemp = this.store.tempBeside(path, name);
-        const out = await open(zipTemp, 'wx');
+        const out = await open(zipTemp, 'wx', 0o600);
         try {
           const zip = fh.createReadStream({ autoClose: false }).pipe(createZipWriter(path));
           for await (const chunk of zip) await out.write(chunk as Buffer);

@@ -8,8 +8,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
-import { access, mkdir, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import {
+  access,
+  chmod,
+  mkdir,
+  open,
+  readdir,
+  stat,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { CommitGroup, DurableFile } from '../util/durable-file';
 import { filterDir, type TentacleFilter } from './filters';
 import { isStorableName, isValidName, Reply } from './protocol';
@@ -75,6 +84,10 @@ export interface HandedOut {
   ino: number;
 }
 
+/** Modes of what the buffer creates, exact (not narrowed by the umask). */
+export const STORAGE_DIR_MODE = 0o750;
+export const STORED_FILE_MODE = 0o640;
+
 /** Suffix of temp files: `~` keeps them out of reach of every Tentacle command. */
 const TEMP_RE = /~tentacle-[0-9a-f]{12}$/;
 
@@ -103,10 +116,22 @@ export class TentacleStore {
     return [root, ...new Set(this.opts.filters.map((f) => join(root, f.dir)))];
   }
 
-  /** Creates the directories, checks they are writable, counts what they hold. */
+  /**
+   * Creates the directories (those it creates 0750, whatever the umask: agent data is not for
+   * every local user), checks they are writable, counts what they hold. A directory that exists
+   * keeps its mode: the administrator chose it.
+   */
   async prepare(): Promise<void> {
     const dirs = this.dirs();
-    for (const d of dirs) await mkdir(d, { recursive: true });
+    for (const d of dirs) {
+      const first = await mkdir(d, { recursive: true, mode: STORAGE_DIR_MODE });
+      if (first === undefined) continue;
+      // mkdir's mode is narrowed by the umask; set it exactly on each directory made here.
+      for (let p = d; p.length >= first.length; p = dirname(p)) {
+        await chmod(p, STORAGE_DIR_MODE);
+        if (p === first) break;
+      }
+    }
     for (const d of dirs) await access(d, fsc.W_OK | fsc.X_OK);
     await this.rescan(true);
   }
@@ -260,6 +285,7 @@ export class TentacleStore {
     const { target } = a;
     const file = await DurableFile.open(target, {
       tempPath: tempName(join(target, '..'), filename),
+      mode: STORED_FILE_MODE,
     });
     try {
       await fill(file);

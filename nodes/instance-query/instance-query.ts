@@ -3,8 +3,14 @@
  * and policies (thin adapter over lib/query).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { InstanceQuery, QueryAnswer, parseOperation } from '../../lib/query';
-import { toInteger, toList, toNumber, toText } from '../../lib/util/values';
+import {
+  InstanceQuery,
+  QueryAnswer,
+  isRead,
+  parseOperation,
+  type Operation,
+} from '../../lib/query';
+import { toBool, toInteger, toList, toNumber, toText } from '../../lib/util/values';
 import type { PandoraConfigNode } from '../pandora-config/types';
 import { failed, secondsText, status } from '../shared/status';
 
@@ -14,6 +20,8 @@ interface InstanceQueryDef extends NodeDef {
   query: string;
   timeout: string | number;
   limit: string | number;
+  /** Off by default: a message naming a change operation is refused (a topic is not a permission). */
+  allowChanges?: unknown;
 }
 
 type QueryMessage = NodeMessage & { instances?: QueryAnswer['instances'] };
@@ -26,6 +34,19 @@ export = function (RED: NodeAPI) {
     const cfg = RED.nodes.getNode(def.config) as unknown as PandoraConfigNode | null;
     let engine: InstanceQuery | null = null;
     let fallback = 'agents';
+    let allowChanges = false;
+
+    /** The operation a message asks for, when it is a change this node may not make. */
+    const forbiddenChange = (topic: unknown): Operation | null => {
+      if (allowChanges) return null;
+      let op: Operation;
+      try {
+        op = parseOperation(topic, fallback);
+      } catch {
+        return null; // the engine refuses an unknown operation with its own message
+      }
+      return isRead(op) ? null : op;
+    };
 
     const showAnswer = (a: QueryAnswer): void => {
       const asked = a.instances.length;
@@ -51,6 +72,7 @@ export = function (RED: NodeAPI) {
       if (!cfg) throw new Error('no pandora-config selected');
       if (cfg.configError) throw cfg.configError;
       fallback = parseOperation(toText(def.query, 'agents'), 'agents');
+      allowChanges = toBool(def.allowChanges, false, 'allowChanges');
       engine = new InstanceQuery({
         cc: cfg.getPool(),
         instances: toList(def.instances).map((v) => toInteger(v, 0, 'instances', 1)),
@@ -67,6 +89,15 @@ export = function (RED: NodeAPI) {
     node.on('input', (msg: QueryMessage, send, done) => {
       if (!engine) {
         done(new Error('instance-query is not configured (see its status)'));
+        return;
+      }
+      // Before anything is asked of an Instance: a topic set upstream (MQTT, HTTP) must not turn
+      // this node into one that writes.
+      const change = forbiddenChange(msg.topic);
+      if (change) {
+        const err = new Error(RED._('instance-query.errors.changesOff', { operation: change }));
+        node.status(failed(err));
+        done(err);
         return;
       }
       node.status(status('blue', RED._('instance-query.status.asking')));

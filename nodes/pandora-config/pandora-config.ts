@@ -18,6 +18,7 @@ import { dbSsl } from '../../lib/db/tls';
 import { readTlsMaterial } from '../../lib/tls/material';
 import { toText } from '../../lib/util/values';
 import { registerCertificateEndpoint } from '../shared/certificates';
+import { refuseUnlessJson } from '../shared/json-only';
 import { translated, useSharedCatalogue } from '../shared/i18n';
 import { registerMetricsEndpoint, watchCluster } from '../shared/metrics';
 import { clusterHandle, clusterSettings, type ClusterProps } from './cluster';
@@ -202,13 +203,7 @@ export = function (RED: NodeAPI) {
     '/pandora-sync/conf',
     RED.auth.needsPermission('pandora-config.write'),
     (req, res) => {
-      // JSON only: a cross-site HTML form cannot send it without the browser asking first.
-      if (!req.is('application/json')) {
-        res
-          .status(415)
-          .json({ error: 'send the path as JSON: {"path": "/etc/pandora/pandora_server.conf"}' });
-        return;
-      }
+      if (refuseUnlessJson(req, res, '{"path": "/etc/pandora/pandora_server.conf"}')) return;
       const body: unknown = req.body;
       const given =
         body && typeof body === 'object' ? (body as { path?: unknown }).path : undefined;

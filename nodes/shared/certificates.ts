@@ -10,6 +10,7 @@ import type { NodeAPI } from 'node-red';
 import { CertificateFilesError, writeCertificateSet } from '../../lib/tls/files';
 import { generateCertificatesAsync, validityOf } from '../../lib/tls/generate';
 import { toBool, toInteger, toList, toText } from '../../lib/util/values';
+import { refuseUnlessJson } from './json-only';
 
 export const CERTIFICATES_PATH = '/pandora-sync/certificates';
 
@@ -50,6 +51,8 @@ export function registerCertificateEndpoint(RED: NodeAPI): void {
   });
 
   RED.httpAdmin.post(CERTIFICATES_PATH, RED.auth.needsPermission('flows.write'), (req, res) => {
+    if (refuseUnlessJson(req, res, '{"dir": "/abs/folder", "names": "192.0.2.10, buffer1"}'))
+      return;
     const body = (req.body ?? {}) as Record<string, unknown>;
     let names: string[];
     let days: number;

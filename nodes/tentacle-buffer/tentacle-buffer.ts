@@ -37,6 +37,7 @@ interface TentacleBufferDef extends NodeDef {
   tlsCert?: unknown;
   tlsKey?: unknown;
   tlsCa?: unknown;
+  pullers?: unknown;
   quotaBytes?: unknown;
   quotaFiles?: unknown;
 }
@@ -87,6 +88,11 @@ export = function (RED: NodeAPI) {
       quotaFiles: intProp(def.quotaFiles, 0, 'quotaFiles', 0, Number.MAX_SAFE_INTEGER),
       password: password || undefined,
       tlsFiles: { cert: toText(def.tlsCert), key: toText(def.tlsKey), ca: toText(def.tlsCa) },
+      // Commas only: a CN may hold spaces.
+      pullers: toText(def.pullers)
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p !== ''),
     };
   }
 
@@ -196,6 +202,7 @@ export = function (RED: NodeAPI) {
           );
         }
       }
+      if (base.pullers?.length && !tls?.ca) throw new Error(t('errors.pullersNeedCa'));
       const s = new TentacleServer({ ...base, tls });
       // -- metrics (nodes/shared/metrics.ts) --
       watchBuffer(RED, node, s);
@@ -205,10 +212,26 @@ export = function (RED: NodeAPI) {
       s.on('rejected', forward);
       s.on('stats', scheduleStatus);
       s.on('error', (err: Error) => node.error(t('errors.failed', { message: err.message })));
+      // One warning per client identity that is turned away, not one per connection.
+      const warned = new Set<string>();
+      s.on('refused', (r) => {
+        if (warned.has(r.client) || warned.size >= 100) return;
+        warned.add(r.client);
+        node.warn(t('warn.refused', { command: r.command, peer: r.peer, client: r.client }));
+      });
       const at = await s.listen();
       if (closed) {
         await s.close(0);
         return;
+      }
+      if (!tls?.ca) {
+        // As stock tentacle_server: no CA, no way to tell clients apart. Said once, at start.
+        node.log(
+          t('warn.anyClient', {
+            address: `${at.address}:${at.port}`,
+            take: base.insecure ? t('warn.anyClientTake') : '',
+          }),
+        );
       }
       server = s;
       listening = `${at.address}:${at.port}`;

@@ -1,8 +1,9 @@
 /**
  * Authentication faults between the Sync puller and a buffer with mutual TLS and a password:
  * a wrong password, no client certificate, a certificate from another CA, an expired client
- * certificate, an expired server certificate. Each is refused, nothing moves (buffer and
- * incomingDir unchanged), and the puller's summary says why; the right credentials work.
+ * certificate, an expired server certificate, no sync_ca for a buffer with a private CA. Each is
+ * refused, nothing moves (buffer and incomingDir unchanged), and the puller's summary says why;
+ * the right credentials work.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -137,6 +138,16 @@ describe('authentication faults between puller and buffer', { timeout: 120_000 }
         password: PASSWORD,
       }),
       /certificate|expired|tls|ssl|alert/i,
+    ],
+    [
+      // Issue 22: the stock client, and this puller before, skipped verification without a CA.
+      'no sync_ca against a buffer certificate from a private CA',
+      async () => ({
+        ...(await buffer(good.server, good.ca.cert)),
+        tls: { cert: good.client.cert, key: good.client.key },
+        password: PASSWORD,
+      }),
+      /system's trusted CAs.*set sync_ca \(syncCa\) to the CA or self-signed certificate/,
     ],
     [
       'an expired server certificate',

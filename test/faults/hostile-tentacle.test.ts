@@ -9,12 +9,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TentacleClient } from '../../lib/tentacle/client';
 import { INVALID_CHARS } from '../../lib/tentacle/protocol';
 import type { TentacleServerOptions } from '../../lib/tentacle/server';
 import { zipBuffer } from '../../lib/tentacle/zip';
+import { generateCertificates } from '../../lib/tls/generate';
 import { CENTRAL_TAIL, member } from '../tentacle/zip-members';
 import { ChildServer } from './child-server';
 import { RawPeer } from './raw-peer';
@@ -755,6 +757,118 @@ describe('hostile input to a TentacleServer', { timeout: 180_000 }, () => {
       assert.ok(own.alive, 'the server process is up');
     } finally {
       for (const s of idle) s.destroy();
+      await own.stop();
+    }
+  });
+
+  it('a hostile client outside pullers never gets a byte of a held file, and the puller still does', async () => {
+    const rnd = seeded(seed + 22);
+    const central = generateCertificates({ bits: 1024, clientName: 'sync-central' });
+    const agent = generateCertificates({ bits: 1024, caName: 'Agents CA', clientName: 'web-01' });
+    const own = await ownServer(root, 'pullers', {
+      tls: {
+        cert: central.server.cert,
+        key: central.server.key,
+        ca: central.ca.cert + agent.ca.cert,
+      },
+      pullers: ['sync-central'],
+      maxSize: MAX_SIZE,
+    });
+    const ownStorage = join(root, 'pullers', 'storage');
+    const secret = `secret-${randomBytes(16).toString('hex')}`;
+    writeFileSync(join(ownStorage, 'held.data'), secret);
+    const names = ['held.data', '', '.', '..', 'x/../held.data', 'held.data\r', 'nothere.data'];
+    // One step a write, each waiting for its answer or the close: bytes that come together with a
+    // line make it malformed (the reference's rule), which would hide what is being tried.
+    const step = (): string[] => {
+      const name = pick(rnd, names);
+      return pick(rnd, [
+        [`LS <${name}>\n`],
+        [`RECV <${name}>\n`, 'RECV OK\n'],
+        [`ZRECV <${name}>\n`, 'ZRECV OK\n'],
+        [`MV <${name}>\n`, 'MV OK\n'],
+        ['RECV OK\n'],
+        [`${pick(rnd, UNKNOWN)}\n`],
+        [`PASS ${randomBytes(4).toString('hex')}\n`],
+        [`SEND <h${Math.floor(rnd() * 1e9)}.data> SIZE 3\n`, 'abc'],
+        [`ZSEND <z${Math.floor(rnd() * 1e9)}.data> SIZE 5\n`, 'junk!'],
+        [`${randomBytes(1 + Math.floor(rnd() * 64)).toString('hex')}\n`],
+      ]);
+    };
+    const session = (steps: string[]): Promise<string> =>
+      new Promise((resolve) => {
+        const sock = tls.connect({
+          host: '127.0.0.1',
+          port: own.port,
+          ca: central.ca.cert,
+          cert: agent.client.cert,
+          key: agent.client.key,
+        });
+        let data = '';
+        let closed = false;
+        let wake = () => undefined as void;
+        const next = () =>
+          new Promise<void>((r) => {
+            wake = r;
+            setTimeout(r, 3000).unref();
+          });
+        sock.on('data', (d: Buffer) => {
+          data += d.toString('latin1');
+          wake();
+        });
+        sock.on('error', () => undefined);
+        sock.on('close', () => {
+          closed = true;
+          wake();
+          resolve(data);
+        });
+        sock.on('secureConnect', () => {
+          void (async () => {
+            for (const w of steps) {
+              if (closed) return;
+              const answered = next();
+              sock.write(w, 'latin1');
+              await answered;
+            }
+            sock.destroy();
+          })();
+        });
+      });
+    const TRIES = 300;
+    let refusedQuietly = 0;
+    let sent = 0;
+    let leaked = 0;
+    try {
+      for (let i = 0; i < TRIES; i++) {
+        const steps = [step(), ...(rnd() < 0.5 ? [step()] : [])].flat();
+        const got = await session(steps);
+        if (got.includes(secret) || /(LS|RECV|MV) SIZE/.test(got)) leaked++;
+        if (got === '') refusedQuietly++;
+        if (got.includes('SEND OK')) sent++;
+      }
+      // The same client may send: the refusals above are not a dead connection.
+      assert.ok(sent > 0, 'some SENDs from the non-puller were served');
+      assert.equal(leaked, 0, 'no listing or file content reached a non-puller');
+      assert.equal(readFileSync(join(ownStorage, 'held.data'), 'utf8'), secret, 'held file intact');
+      const c = await TentacleClient.connect({
+        host: '127.0.0.1',
+        port: own.port,
+        tls: { cert: central.client.cert, key: central.client.key, ca: central.ca.cert },
+      });
+      let taken = '';
+      await c.mv('held.data', async (d) => {
+        for await (const chunk of d) taken += String(chunk);
+      });
+      await c.quit();
+      assert.equal(taken, secret);
+      console.log(
+        `pullers: ${TRIES} hostile TLS sessions from a non-puller (seed ${seed}): ${sent} had a ` +
+          `SEND or ZSEND served, ${refusedQuietly} got nothing at all, 0 got a listing or a byte ` +
+          `of a held file; the puller then took it`,
+      );
+      assert.ok(own.alive, 'the server process is up');
+      assert.deepEqual(own.crashes, []);
+    } finally {
       await own.stop();
     }
   });

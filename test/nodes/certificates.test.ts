@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Node, NodeMessage } from 'node-red';
@@ -153,6 +153,57 @@ describe('certificates made for the user', () => {
     assert.notEqual(readFileSync(first.body.files.serverCert, 'utf8'), before);
     assert.equal(statSync(first.body.files.clientKey).mode & 0o777, 0o600);
     assert.equal(readdirSync(dir).length, 5);
+  });
+
+  it('every admin POST endpoint refuses a form (urlencoded, multipart, text/plain) with 415', async () => {
+    // What a cross-site page can make a browser send without asking first; before issue 22 the
+    // certificates endpoint took the urlencoded and multipart fields and wrote the files.
+    await helper.load([pandoraConfig, tentacleBuffer], []);
+    const conf = join(root, 'pandora_server.conf');
+    writeFileSync(conf, 'dbhost 127.0.0.1\ndbname pandora\n');
+    const certDir = join(root, 'by-form');
+    const bodies: Record<string, Record<string, string>> = {
+      '/pandora-sync/certificates': { dir: certDir, names: '127.0.0.1' },
+      '/pandora-sync/conf': { path: conf },
+      // GET only: a POST finds no route.
+      '/pandora-sync/metrics': { anything: '1' },
+    };
+    type Res = { status: number; body: { error?: string }; text: string };
+    type Req = {
+      type(t: string): Req;
+      set(k: string, v: string): Req;
+      field(k: string, v: string): Req;
+      send(b: string | object): Promise<Res>;
+    } & Promise<Res>;
+    const agent = helper.request() as unknown as { post(path: string): Req };
+    for (const [path, fields] of Object.entries(bodies)) {
+      const forms: [string, () => Promise<Res>][] = [
+        ['urlencoded', () => agent.post(path).type('form').send(fields)],
+        [
+          'multipart',
+          () => {
+            let r = agent.post(path);
+            for (const [k, v] of Object.entries(fields)) r = r.field(k, v);
+            return r;
+          },
+        ],
+        [
+          'text/plain',
+          () => agent.post(path).set('Content-Type', 'text/plain').send(JSON.stringify(fields)),
+        ],
+      ];
+      for (const [kind, send] of forms) {
+        const r = await send();
+        const want = path.endsWith('/metrics') ? 404 : 415;
+        assert.equal(r.status, want, `${kind} to ${path}: ${r.text}`);
+        if (want === 415) assert.match(r.body.error ?? '', /application\/json/);
+        assert.doesNotMatch(r.text, /127\.0\.0\.1/, `${kind} to ${path} leaks nothing`);
+      }
+    }
+    assert.ok(!existsSync(certDir), 'no certificate written by a form');
+    // JSON still works.
+    const ok = await post({ dir: certDir, names: '127.0.0.1' });
+    assert.equal(ok.status, 200, ok.body.error);
   });
 
   it('a buffer deployed with the files takes a SEND from a client with the client cert', async () => {

@@ -7,6 +7,8 @@ import { createCommandCenter } from '../events/fixtures/pandora';
 import { freePort, PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { createInstance, rowsOf } from '../query/fixtures/pandora';
 import helper from '../helpers/red-helper';
+import { waitFor } from '../helpers/wait';
+import { withCatalogue } from './catalogue';
 
 type Out = NodeMessage & {
   payload: (Record<string, unknown> & { instance: { id: number; name: string } })[];
@@ -119,7 +121,7 @@ describe('instance-query node', () => {
   it('takes the operation from msg.topic and sends rows of a read back as targets', async () => {
     await helper.load(
       [pandoraConfig, instanceQuery],
-      flow({ query: 'agents', limit: 10, timeout: 5 }),
+      flow({ query: 'agents', limit: 10, timeout: 5, allowChanges: true }),
       {
         cfg: { dbPass: db.password },
       },
@@ -168,6 +170,63 @@ describe('instance-query node', () => {
     assert.equal(errors.length, 2);
     assert.match(String(errors[0]), /"agents" has no filter "state"/);
     assert.match(String(errors[1]), /unknown operation "agents.delete"/);
+  });
+
+  it('refuses every change while allowChanges is off: a Catch-able error, nothing written', async () => {
+    const before = async () =>
+      Promise.all(
+        ['nqa', 'nqb'].map((d) =>
+          rowsOf(
+            db,
+            d,
+            `SELECT (SELECT COUNT(*) FROM tsesion) AS audit,
+                    (SELECT COUNT(*) FROM tpolicy_queue) AS queued,
+                    (SELECT GROUP_CONCAT(disabled, standby) FROM talert_template_modules) AS alerts,
+                    (SELECT GROUP_CONCAT(disabled) FROM tagente) AS agents,
+                    (SELECT GROUP_CONCAT(disabled) FROM tagente_modulo) AS modules`,
+          ),
+        ),
+      );
+    const was = await before();
+    // The node's own operation a change too: the default of a message without a topic.
+    await helper.load(
+      [pandoraConfig, withCatalogue(instanceQuery, 'instance-query')],
+      flow({ query: 'alert.disable' }),
+      { cfg: { dbPass: db.password } },
+    );
+    const q = helper.getNode('q') as Node;
+    const out = helper.getNode('out') as Node;
+    const errors: unknown[] = [];
+    const sent: unknown[] = [];
+    spy(q).on('call:error', (call) => errors.push(call.args[0]));
+    out.on('input', (m: NodeMessage) => sent.push(m));
+    const target = [{ instance: 1, id: 1 }];
+    const changes = [
+      'agent.disable',
+      'agent.enable',
+      'module.disable',
+      'module.enable',
+      'alert.disable',
+      'alert.enable',
+      'alert.standby',
+      'alert.unstandby',
+      'policy.apply',
+    ];
+    for (const topic of changes) q.receive({ topic, payload: target } as NodeMessage);
+    q.receive({ payload: target } as NodeMessage);
+    await waitFor(() => errors.length === changes.length + 1);
+    for (const [i, topic] of [...changes, 'alert.disable'].entries()) {
+      assert.match(
+        String(errors[i]),
+        new RegExp(`"${topic.replace('.', '\\.')}" changes Instances .*allowChanges`),
+      );
+    }
+    assert.deepEqual(sent, []);
+    assert.deepEqual(await before(), was, 'nothing written on either Instance');
+    // A read still works on the same node.
+    const got = next(out);
+    q.receive({ topic: 'tactical', payload: {} } as NodeMessage);
+    assert.equal((await got).instances.length, 2);
   });
 
   it('reports an Instance that is down beside the others, status yellow', async () => {

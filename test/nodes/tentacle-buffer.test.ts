@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Node, NodeMessage } from 'node-red';
 import { TentacleClient } from '../../lib/tentacle';
+import { generateCertificates } from '../../lib/tls/generate';
 import tentacleBuffer from '../../nodes/tentacle-buffer/tentacle-buffer';
 import helper from '../helpers/red-helper';
 import { withCatalogue } from './catalogue';
@@ -195,6 +196,84 @@ describe('tentacle-buffer node', () => {
     const c = await connect(again.port);
     await c.send('after.data', Buffer.from('x'));
     await c.quit();
+  });
+
+  /** Node-RED's log levels. */
+  const WARN = 30;
+  const INFO = 40;
+  function logsOf(id: string, level: number): string[] {
+    return helper
+      .log()
+      .args.filter(([e]) => e.level === level && e.id === id)
+      .map(([e]) => String(e.msg));
+  }
+
+  it('pullers: only the listed certificate may take files; it needs tlsCa; no tlsCa is said once', async () => {
+    const certs = generateCertificates({ bits: 1024, clientName: 'sync-central' });
+    const agent = generateCertificates({ bits: 1024, caName: 'Agents CA', clientName: 'web-01' });
+    const dir = await tempDir();
+    dirs.push(dir);
+    const pem = async (name: string, text: string) => {
+      await writeFile(join(dir, name), text);
+      return join(dir, name);
+    };
+    const tlsProps = {
+      tlsCert: await pem('server-cert.pem', certs.server.cert),
+      tlsKey: await pem('server-key.pem', certs.server.key),
+      tlsCa: await pem('ca.pem', certs.ca.cert + agent.ca.cert),
+    };
+    const d = await deploy({ ...tlsProps, pullers: 'Someone Else, sync-central' });
+    const tlsClient = (set: typeof certs) =>
+      TentacleClient.connect({
+        host: '127.0.0.1',
+        port: d.port,
+        tls: { cert: set.client.cert, key: set.client.key, ca: certs.ca.cert },
+      });
+    await waitFor(() => d.statuses.some((s) => /0 files/.test(s.text ?? '')));
+    const a = await tlsClient(agent);
+    await a.send('web-01.1.data', Buffer.from('<agent_data/>'));
+    await assert.rejects(a.ls(''), { code: 'ERR_CLOSED' });
+    const b = await tlsClient(agent);
+    await assert.rejects(
+      b.recv('web-01.1.data', async () => undefined),
+      { code: 'ERR_CLOSED' },
+    );
+    await waitFor(() => logsOf('buf', WARN).some((w) => /refused LS .*\(web-01\)/.test(w)));
+    assert.equal(
+      logsOf('buf', WARN).filter((w) => /refused/.test(w)).length,
+      1,
+      'one warning per client',
+    );
+    const c = await tlsClient(certs);
+    assert.ok((await c.ls('')).includes('web-01.1.data'));
+    await c.mv('web-01.1.data', async (data) => {
+      for await (const chunk of data) void chunk;
+    });
+    await c.quit();
+    await waitFor(() => d.msgs.some((m) => m.topic === 'pulled'));
+    assert.deepEqual(
+      logsOf('buf', INFO).filter((l) => /any client/.test(l)),
+      [],
+    );
+    await helper.unload();
+
+    // pullers without a CA: a clear configuration error, nothing listening.
+    const e = await deploy({ tlsCert: tlsProps.tlsCert, tlsKey: tlsProps.tlsKey, pullers: 'x' });
+    await waitFor(() => errorsOf('buf').some((m) => /pullers needs TLS with a CA/.test(m)));
+    assert.ok(e.statuses.some((s) => s.fill === 'red'));
+    await assert.rejects(TentacleClient.connect({ host: '127.0.0.1', port: e.port }), {
+      code: 'ERR_CONNECT',
+    });
+    await helper.unload();
+
+    // No tlsCa: accepted as stock, and the log says so once.
+    await deploy({});
+    await waitFor(() => logsOf('buf', INFO).some((l) => /accepts any client \(no tlsCa\)/.test(l)));
+    assert.equal(logsOf('buf', INFO).filter((l) => /any client/.test(l)).length, 1);
+    assert.match(
+      logsOf('buf', INFO).find((l) => /any client/.test(l)) ?? '',
+      /list, download and delete/,
+    );
   });
 
   it('bad configuration gives a node error and a red status, not an exception', async () => {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import type { Node, NodeMessage } from 'node-red';
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import tentaclePull from '../../nodes/tentacle-pull/tentacle-pull';
 import type { BufferSummary, PushResult } from '../../lib/sync/puller';
+import { generateCertificates } from '../../lib/tls/generate';
 import { dataFiles, filesIn, refusedPort, sha1, startBuffer, tempDir } from '../sync/fixtures';
 import { waitFor } from '../helpers/wait';
 import helper from '../helpers/red-helper';
@@ -134,6 +135,42 @@ describe('tentacle-pull node', () => {
     const pushed = sums[0].payload as PushResult;
     assert.equal(pushed.ok, true);
     assert.equal(pushed.filename, 'abc.conf');
+  });
+
+  it('TLS without syncCa: a private-CA buffer is refused, the Catch-able error says to set sync_ca', async () => {
+    const certs = generateCertificates({ bits: 1024 });
+    const files = dataFiles('tls-noca', 3);
+    const { B, root } = await bufferAndRoot(files, {
+      tls: { cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert },
+    });
+    const pem = (name: string, text: string) => {
+      writeFileSync(join(root, name), text);
+      return join(root, name);
+    };
+    const { pull, got } = await loadPull(
+      {
+        syncAddress: B.endpoint.address,
+        incomingDir: join(root, 'data_in'),
+        syncCert: pem('client-cert.pem', certs.client.cert),
+        syncKey: pem('client-key.pem', certs.client.key),
+        syncTimeout: '2',
+        syncRetries: '1',
+      },
+      {},
+    );
+    const pullErrors = () =>
+      helper
+        .log()
+        .args.filter((a) => a[0].level === 20 && a[0].id === 'pull')
+        .map((a) => String(a[0].msg));
+    pull.receive({ payload: 'go' });
+    await waitFor(() => pullErrors().length >= 1, 20_000, 'the round failed');
+    assert.match(
+      pullErrors()[0],
+      /set sync_ca \(syncCa\) to the CA or self-signed certificate that signed the buffer's certificate/,
+    );
+    assert.equal(got.length, 0);
+    assert.equal(readdirSync(B.storage).filter((n) => n.endsWith('.data')).length, 3);
   });
 
   it('a file larger than maxSize stays on its buffer, warned once with the property to raise', async () => {

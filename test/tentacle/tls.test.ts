@@ -1,18 +1,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { generateCertificates, type CertificateSet } from '../../lib/tls/generate';
-import { TentacleClient } from '../../lib/tentacle';
+import { TentacleClient, TentacleError } from '../../lib/tentacle';
 import { RawPeer, removeDir, startServer, type Started } from './helpers';
 
 describe('tentacle over TLS', () => {
   let certs: CertificateSet;
   let other: CertificateSet;
+  /** A server certificate naming only a DNS name, no IP. */
+  let byName: CertificateSet;
   let mutual: Started;
   let optional: Started;
 
   before(async () => {
     certs = generateCertificates({ bits: 1024, serverNames: ['127.0.0.1', 'localhost'] });
     other = generateCertificates({ bits: 1024, caName: 'Some other CA' });
+    byName = generateCertificates({ bits: 1024, serverNames: ['buffer.example'] });
     mutual = await startServer({
       tls: { cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert },
     });
@@ -42,7 +45,7 @@ describe('tentacle over TLS', () => {
   it('no client cert against a required one fails', async () => {
     await assert.rejects(
       async () => {
-        const c = await client(mutual.port, {});
+        const c = await client(mutual.port, { ca: certs.ca.cert });
         await c.ls('');
       },
       (e: { code?: string }) => e.code === 'ERR_TLS' || e.code === 'ERR_CLOSED',
@@ -52,7 +55,7 @@ describe('tentacle over TLS', () => {
   it('a client cert from another CA fails', async () => {
     await assert.rejects(
       async () => {
-        const c = await client(mutual.port, { ...other.client });
+        const c = await client(mutual.port, { ...other.client, ca: certs.ca.cert });
         await c.ls('');
       },
       (e: { code?: string }) => e.code === 'ERR_TLS' || e.code === 'ERR_CLOSED',
@@ -70,16 +73,47 @@ describe('tentacle over TLS', () => {
   });
 
   it('without -f: no client cert works; a private-CA client cert is refused', async () => {
-    const c = await client(optional.port, {});
+    const c = await client(optional.port, { ca: certs.ca.cert });
     await c.send('nocert.data', Buffer.from('x'));
     await c.quit();
     await assert.rejects(
       async () => {
-        const d = await client(optional.port, { ...certs.client });
+        const d = await client(optional.port, { ...certs.client, ca: certs.ca.cert });
         await d.ls('');
       },
       (e: { code?: string }) => e.code === 'ERR_TLS' || e.code === 'ERR_CLOSED',
     );
+  });
+
+  it('without a CA the server is verified against the system CAs: a private CA is refused', async () => {
+    // Before issue 22 this connected unverified and the SEND went through.
+    for (const t of [{}, { ...certs.client }]) {
+      await assert.rejects(client(optional.port, t), (e: TentacleError) => {
+        assert.equal(e.code, 'ERR_TLS');
+        assert.equal(e.serverCertificate, true);
+        assert.match(e.message, /no CA given: .*system's trusted CAs/);
+        return true;
+      });
+    }
+  });
+
+  it('the server certificate must name the IP connected to', async () => {
+    const named = await startServer({
+      tls: { cert: byName.server.cert, key: byName.server.key },
+    });
+    try {
+      await assert.rejects(client(named.port, { ca: byName.ca.cert }), (e: TentacleError) => {
+        assert.equal(e.code, 'ERR_TLS');
+        assert.equal(e.serverCertificate, true);
+        assert.match(e.message, /127\.0\.0\.1/);
+        return true;
+      });
+      const c = await client(named.port, { ca: byName.ca.cert, servername: 'buffer.example' });
+      await c.quit();
+    } finally {
+      await named.server.close(100);
+      await removeDir(named.storage);
+    }
   });
 
   it('a plaintext client to a TLS server is closed', async () => {
