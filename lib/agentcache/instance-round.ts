@@ -11,7 +11,15 @@ import type { CacheStore } from './cache-store';
 import { planColumns } from './columns';
 import { AgentCacheError } from './errors';
 import { InstanceAgents } from './instance-agents';
-import { differingRanges, planRows, spans, splitPlan } from './planner';
+import type { RowDataPacket } from 'mysql2/promise';
+import {
+  differingRanges,
+  planRows,
+  spans,
+  splitPlan,
+  type Membership,
+  type RowPlan,
+} from './planner';
 import { agentCount } from './sums';
 
 export interface RoundInput {
@@ -62,7 +70,29 @@ export async function cacheRound(input: RoundInput): Promise<RoundCounts> {
     removed: 0,
     regrouped: 0,
   };
+  const cached = new Set(theirs.filter((r) => r.agents > 0 || r.groups > 0).map((r) => r.range));
   for (const span of spans(ranges, rangeSize)) {
+    const write = async (part: RowPlan, rows: Map<string, RowDataPacket>, groups: Membership[]) => {
+      await store.write({ setupId: instance.id, shared, part, rows, groups, fence });
+      counts.written += part.write.filter((w) => rows.has(w.id)).length;
+      counts.removed += part.remove.length;
+      counts.regrouped += part.regroup.length;
+    };
+    let empty = true;
+    for (let r = span.from / rangeSize; r < span.to / rangeSize; r++)
+      if (cached.has(r)) empty = false;
+    if (empty) {
+      // Nothing of this span is cached (a first fill): every agent is new, read in full at once.
+      const all = await side.range(shared, span.from, span.to);
+      const withGroups = new Set(all.groups.map((g) => g.id));
+      const plan: RowPlan = {
+        write: [...all.rows.keys()].map((id) => ({ id, cacheId: null })),
+        remove: [],
+        regroup: [...all.rows.keys()].filter((id) => withGroups.has(id)),
+      };
+      for (const part of splitPlan(plan, writeBatch)) await write(part, all.rows, all.groups);
+      continue;
+    }
     const [source, cache] = await Promise.all([
       side.hashes(shared, span.from, span.to),
       store.hashes(instance.id, shared, span.from, span.to),
@@ -73,11 +103,7 @@ export async function cacheRound(input: RoundInput): Promise<RoundCounts> {
         shared,
         part.write.map((w) => w.id),
       );
-      const groups = await side.groups(part.regroup);
-      await store.write({ setupId: instance.id, shared, part, rows, groups, fence });
-      counts.written += part.write.filter((w) => rows.has(w.id)).length;
-      counts.removed += part.remove.length;
-      counts.regrouped += part.regroup.length;
+      await write(part, rows, await side.groups(part.regroup));
     }
   }
   return counts;

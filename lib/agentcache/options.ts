@@ -42,7 +42,7 @@ export type ResolvedAgentCacheOptions = Required<Tunable> & {
 export const AGENT_CACHE_DEFAULTS: Required<Tunable> = {
   intervalMs: AGENT_CACHE_PROPERTIES.interval.default * 1000,
   rangeSize: 500,
-  writeBatch: 1000,
+  writeBatch: 2000,
   roundTimeoutMs: 60_000,
 };
 
