@@ -69,14 +69,22 @@ export class CacheStore {
     return agent;
   }
 
-  async sums(setupId: number, shared: readonly string[], rangeSize: number): Promise<RangeSum[]> {
+  /** The figures of every range of one Instance's cache rows, or of the ranges in [from, to). */
+  async sums(
+    setupId: number,
+    shared: readonly string[],
+    rangeSize: number,
+    span?: { from: number; to: number },
+  ): Promise<RangeSum[]> {
+    const within = span ? ' AND id_tagente >= ? AND id_tagente < ?' : '';
+    const bounds = span ? [span.from, span.to] : [];
     const [agents] = await this.pool.query<SumRow[]>(
-      `SELECT ${quoteId(CACHE_SOURCE_ID)} DIV ? AS r, COUNT(*) AS n, SUM(${rowChecksumSql(shared)}) AS s FROM tmetaconsole_agent WHERE ${quoteId(CACHE_SETUP)} = ? GROUP BY r`,
-      [rangeSize, setupId],
+      `SELECT ${quoteId(CACHE_SOURCE_ID)} DIV ? AS r, COUNT(*) AS n, SUM(${rowChecksumSql(shared)}) AS s FROM tmetaconsole_agent WHERE ${quoteId(CACHE_SETUP)} = ?${within} GROUP BY r`,
+      [rangeSize, setupId, ...bounds],
     );
     const [groups] = await this.pool.query<SumRow[]>(
-      `SELECT id_tagente DIV ? AS r, COUNT(*) AS n, SUM(${groupChecksumSql('id_tagente')}) AS s FROM ${GROUP_TABLE} WHERE id_tmetaconsole_setup = ? GROUP BY r`,
-      [rangeSize, setupId],
+      `SELECT id_tagente DIV ? AS r, COUNT(*) AS n, SUM(${groupChecksumSql('id_tagente')}) AS s FROM ${GROUP_TABLE} WHERE id_tmetaconsole_setup = ?${within} GROUP BY r`,
+      [rangeSize, setupId, ...bounds],
     );
     return rangeSums(agents, groups);
   }

@@ -14,10 +14,14 @@ import { InstanceAgents } from './instance-agents';
 import type { RowDataPacket } from 'mysql2/promise';
 import {
   differingRanges,
+  knownAfter,
   planRows,
+  rangesToCheck,
   spans,
   splitPlan,
+  type KnownRanges,
   type Membership,
+  type RangeSum,
   type RowPlan,
 } from './planner';
 import { agentCount } from './sums';
@@ -30,6 +34,8 @@ export interface RoundInput {
   rangeSize: number;
   writeBatch: number;
   fence?: Fence;
+  /** What the last round left equal (null: compare every range on both sides). */
+  known: KnownRanges | null;
 }
 
 /** What one Instance's round did. */
@@ -46,7 +52,12 @@ export interface RoundCounts {
   regrouped: number;
 }
 
-export async function cacheRound(input: RoundInput): Promise<RoundCounts> {
+export interface RoundResult extends RoundCounts {
+  /** For the next round's `known`. */
+  known: KnownRanges;
+}
+
+export async function cacheRound(input: RoundInput): Promise<RoundResult> {
   const { instance, store, rangeSize, writeBatch, fence } = input;
   const side = new InstanceAgents(instance.pool);
   const columns = planColumns(await side.columns(), input.ccColumns);
@@ -58,13 +69,32 @@ export async function cacheRound(input: RoundInput): Promise<RoundCounts> {
     });
   }
   const shared = columns.shared;
-  const [mine, theirs] = await Promise.all([
-    side.sums(shared, rangeSize),
-    store.sums(instance.id, shared, rangeSize),
-  ]);
+  let all: RangeSum[];
+  let mine: RangeSum[];
+  let theirs: RangeSum[];
+  if (!input.known) {
+    [all, theirs] = await Promise.all([
+      side.sums(shared, rangeSize),
+      store.sums(instance.id, shared, rangeSize),
+    ]);
+    mine = all;
+  } else {
+    // The Command Center's side only where the Instance moved: an unchanged round reads no
+    // cache row at all.
+    mine = all = await side.sums(shared, rangeSize);
+    const check = rangesToCheck(mine, input.known) as Set<number>;
+    mine = mine.filter((r) => check.has(r.range));
+    theirs = [];
+    for (const span of spans(
+      [...check].sort((a, b) => a - b),
+      rangeSize,
+    )) {
+      theirs.push(...(await store.sums(instance.id, shared, rangeSize, span)));
+    }
+  }
   const ranges = differingRanges(mine, theirs);
   const counts: RoundCounts = {
-    agents: agentCount(mine),
+    agents: agentCount(all),
     ranges: ranges.length,
     written: 0,
     removed: 0,
@@ -106,5 +136,5 @@ export async function cacheRound(input: RoundInput): Promise<RoundCounts> {
       await write(part, rows, await side.groups(part.regroup));
     }
   }
-  return counts;
+  return { ...counts, known: knownAfter(all, ranges) };
 }
