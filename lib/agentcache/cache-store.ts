@@ -160,7 +160,9 @@ export class CacheStore {
         if (!cacheIdOf.has(String(k.id))) cacheIdOf.set(String(k.id), String(k.k));
       // By the cache rows' own ids, not by id_tagente, which other Instances' agents share (the
       // memberships of a duplicate row go with it, ON DELETE CASCADE).
-      if (keys.length > 0) {
+      // Rows this part just created have no memberships yet.
+      const fresh = part.write.length > 0 && part.write.every((x) => x.cacheId === null);
+      if (keys.length > 0 && !fresh) {
         await conn.query(`DELETE FROM ${GROUP_TABLE} WHERE id_agent IN (?)`, [
           keys.map((k) => k.k),
         ]);
