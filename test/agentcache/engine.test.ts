@@ -266,6 +266,38 @@ describe('agent-cache engine (real MariaDB, Pandora tables: a Command Center and
     await w.cache.close('test over');
   });
 
+  it('on a timer, an Instance that hangs holds back nobody', async () => {
+    const w = await world({ agents: [40, 40] });
+    const cache = new AgentCache({ cc: w.cc, intervalMs: 300 });
+    // Instance 2's agents locked by another session: every read of them waits.
+    const locker = await db.connect(`ai2_${w.tag}`);
+    conns.push(locker);
+    await locker.query('LOCK TABLES tagente WRITE');
+    cache.start();
+    const cached = (id: number) =>
+      count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_agent WHERE id_tmetaconsole_setup = ?', [
+        id,
+      ]);
+    await waitFor(async () => (await cached(1)) === 40, 20_000, 'Instance 1 filled');
+    for (const alias of ['one', 'two']) {
+      await w.n1.query('UPDATE tagente SET alias = ? WHERE id_agente = 3', [alias]);
+      await waitFor(
+        async () =>
+          (await count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_agent WHERE alias = ?', [
+            alias,
+          ])) === 1,
+        20_000,
+        `change ${alias} while Instance 2 hangs`,
+      );
+    }
+    assert.equal(await cached(2), 0);
+    await locker.query('UNLOCK TABLES');
+    await waitFor(async () => (await cached(2)) === 40, 20_000, 'Instance 2 once released');
+    await assertCacheEquals(w.n2, w.c, 2);
+    await cache.close('test over');
+    await w.cache.close('test over');
+  });
+
   it('after close every call fails with the reason it was closed with', async () => {
     const w = await world({ agents: [5, 5] });
     await w.cache.close('redeployed');
