@@ -39,7 +39,6 @@ const name = (id) => (state.tactical[id] && state.tactical[id].instance.name) ||
 if (msg.topic === 'metrics') {
   // Prometheus text: the lag gauges per Instance, and whatever agent-cache reports per Instance.
   state.lag = {};
-  state.cache = {};
   for (const line of String(msg.payload).split('\\n')) {
     const m = /^(pandora_sync_[a-z_]+)\\{([^}]*)\\} ([0-9.eE+-]+|NaN)$/.exec(line);
     if (!m) continue;
@@ -47,9 +46,8 @@ if (msg.topic === 'metrics') {
     if (!inst) continue;
     const value = Number(m[3]);
     if (m[1] === 'pandora_sync_event_lag_seconds') state.lag[inst[1]] = value;
-    else if (m[1].startsWith('pandora_sync_agent_cache_')) {
-      const kind = m[1].includes('lag') ? 'lag' : m[1].includes('agents') ? 'agents' : null;
-      if (kind) (state.cache[inst[1]] = state.cache[inst[1]] || {})[kind] = value;
+    else if (m[1] === 'pandora_sync_agent_cache_lag_seconds') {
+      (state.cache[inst[1]] = state.cache[inst[1]] || {}).lag = value;
     }
   }
   context.set('state', state);
@@ -57,6 +55,17 @@ if (msg.topic === 'metrics') {
 }
 if (msg.status && msg.status.source) {
   state.cacheStatus = msg.status.text || '';
+  context.set('state', state);
+  return null;
+}
+if (Array.isArray(msg.problems) && Array.isArray(msg.payload)) {
+  // agent-cache's answer to a round asked for: the agents each Instance has in the cache now.
+  for (const o of msg.payload) {
+    if (o.outcome !== 'done') continue;
+    const c = (state.cache[String(o.id)] = state.cache[String(o.id)] || {});
+    c.agents = o.agents;
+    c.written = (c.written || 0) + (o.written || 0) + (o.removed || 0);
+  }
   context.set('state', state);
   return null;
 }
@@ -89,6 +98,7 @@ const instances = ids.map((id) => {
     eventLag: id in state.lag ? state.lag[id] : null,
     cached: 'agents' in cache ? cache.agents : null,
     cacheLag: 'lag' in cache ? cache.lag : null,
+    cacheWritten: 'written' in cache ? cache.written : null,
   };
 });
 const at = new Date().toISOString().slice(11, 19);
@@ -114,6 +124,7 @@ const tableVue = `<template>
           <th rowspan="2">Event lag (s)</th>
           <th rowspan="2">Agents cached</th>
           <th rowspan="2">Cache lag (s)</th>
+          <th rowspan="2">Cache rows written</th>
         </tr>
         <tr>
           <template v-for="k in ['agents', 'modules']" :key="k">
@@ -134,6 +145,7 @@ const tableVue = `<template>
           <td data-k="eventLag">{{ i.eventLag ?? '–' }}</td>
           <td data-k="cached">{{ i.cached ?? '–' }}</td>
           <td data-k="cacheLag">{{ i.cacheLag ?? '–' }}</td>
+          <td data-k="cacheWritten">{{ i.cacheWritten ?? '–' }}</td>
         </tr>
       </tbody>
     </table>
@@ -253,28 +265,44 @@ export function dashboardFlow({ z, cfg, uiPort }) {
         type: 'comment',
         z,
         x: 390,
-        y: 520,
+        y: 510,
         wires: [],
         name: 'Command Center views: the agent cache, the tactical view, and the page at /dashboard',
+      },
+      {
+        id: id(15),
+        type: 'inject',
+        z,
+        x: 110,
+        y: 560,
+        name: 'every 5 s',
+        repeat: '5',
+        once: true,
+        onceDelay: '3',
+        topic: '',
+        payload: '',
+        payloadType: 'str',
+        props: [],
+        wires: [[id(11)]],
       },
       {
         id: id(11),
         type: 'agent-cache',
         z,
         x: 300,
-        y: 570,
+        y: 560,
         name: 'agent cache',
         config: cfg,
         instances: '',
         interval: '5',
-        wires: [],
+        wires: [[model]],
       },
       {
         id: id(12),
         type: 'status',
         z,
-        x: 510,
-        y: 570,
+        x: 300,
+        y: 600,
         name: 'cache status',
         scope: [id(11)],
         wires: [[model]],
@@ -284,7 +312,7 @@ export function dashboardFlow({ z, cfg, uiPort }) {
         type: 'inject',
         z,
         x: 110,
-        y: 630,
+        y: 650,
         name: 'every 3 s',
         repeat: '3',
         once: true,
@@ -300,7 +328,7 @@ export function dashboardFlow({ z, cfg, uiPort }) {
         type: 'instance-query',
         z,
         x: 300,
-        y: 630,
+        y: 650,
         name: 'tactical view',
         config: cfg,
         instances: '',
@@ -314,8 +342,8 @@ export function dashboardFlow({ z, cfg, uiPort }) {
         id: id(16),
         type: 'debug',
         z,
-        x: 520,
-        y: 670,
+        x: 540,
+        y: 700,
         name: 'tactical',
         active: false,
         complete: 'payload',
@@ -326,7 +354,7 @@ export function dashboardFlow({ z, cfg, uiPort }) {
         type: 'inject',
         z,
         x: 110,
-        y: 710,
+        y: 740,
         name: 'every 3 s',
         repeat: '3',
         once: true,
@@ -342,7 +370,7 @@ export function dashboardFlow({ z, cfg, uiPort }) {
         type: 'http request',
         z,
         x: 300,
-        y: 710,
+        y: 740,
         name: 'lag metrics',
         method: 'GET',
         ret: 'txt',
@@ -361,8 +389,8 @@ export function dashboardFlow({ z, cfg, uiPort }) {
         id: model,
         type: 'function',
         z,
-        x: 560,
-        y: 630,
+        x: 580,
+        y: 650,
         name: 'per Instance',
         func: pageModelJs,
         outputs: 3,
@@ -386,12 +414,12 @@ export function dashboardFlow({ z, cfg, uiPort }) {
         resendOnRefresh: true,
         templateScope: 'local',
         className: '',
-        x: 780,
-        y: 590,
+        x: 820,
+        y: 610,
         wires: [[]],
       },
-      chart(id(22), groupCharts, z, 790, 630, 'Events copied per Instance', 'events', 1),
-      chart(id(23), groupCharts, z, 800, 670, 'Modules critical or warning', 'modules', 2),
+      chart(id(22), groupCharts, z, 830, 650, 'Events copied per Instance', 'events', 1),
+      chart(id(23), groupCharts, z, 840, 690, 'Modules critical or warning', 'modules', 2),
       {
         id: base,
         type: 'ui-base',
