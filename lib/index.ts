@@ -13,3 +13,4 @@ export * as events from './events';
 export * as replicate from './replicate';
 export * as query from './query';
 export * as cluster from './cluster';
+export * as agentcache from './agentcache';

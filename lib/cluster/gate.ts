@@ -79,4 +79,5 @@ export const units = {
   pull: (address: string): string => `pull:${address}`,
   events: (instanceId: number): string => `events:${instanceId}`,
   replicate: (instanceId: number): string => `replicate:${instanceId}`,
+  agents: (instanceId: number): string => `agents:${instanceId}`,
 };

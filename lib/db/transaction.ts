@@ -1,0 +1,72 @@
+/**
+ * The one way the package runs a transaction: a connection of its own from the pool, BEGIN, the
+ * caller's work, the fence (when the caller works a cluster unit) as the last thing before COMMIT,
+ * then COMMIT. A connection that failed inside a transaction is destroyed, never handed back to
+ * the pool half-used; a deadlock victim (InnoDB rolled it back) is run again from the start.
+ */
+import type { FenceConnection } from '../cluster/gate';
+import type { Pool, PoolConnection } from './pool';
+
+/**
+ * The fence: inside the transaction, just before COMMIT; throws (e.g. LeaseLost) when the
+ * transaction must not commit. One signature everywhere: the unit is bound by whoever builds it
+ * (`(conn) => gate.fence(conn, unit)`).
+ */
+export type Fence = (conn: FenceConnection) => Promise<void>;
+
+export interface TransactionOptions {
+  fence?: Fence;
+  /** Runs of the whole work after a deadlock or lock wait timeout; default 3. */
+  attempts?: number;
+}
+
+/** MariaDB rolled the transaction back by itself: running it again is safe. */
+function retryable(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
+}
+
+async function once<T>(
+  pool: Pool,
+  work: (conn: PoolConnection) => Promise<T>,
+  fence: Fence | undefined,
+): Promise<T> {
+  const conn = await pool.getConnection();
+  let open = false;
+  try {
+    await conn.beginTransaction();
+    open = true;
+    const out = await work(conn);
+    if (fence) await fence(conn);
+    await conn.commit();
+    open = false;
+    conn.release();
+    return out;
+  } catch (err) {
+    if (open) {
+      try {
+        await conn.rollback();
+      } catch {
+        // The connection is gone; the server rolls the transaction back itself.
+      }
+    }
+    conn.destroy();
+    throw err;
+  }
+}
+
+/** Runs `work` in one transaction on a connection of `pool` and returns what it returned. */
+export async function inTransaction<T>(
+  pool: Pool,
+  work: (conn: PoolConnection) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const attempts = options.attempts ?? 3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await once(pool, work, options.fence);
+    } catch (err) {
+      if (attempt >= attempts || !retryable(err)) throw err;
+    }
+  }
+}
