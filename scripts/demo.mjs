@@ -1,7 +1,9 @@
 // The whole system on one machine: a private MariaDB in .demo/ with a Command Center and two
 // Instance databases, and Node-RED (5 by default) on 127.0.0.1:1880 with this package and a demo flow: a
-// simulated agent feeding a tentacle-buffer, a tentacle-pull draining it into .demo/data_in, and
-// metaconsole-replicate and event-pull working on the databases. Started by scripts/demo.sh.
+// simulated agent feeding a tentacle-buffer, a tentacle-pull draining it into .demo/data_in,
+// metaconsole-replicate, event-pull and agent-cache working on the databases, and instance-query's
+// tactical view feeding the Command Center page at /dashboard (scripts/demo-dashboard.mjs) while
+// the Instances change (scripts/demo-instances.mjs). Started by scripts/demo.sh.
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -73,7 +75,7 @@ async function prepareDatabases() {
   log(`MariaDB listening on 127.0.0.1:${db.port}`);
   for (const name of ['pandora_cc', 'pandora_node1', 'pandora_node2']) await db.freshDatabase(name);
   const cc = await db.connect('pandora_cc');
-  await applySchema(cc, 'registry', 'objects', 'sync-queue');
+  await applySchema(cc, 'registry', 'objects', 'sync-queue', 'agent-cache');
   await cc.query(
     'INSERT INTO tmetaconsole_setup (id, server_name, server_url, dbhost, dbport, dbname, dbuser, dbpass, disabled, unified) VALUES (1, ?, ?, ?, ?, ?, ?, ?, 0, 1), (2, ?, ?, ?, ?, ?, ?, ?, 0, 1)',
     [
@@ -161,9 +163,9 @@ async function prepareDatabases() {
   const nodes = [];
   for (const name of ['pandora_node1', 'pandora_node2']) {
     const c = await db.connect(name);
-    // objects.sql first (the replicated tables as pandoradb.sql has them), then the agent,
-    // module and state tables of instance-query's fixtures, then the event tables.
-    await applySchema(c, 'objects');
+    // objects.sql first (the replicated tables as pandoradb.sql has them), the agent tables, then
+    // the module and state tables of instance-query's fixtures, then the event tables.
+    await applySchema(c, 'objects', 'agents');
     for (const ddl of INSTANCE_TABLES) await c.query(ddl);
     await applySchema(c, 'events');
     nodes.push({ connection: c, modules: await seedInstance(c, name) });
