@@ -13,17 +13,10 @@ const STATES = {
   warning: { estado: 2, event: 'going_up_warning', criticity: 3, word: 'WARNING' },
   unknown: { estado: 3, event: 'going_unknown', criticity: 1, word: 'UNKNOWN' },
 };
-/** How often a change goes to each state (normal most often, so agents keep recovering). */
-const DRAW = [
-  'normal',
-  'normal',
-  'normal',
-  'warning',
-  'warning',
-  'critical',
-  'critical',
-  'unknown',
-];
+/** A module that gets worse goes to one of these (warning most often). */
+const WORSE = ['warning', 'warning', 'warning', 'critical', 'critical', 'unknown'];
+/** How often a move recovers a module in trouble rather than troubling a normal one. */
+const RECOVER = 0.6;
 
 /** Agents of each Instance (by database name): id, name, group. */
 const AGENTS = {
@@ -107,11 +100,20 @@ export async function seedInstance(c, dbName) {
   return modules;
 }
 
-/** Moves one module of the Instance to another state, as its server would, with the event. */
-async function moveOne(c, modules, n) {
-  const m = modules[Math.floor(Math.random() * modules.length)];
-  let next = DRAW[(n * 7 + Math.floor(Math.random() * DRAW.length)) % DRAW.length];
-  if (next === m.state) next = m.state === 'normal' ? 'warning' : 'normal';
+/** One of `list`, at random. */
+const any = (list) => list[Math.floor(Math.random() * list.length)];
+
+/**
+ * Moves one module of the Instance to another state, as its server would, with the event: more
+ * often a module in trouble back to normal than a normal one into trouble, so that most modules
+ * stay normal and a few are in trouble at any time.
+ */
+async function moveOne(c, modules) {
+  const troubled = modules.filter((m) => m.state !== 'normal');
+  const recover =
+    troubled.length > 0 && (troubled.length === modules.length || Math.random() < RECOVER);
+  const m = recover ? any(troubled) : any(modules.filter((x) => x.state === 'normal'));
+  const next = recover ? 'normal' : any(WORSE);
   const s = STATES[next];
   const now = Math.floor(Date.now() / 1000);
   const value = (next === 'critical' ? 90 + Math.random() * 10 : Math.random() * 70).toFixed(1);
@@ -120,7 +122,7 @@ async function moveOne(c, modules, n) {
     [s.estado, s.estado, value, now, now, now, m.id],
   );
   if (m.alert) {
-    // Critical fires the alert (once more each time); leaving critical recovers it.
+    // Critical fires the alert; back to normal recovers it.
     await c.query(
       next === 'critical'
         ? 'UPDATE talert_template_modules SET times_fired = times_fired + 1, internal_counter = internal_counter + 1, last_fired = ? WHERE id = ?'
@@ -159,7 +161,7 @@ export function simulateInstances(instances, ms, log) {
     const { connection, modules } = instances[n % instances.length];
     n++;
     try {
-      await moveOne(connection, modules, n);
+      await moveOne(connection, modules);
     } catch (err) {
       log('instance simulator:', err.message);
     } finally {
