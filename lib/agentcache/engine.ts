@@ -67,12 +67,12 @@ export class AgentCache extends EventEmitter<AgentCacheEvents> implements SlotHo
     this.refreshes = new RoundScheduler({ run: () => this.refresh() });
   }
 
-  /** Starts the timer: a round on every Instance now and every interval after. */
+  /** Starts the timer: a round on every Instance now and every interval after (none with 0). */
   start(): void {
     this.assertOpen();
     if (this.started) return;
     this.started = true;
-    this.tick();
+    if (this.opts.intervalMs > 0) this.tick();
   }
 
   /**
@@ -159,10 +159,8 @@ export class AgentCache extends EventEmitter<AgentCacheEvents> implements SlotHo
       if (this.closedWith) return;
       for (const s of this.slots.values()) if (!s.busy) void s.request('timer');
     });
-    if (this.opts.intervalMs > 0) {
-      this.timer = setTimeout(() => this.tick(), Math.max(this.opts.intervalMs, 500));
-      this.timer.unref?.();
-    }
+    this.timer = setTimeout(() => this.tick(), Math.max(this.opts.intervalMs, 100));
+    this.timer.unref?.();
   }
 
   /** Re-reads the registry, starts and drops slots to match, removes rows no longer worked. */

@@ -15,6 +15,7 @@ import type { BufferSummary } from '../../lib/sync/puller';
 import type { PullerStatus } from '../../lib/events/types';
 import type { InstanceReport } from '../../lib/replicate/replicator';
 import type { LeaseManager } from '../../lib/cluster';
+import type { CacheStatus } from '../../lib/agentcache';
 
 export const METRICS_PATH = '/pandora-sync/metrics';
 export const METRICS_PERMISSION = 'pandora-sync.read';
@@ -117,6 +118,14 @@ const m = {
     labelNames: ['node', 'name', 'member'],
     registers: [registry],
   }),
+  agentCacheLag: new Gauge({
+    name: 'pandora_sync_agent_cache_lag_seconds',
+    help:
+      "How old agent-cache's copy of an Instance's agents may be: seconds since the start of " +
+      'its last good round.',
+    labelNames: instanceLabels,
+    registers: [registry],
+  }),
   queueHeadAge: new Gauge({
     name: 'pandora_sync_replication_queue_head_age_seconds',
     help:
@@ -213,6 +222,23 @@ export function eventState(RED: NodeAPI, node: Node, state: PullerStatus): void 
 
 /** event-pull: the series of a node are dropped when it closes. */
 export function watchEvents(RED: NodeAPI, node: Node): void {
+  registerMetricsEndpoint(RED);
+  forgetOnClose(node);
+}
+
+/** agent-cache: the lag of each Instance worked here (none for one never cached yet). */
+export function agentCacheState(RED: NodeAPI, node: Node, state: CacheStatus): void {
+  registerMetricsEndpoint(RED);
+  for (const i of state.instances) {
+    const labels = { ...nodeLabels(node), instance: String(i.id) };
+    // Another member reports an Instance it works (cluster): no stale series here.
+    if (i.elsewhere || i.lag === null) m.agentCacheLag.remove(labels);
+    else track(m.agentCacheLag, labels).set(labels, i.lag);
+  }
+}
+
+/** agent-cache: the series of a node are dropped when it closes. */
+export function watchAgentCache(RED: NodeAPI, node: Node): void {
   registerMetricsEndpoint(RED);
   forgetOnClose(node);
 }

@@ -37,8 +37,8 @@ describe('inTransaction (real MariaDB)', () => {
       },
       {
         fence: async (conn) => {
-          const [r] = await conn.query('SELECT COUNT(*) AS n FROM t');
-          order.push(`fence sees ${(r as RowDataPacket[])[0].n}`);
+          const [r] = (await conn.query('SELECT COUNT(*) AS n FROM t')) as [RowDataPacket[]];
+          order.push(`fence sees ${r[0].n}`);
         },
       },
     );

@@ -16,6 +16,7 @@ import { applySchema } from '../helpers/schema';
 import { TentacleServer } from '../../lib/tentacle/server';
 import { TentacleClient } from '../../lib/tentacle/client';
 import { generateCertificatesAsync } from '../../lib/tls/generate';
+import agentCacheModule from '../../nodes/agent-cache/agent-cache';
 import eventPull from '../../nodes/event-pull/event-pull';
 import metaconsoleReplicate from '../../nodes/metaconsole-replicate/metaconsole-replicate';
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
@@ -31,6 +32,7 @@ import helper from '../helpers/red-helper';
 // The helper's RED._ returns keys; these nodes speak through their catalogues.
 const tentacleBuffer = withCatalogue(tentacleBufferModule, 'tentacle-buffer');
 const tentaclePull = withCatalogue(tentaclePullModule, 'tentacle-pull');
+const agentCache = withCatalogue(agentCacheModule, 'agent-cache');
 
 type FlowNode = Record<string, unknown> & { id: string; type: string; z?: string };
 type AnyMsg = NodeMessage & Record<string, unknown>;
@@ -42,6 +44,7 @@ const PACKAGE_TYPES = [
   'tentacle-pull',
   'event-pull',
   'metaconsole-replicate',
+  'agent-cache',
 ];
 /** Properties that hold another node's id on purpose. */
 const REFERENCE_KEYS = new Set(['id', 'z', 'g', 'wires', 'config', 'scope', 'links']);
@@ -57,6 +60,7 @@ const NODE_MODULES = [
   tentaclePull,
   eventPull,
   metaconsoleReplicate,
+  agentCache,
   core('common/20-inject.js'),
   core('common/21-debug.js'),
   core('common/90-comment.js'),
@@ -145,7 +149,7 @@ describe('example flows', () => {
     db = await startMariaDb();
     await db.freshDatabase('cc');
     const cc = await db.connect('cc');
-    await applySchema(cc, 'registry', 'objects', 'sync-queue');
+    await applySchema(cc, 'registry', 'objects', 'sync-queue', 'agent-cache');
     await cc.query('INSERT INTO tgrupo (id_grupo, nombre, parent) VALUES (10, ?, 0), (11, ?, 10)', [
       'Servers',
       'Web',
@@ -157,7 +161,8 @@ describe('example flows', () => {
     ] as const) {
       await db.freshDatabase(name);
       const c = await db.connect(name);
-      await applySchema(c, 'objects', 'events');
+      // events.sql's tagente comes first; agents.sql adds the secondary groups agent-cache reads.
+      await applySchema(c, 'objects', 'events', 'agents');
       await c.query('INSERT INTO tagente (id_agente, nombre, alias) VALUES (1, ?, ?)', [
         `web-0${id}`,
         `web-0${id}`,
@@ -376,6 +381,44 @@ describe('example flows', () => {
       await cc.end();
     }
     await waitFor(() => last(events.id)?.fill === 'green', 10_000, 'green event-pull status');
+    await assertHealthy(flow);
+  });
+
+  it('agent-cache.json: every Instance agent lands in tmetaconsole_agent', async () => {
+    const flow = await pointAtTestResources('agent-cache.json');
+    const cache = ofType(flow, 'agent-cache');
+    await deploy(flow);
+    const rounds = collect(ofType(flow, 'debug').id);
+    press(ofType(flow, 'inject').id);
+    await waitFor(() => rounds.length > 0, 20_000, 'the round of the inject');
+    const outcomes = rounds[0].payload as { id: number; outcome: string; agents: number }[];
+    assert.deepEqual(
+      outcomes.map((o) => [o.id, o.outcome, o.agents]),
+      [
+        [1, 'done', 1],
+        [2, 'done', 1],
+      ],
+    );
+    const cc = await db.connect('cc');
+    try {
+      const [rows] = await cc.query(
+        'SELECT id_tmetaconsole_setup AS s, id_tagente AS a, nombre FROM tmetaconsole_agent ORDER BY s',
+      );
+      assert.deepEqual(
+        (rows as { s: number; a: number; nombre: string }[]).map((r) => [
+          Number(r.s),
+          Number(r.a),
+          r.nombre,
+        ]),
+        [
+          [1, 1, 'web-01'],
+          [2, 1, 'web-02'],
+        ],
+      );
+    } finally {
+      await cc.end();
+    }
+    await waitFor(() => last(cache.id)?.fill === 'green', 10_000, 'green agent-cache status');
     await assertHealthy(flow);
   });
 

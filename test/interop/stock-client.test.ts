@@ -1,35 +1,25 @@
 /**
- * Pandora's own Perl `tentacle_client` (Debian's pandorafms-agent package, unchanged, fetched by
- * .ci/run into a cache folder outside the repository) sending to and fetching from our buffer, as
- * agents in an isolated network do.
+ * Pandora's own Perl `tentacle_client` (from the tree PANDORA_SOURCE names, unchanged) sending to
+ * and fetching from our buffer, as agents in an isolated network do: SEND, ZSEND (`-z`), RECV
+ * (`-g`), TLS with a client certificate, the password (`-x`), and each refusal as the client
+ * reports it.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TentacleServer, type TentacleServerOptions } from '../../lib/tentacle';
+import { removeDir } from '../helpers/files';
+import {
+  PEERS_SKIP,
+  clientPemFiles,
+  peerCertificates,
+  peerDir,
+  stockTentacleClient as client,
+} from '../helpers/pandora-peers';
 
-const STOCK_CLIENT =
-  process.env.PANDORA_TENTACLE_CLIENT ?? '/var/cache/pandora-sync-interop/usr/bin/tentacle_client';
-
-interface Run {
-  code: number;
-  stderr: string;
-}
-
-/** Runs the stock client; never rejects, so a test can assert on its exit code and message. */
-function client(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve) =>
-    execFile('perl', [STOCK_CLIENT, ...args], { cwd, timeout: 30_000 }, (err, _out, stderr) =>
-      resolve({ code: err ? Number(err.code ?? 1) : 0, stderr: String(stderr).trim() }),
-    ),
-  );
-}
-
-describe("Pandora's stock tentacle_client against our buffer", () => {
+describe("Pandora's stock tentacle_client against our buffer", { skip: PEERS_SKIP }, () => {
   let work: string;
   const servers: TentacleServer[] = [];
 
@@ -44,24 +34,24 @@ describe("Pandora's stock tentacle_client against our buffer", () => {
     });
     servers.push(server);
     const { port } = await server.listen();
-    return { storage, args: ['-a', '127.0.0.1', '-p', String(port)] };
+    return { storage, server, args: ['-a', '127.0.0.1', '-p', String(port)] };
   }
+  const dataIn = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.data'));
+  const same = (a: string, b: string) => readFileSync(a).equals(readFileSync(b));
 
   before(() => {
-    if (!existsSync(STOCK_CLIENT)) {
-      throw new Error(
-        `${STOCK_CLIENT} is missing: .ci/run fetches Debian's pandorafms-agent package for it ` +
-          '(or set PANDORA_TENTACLE_CLIENT to a tentacle_client)',
-      );
-    }
-    work = mkdtempSync(join(tmpdir(), 'pandora-sync-stock-'));
+    work = peerDir('pandora-sync-stock-');
     writeFileSync(join(work, 'web-01.1.data'), '<agent_data agent_name="web-01"/>');
     writeFileSync(join(work, 'bin.data'), randomBytes(300_000));
+    writeFileSync(
+      join(work, 'xml.data'),
+      `<agent_data agent_name="xml">${'<module><data>42</data></module>'.repeat(4000)}</agent_data>`,
+    );
     writeFileSync(join(work, 'd41d8cd98f00b204e9800998ecf8427e.conf'), 'agent_name web-01\n');
   });
   after(async () => {
     for (const s of servers) await s.close();
-    if (work) rmSync(work, { recursive: true, force: true });
+    if (work) removeDir(work);
   });
 
   it('sends several files over one connection, routed by the stock filters', async () => {
@@ -81,9 +71,16 @@ describe("Pandora's stock tentacle_client against our buffer", () => {
     assert.deepEqual(readdirSync(join(b.storage, 'conf')), [
       'd41d8cd98f00b204e9800998ecf8427e.conf',
     ]);
-    assert.ok(
-      readFileSync(join(b.storage, 'bin.data')).equals(readFileSync(join(work, 'bin.data'))),
-    );
+    assert.ok(same(join(b.storage, 'bin.data'), join(work, 'bin.data')));
+  });
+
+  it('sends compressed with -z (ZSEND): the buffer stores the file as it was', async () => {
+    const b = await buffer();
+    const r = await client([...b.args, '-z', 'xml.data', 'bin.data'], work);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(dataIn(b.storage).sort(), ['bin.data', 'xml.data']);
+    assert.ok(same(join(b.storage, 'xml.data'), join(work, 'xml.data')));
+    assert.ok(same(join(b.storage, 'bin.data'), join(work, 'bin.data')));
   });
 
   it('is told "file already exists" without -o, and overwrites with it', async () => {
@@ -103,22 +100,41 @@ describe("Pandora's stock tentacle_client against our buffer", () => {
     const get = mkdtempSync(join(work, 'get-'));
     const r = await client([...b.args, '-g', 'bin.data'], get);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(readFileSync(join(get, 'bin.data')).equals(readFileSync(join(work, 'bin.data'))));
+    assert.ok(same(join(get, 'bin.data'), join(work, 'bin.data')));
     const missing = await client([...b.args, '-g', 'nope.data'], get);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /RECV ERR \(file does not exist\)/);
   });
 
-  it('authenticates with -x, and a wrong password stores nothing', async () => {
+  it('authenticates with -x, and a wrong or missing password stores nothing', async () => {
     const b = await buffer({ password: 's3cret' });
     const ok = await client([...b.args, '-x', 's3cret', 'web-01.1.data'], work);
     assert.equal(ok.code, 0, ok.stderr);
     const wrong = await client([...b.args, '-x', 'guess', 'bin.data'], work);
     assert.equal(wrong.code, 1);
-    assert.deepEqual(
-      readdirSync(b.storage).filter((n) => n.endsWith('.data')),
-      ['web-01.1.data'],
+    const none = await client([...b.args, 'xml.data'], work);
+    assert.equal(none.code, 1);
+    assert.deepEqual(dataIn(b.storage), ['web-01.1.data']);
+  });
+
+  it('sends over TLS with a client certificate from the CA (-e -k -f), and with the password', async () => {
+    const certs = await peerCertificates();
+    const b = await buffer({
+      tls: { cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert },
+      password: 's3cret',
+    });
+    const tls = clientPemFiles(mkdtempSync(join(work, 'tls-')), certs);
+    const withCert = ['-e', tls.cert, '-k', tls.key];
+    const r = await client(
+      [...b.args, ...withCert, '-f', tls.ca, '-x', 's3cret', '-z', 'xml.data'],
+      work,
     );
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(same(join(b.storage, 'xml.data'), join(work, 'xml.data')));
+    // Without a certificate (-c: TLS only) the buffer, which verifies clients, refuses it.
+    const noCert = await client([...b.args, '-c', '-x', 's3cret', 'bin.data'], work);
+    assert.equal(noCert.code, 1);
+    assert.deepEqual(dataIn(b.storage), ['xml.data']);
   });
 
   it('is refused "file is too big" past -m, and the next file of the run is not sent', async () => {
@@ -126,9 +142,20 @@ describe("Pandora's stock tentacle_client against our buffer", () => {
     const r = await client([...b.args, 'bin.data', 'web-01.1.data'], work);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /SEND ERR \(file is too big\)/);
-    assert.deepEqual(
-      readdirSync(b.storage).filter((n) => n.endsWith('.data')),
-      [],
-    );
+    assert.deepEqual(dataIn(b.storage), []);
+  });
+
+  it('is refused past the quota, with the reason, and what was held stays', async () => {
+    const b = await buffer({ quotaFiles: 1 });
+    assert.equal((await client([...b.args, 'web-01.1.data'], work)).code, 0);
+    const r = await client([...b.args, '-z', 'xml.data'], work);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /ZSEND ERR \(quota exceeded/);
+    const bytes = await buffer({ quotaBytes: 100_000 });
+    const big = await client([...bytes.args, 'bin.data'], work);
+    assert.equal(big.code, 1);
+    assert.match(big.stderr, /SEND ERR \(quota exceeded/);
+    assert.deepEqual(dataIn(b.storage), ['web-01.1.data']);
+    assert.deepEqual(dataIn(bytes.storage), []);
   });
 });

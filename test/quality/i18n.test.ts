@@ -18,6 +18,7 @@ const NODES = [
   'event-pull',
   'metaconsole-replicate',
   'instance-query',
+  'agent-cache',
 ] as const;
 const LANGS = ['en-US', 'es-ES'] as const;
 
