@@ -44,7 +44,8 @@ if (msg.topic === 'metrics') {
     if (!m) continue;
     const inst = /(?:^|,)instance="([^"]*)"/.exec(m[2]);
     if (!inst) continue;
-    const value = Number(m[3]);
+    // Seconds to one decimal: the page is read by people.
+    const value = Math.round(Number(m[3]) * 10) / 10;
     if (m[1] === 'pandora_sync_event_lag_seconds') state.lag[inst[1]] = value;
     else if (m[1] === 'pandora_sync_agent_cache_lag_seconds') {
       (state.cache[inst[1]] = state.cache[inst[1]] || {}).lag = value;
