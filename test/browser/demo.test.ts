@@ -7,7 +7,7 @@
  * Instances do.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -90,6 +90,17 @@ describe('the demo, in a real browser', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('installs Dashboard 2 for the demo only: the package does not depend on it', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as Record<
+      string,
+      Record<string, string> | undefined
+    >;
+    for (const field of ['dependencies', 'devDependencies', 'peerDependencies']) {
+      assert.equal(pkg[field]?.['@flowfuse/node-red-dashboard'], undefined, field);
+    }
+    assert.match(demo.output(), /Node-RED Dashboard 2\.0 .* started at \/dashboard/);
+  });
+
   it('shows every package node green in the editor', async () => {
     const opened = await openEditor(`${url}/`);
     browser = opened.browser;
@@ -130,10 +141,12 @@ describe('the demo, in a real browser', () => {
     browser ??= (await openEditor(`${url}/`)).browser;
     const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
     await page.goto(`${url}/dashboard`);
+    // Each source has answered: the tactical view, the lag metrics and the agent cache's round.
     const complete = (f: Figures): boolean =>
       Object.keys(INSTANCES).every(
         (name) =>
-          f[name] && /^\d+$/.test(f[name]['agents.total']) && /^\d+$/.test(f[name].eventLag),
+          f[name] &&
+          ['agents.total', 'eventLag', 'cached', 'cacheLag'].every((k) => /\d/.test(f[name][k])),
       );
     let first: Figures = {};
     await waitFor(
@@ -149,6 +162,7 @@ describe('the demo, in a real browser', () => {
       assert.equal(sum('agents'), agents, `${name}: agents by status add up`);
       assert.equal(sum('modules'), agents * 3, `${name}: modules by status add up`);
       assert.match(f.alertsFired, /^\d+$/);
+      assert.match(f.eventLag, /^\d+(\.\d+)?$/);
       assert.match(f.events, /^\d+$/);
       // The agent cache holds every agent of the Instance.
       assert.equal(f.cached, String(agents), `${name}: agents cached`);
