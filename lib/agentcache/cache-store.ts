@@ -15,7 +15,6 @@ import {
   CACHE_SOURCE_ID,
   groupChecksumSql,
   rowChecksumSql,
-  summable,
 } from './columns';
 import { AgentCacheError } from './errors';
 import type { CacheHash, Membership, RangeSum, RowPlan } from './planner';
@@ -70,14 +69,22 @@ export class CacheStore {
     return agent;
   }
 
-  async sums(setupId: number, shared: readonly string[], rangeSize: number): Promise<RangeSum[]> {
+  /** The figures of every range of one Instance's cache rows, or of the ranges in [from, to). */
+  async sums(
+    setupId: number,
+    shared: readonly string[],
+    rangeSize: number,
+    span?: { from: number; to: number },
+  ): Promise<RangeSum[]> {
+    const within = span ? ' AND id_tagente >= ? AND id_tagente < ?' : '';
+    const bounds = span ? [span.from, span.to] : [];
     const [agents] = await this.pool.query<SumRow[]>(
-      `SELECT ${quoteId(CACHE_SOURCE_ID)} DIV ? AS r, COUNT(*) AS n, SUM(${summable(rowChecksumSql(shared))}) AS s FROM tmetaconsole_agent WHERE ${quoteId(CACHE_SETUP)} = ? GROUP BY r`,
-      [rangeSize, setupId],
+      `SELECT ${quoteId(CACHE_SOURCE_ID)} DIV ? AS r, COUNT(*) AS n, SUM(${rowChecksumSql(shared)}) AS s FROM tmetaconsole_agent WHERE ${quoteId(CACHE_SETUP)} = ?${within} GROUP BY r`,
+      [rangeSize, setupId, ...bounds],
     );
     const [groups] = await this.pool.query<SumRow[]>(
-      `SELECT id_tagente DIV ? AS r, COUNT(*) AS n, SUM(${summable(groupChecksumSql('id_tagente'))}) AS s FROM ${GROUP_TABLE} WHERE id_tmetaconsole_setup = ? GROUP BY r`,
-      [rangeSize, setupId],
+      `SELECT id_tagente DIV ? AS r, COUNT(*) AS n, SUM(${groupChecksumSql('id_tagente')}) AS s FROM ${GROUP_TABLE} WHERE id_tmetaconsole_setup = ?${within} GROUP BY r`,
+      [rangeSize, setupId, ...bounds],
     );
     return rangeSums(agents, groups);
   }
@@ -104,7 +111,13 @@ export class CacheStore {
 
   /** Writes one part of a plan in one transaction (with the fence last, when given). */
   async write(w: PartWrite): Promise<number> {
-    return inTransaction(this.pool, (conn) => this.writeIn(conn, w), { fence: w.fence });
+    // Each Instance writes rows of its own: READ COMMITTED spares the gap locks through which
+    // Instances written side by side would deadlock each other.
+    return inTransaction(this.pool, (conn) => this.writeIn(conn, w), {
+      fence: w.fence,
+      isolation: 'READ COMMITTED',
+      attempts: 5,
+    });
   }
 
   private async writeIn(conn: PoolConnection, w: PartWrite): Promise<number> {
@@ -129,8 +142,10 @@ export class CacheStore {
         .filter((c) => c !== CACHE_KEY)
         .map((c) => `${quoteId(c)} = VALUES(${quoteId(c)})`)
         .join(', ');
+      // Only new agents (a first fill): a plain INSERT, no key look-up per row.
+      const fresh = part.write.every((x) => x.cacheId === null);
       await conn.query(
-        `INSERT INTO tmetaconsole_agent (${quoteList(columns)}) VALUES ? ON DUPLICATE KEY UPDATE ${updates}`,
+        `INSERT INTO tmetaconsole_agent (${quoteList(columns)}) VALUES ?${fresh ? '' : ` ON DUPLICATE KEY UPDATE ${updates}`}`,
         [values],
       );
       changed += values.length;
@@ -143,10 +158,15 @@ export class CacheStore {
       const cacheIdOf = new Map<string, string>();
       for (const k of keys)
         if (!cacheIdOf.has(String(k.id))) cacheIdOf.set(String(k.id), String(k.k));
-      await conn.query(
-        `DELETE FROM ${GROUP_TABLE} WHERE id_tmetaconsole_setup = ? AND id_tagente IN (?)`,
-        [setupId, part.regroup],
-      );
+      // By the cache rows' own ids, not by id_tagente, which other Instances' agents share (the
+      // memberships of a duplicate row go with it, ON DELETE CASCADE).
+      // Rows this part just created have no memberships yet.
+      const fresh = part.write.length > 0 && part.write.every((x) => x.cacheId === null);
+      if (keys.length > 0 && !fresh) {
+        await conn.query(`DELETE FROM ${GROUP_TABLE} WHERE id_agent IN (?)`, [
+          keys.map((k) => k.k),
+        ]);
+      }
       const rows = w.groups
         .filter((g) => cacheIdOf.has(g.id))
         .map((g) => [cacheIdOf.get(g.id), g.id, setupId, g.group]);

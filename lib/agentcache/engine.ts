@@ -45,6 +45,7 @@ export class AgentCache extends EventEmitter<AgentCacheEvents> implements SlotHo
   readonly store: CacheStore;
   readonly rangeSize: number;
   readonly writeBatch: number;
+  readonly auditMs: number;
   readonly gate: ResolvedAgentCacheOptions['gate'];
   private readonly registry: InstanceRegistry;
   private readonly slots = new Map<number, InstanceSlot>();
@@ -62,6 +63,7 @@ export class AgentCache extends EventEmitter<AgentCacheEvents> implements SlotHo
     this.store = new CacheStore(this.opts.cc);
     this.rangeSize = this.opts.rangeSize;
     this.writeBatch = this.opts.writeBatch;
+    this.auditMs = this.opts.auditMs;
     this.gate = this.opts.gate;
     this.registry = new InstanceRegistry(this.opts.cc, { ids: this.opts.instances });
     this.refreshes = new RoundScheduler({ run: () => this.refresh() });

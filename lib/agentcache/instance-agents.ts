@@ -5,7 +5,7 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import { quoteId, quoteList } from '../db/identifier';
 import type { Pool } from '../db/pool';
-import { AGENT_KEY, groupChecksumSql, rowChecksumSql, summable } from './columns';
+import { AGENT_KEY, groupChecksumSql, rowChecksumSql } from './columns';
 import type { Membership, RangeSum, SourceHash } from './planner';
 import { rangeSums, type SumRow } from './sums';
 
@@ -28,11 +28,11 @@ export class InstanceAgents {
   async sums(shared: readonly string[], rangeSize: number): Promise<RangeSum[]> {
     const key = quoteId(AGENT_KEY);
     const [agents] = await this.pool.query<SumRow[]>(
-      `SELECT ${key} DIV ? AS r, COUNT(*) AS n, SUM(${summable(rowChecksumSql(shared))}) AS s FROM tagente GROUP BY r`,
+      `SELECT ${key} DIV ? AS r, COUNT(*) AS n, SUM(${rowChecksumSql(shared)}) AS s FROM tagente GROUP BY r`,
       [rangeSize],
     );
     const [groups] = await this.pool.query<SumRow[]>(
-      `SELECT id_agent DIV ? AS r, COUNT(*) AS n, SUM(${summable(groupChecksumSql('id_agent'))}) AS s FROM tagent_secondary_group GROUP BY r`,
+      `SELECT id_agent DIV ? AS r, COUNT(*) AS n, SUM(${groupChecksumSql('id_agent')}) AS s FROM tagent_secondary_group GROUP BY r`,
       [rangeSize],
     );
     return rangeSums(agents, groups);
@@ -69,6 +69,27 @@ export class InstanceAgents {
     );
     for (const r of rows) out.set(String(r[AGENT_KEY]), r);
     return out;
+  }
+
+  /** Every agent of [from, to) in full, with its memberships (a span the cache has nothing of). */
+  async range(
+    shared: readonly string[],
+    from: number,
+    to: number,
+  ): Promise<{ rows: Map<string, RowDataPacket>; groups: Membership[] }> {
+    const key = quoteId(AGENT_KEY);
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT ${quoteList([AGENT_KEY, ...shared])} FROM tagente WHERE ${key} >= ? AND ${key} < ?`,
+      [from, to],
+    );
+    const [groups] = await this.pool.query<RowDataPacket[]>(
+      'SELECT id_agent AS id, id_group AS g FROM tagent_secondary_group WHERE id_agent >= ? AND id_agent < ?',
+      [from, to],
+    );
+    return {
+      rows: new Map(rows.map((r) => [String(r[AGENT_KEY]), r])),
+      groups: groups.map((g) => ({ id: String(g.id), group: String(g.g) })),
+    };
   }
 
   /** The named agents' memberships as they are now. */

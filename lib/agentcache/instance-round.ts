@@ -11,7 +11,19 @@ import type { CacheStore } from './cache-store';
 import { planColumns } from './columns';
 import { AgentCacheError } from './errors';
 import { InstanceAgents } from './instance-agents';
-import { differingRanges, planRows, spans, splitPlan } from './planner';
+import type { RowDataPacket } from 'mysql2/promise';
+import {
+  differingRanges,
+  knownAfter,
+  planRows,
+  rangesToCheck,
+  spans,
+  splitPlan,
+  type KnownRanges,
+  type Membership,
+  type RangeSum,
+  type RowPlan,
+} from './planner';
 import { agentCount } from './sums';
 
 export interface RoundInput {
@@ -22,6 +34,8 @@ export interface RoundInput {
   rangeSize: number;
   writeBatch: number;
   fence?: Fence;
+  /** What the last round left equal (null: compare every range on both sides). */
+  known: KnownRanges | null;
 }
 
 /** What one Instance's round did. */
@@ -38,7 +52,12 @@ export interface RoundCounts {
   regrouped: number;
 }
 
-export async function cacheRound(input: RoundInput): Promise<RoundCounts> {
+export interface RoundResult extends RoundCounts {
+  /** For the next round's `known`. */
+  known: KnownRanges;
+}
+
+export async function cacheRound(input: RoundInput): Promise<RoundResult> {
   const { instance, store, rangeSize, writeBatch, fence } = input;
   const side = new InstanceAgents(instance.pool);
   const columns = planColumns(await side.columns(), input.ccColumns);
@@ -50,19 +69,60 @@ export async function cacheRound(input: RoundInput): Promise<RoundCounts> {
     });
   }
   const shared = columns.shared;
-  const [mine, theirs] = await Promise.all([
-    side.sums(shared, rangeSize),
-    store.sums(instance.id, shared, rangeSize),
-  ]);
+  let all: RangeSum[];
+  let mine: RangeSum[];
+  let theirs: RangeSum[];
+  if (!input.known) {
+    [all, theirs] = await Promise.all([
+      side.sums(shared, rangeSize),
+      store.sums(instance.id, shared, rangeSize),
+    ]);
+    mine = all;
+  } else {
+    // The Command Center's side only where the Instance moved: an unchanged round reads no
+    // cache row at all.
+    mine = all = await side.sums(shared, rangeSize);
+    const check = rangesToCheck(mine, input.known) as Set<number>;
+    mine = mine.filter((r) => check.has(r.range));
+    theirs = [];
+    for (const span of spans(
+      [...check].sort((a, b) => a - b),
+      rangeSize,
+    )) {
+      theirs.push(...(await store.sums(instance.id, shared, rangeSize, span)));
+    }
+  }
   const ranges = differingRanges(mine, theirs);
   const counts: RoundCounts = {
-    agents: agentCount(mine),
+    agents: agentCount(all),
     ranges: ranges.length,
     written: 0,
     removed: 0,
     regrouped: 0,
   };
+  const cached = new Set(theirs.filter((r) => r.agents > 0 || r.groups > 0).map((r) => r.range));
   for (const span of spans(ranges, rangeSize)) {
+    const write = async (part: RowPlan, rows: Map<string, RowDataPacket>, groups: Membership[]) => {
+      await store.write({ setupId: instance.id, shared, part, rows, groups, fence });
+      counts.written += part.write.filter((w) => rows.has(w.id)).length;
+      counts.removed += part.remove.length;
+      counts.regrouped += part.regroup.length;
+    };
+    let empty = true;
+    for (let r = span.from / rangeSize; r < span.to / rangeSize; r++)
+      if (cached.has(r)) empty = false;
+    if (empty) {
+      // Nothing of this span is cached (a first fill): every agent is new, read in full at once.
+      const all = await side.range(shared, span.from, span.to);
+      const withGroups = new Set(all.groups.map((g) => g.id));
+      const plan: RowPlan = {
+        write: [...all.rows.keys()].map((id) => ({ id, cacheId: null })),
+        remove: [],
+        regroup: [...all.rows.keys()].filter((id) => withGroups.has(id)),
+      };
+      for (const part of splitPlan(plan, writeBatch)) await write(part, all.rows, all.groups);
+      continue;
+    }
     const [source, cache] = await Promise.all([
       side.hashes(shared, span.from, span.to),
       store.hashes(instance.id, shared, span.from, span.to),
@@ -73,12 +133,8 @@ export async function cacheRound(input: RoundInput): Promise<RoundCounts> {
         shared,
         part.write.map((w) => w.id),
       );
-      const groups = await side.groups(part.regroup);
-      await store.write({ setupId: instance.id, shared, part, rows, groups, fence });
-      counts.written += part.write.filter((w) => rows.has(w.id)).length;
-      counts.removed += part.remove.length;
-      counts.regrouped += part.regroup.length;
+      await write(part, rows, await side.groups(part.regroup));
     }
   }
-  return counts;
+  return { ...counts, known: knownAfter(all, ranges) };
 }

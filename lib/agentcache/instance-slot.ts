@@ -8,6 +8,7 @@ import { RoundScheduler } from '../util/round-scheduler';
 import type { CacheStore } from './cache-store';
 import { AgentCacheError, reasonOf } from './errors';
 import { cacheRound } from './instance-round';
+import type { KnownRanges } from './planner';
 import type { InstanceOutcome, InstanceState } from './types';
 
 export interface SlotHost {
@@ -15,6 +16,7 @@ export interface SlotHost {
   ccColumns(): Promise<string[]>;
   rangeSize: number;
   writeBatch: number;
+  auditMs: number;
   gate?: UnitGate;
   done(outcome: InstanceOutcome): void;
 }
@@ -25,6 +27,9 @@ export class InstanceSlot {
   private agents: number | null = null;
   private down = false;
   private elsewhere = false;
+  /** What the last good round left equal; null after a failure, a move, or when an audit is due. */
+  private known: KnownRanges | null = null;
+  private lastAudit = 0;
 
   constructor(
     public instance: Instance,
@@ -63,11 +68,14 @@ export class InstanceSlot {
     const unit = units.agents(id);
     let outcome: InstanceOutcome;
     if (gate && !gate.holds(unit)) {
+      // Another member writes this Instance's rows meanwhile: trust nothing remembered.
+      this.known = null;
       this.elsewhere = true;
       outcome = { outcome: 'elsewhere', id, name };
     } else {
       this.elsewhere = false;
       const started = Date.now();
+      const audit = this.known === null || started - this.lastAudit >= this.host.auditMs;
       try {
         const counts = await cacheRound({
           instance: this.instance,
@@ -76,12 +84,27 @@ export class InstanceSlot {
           rangeSize: this.host.rangeSize,
           writeBatch: this.host.writeBatch,
           fence: gate ? (conn) => gate.fence(conn, unit) : undefined,
+          known: audit ? null : this.known,
         });
+        this.known = counts.known;
+        if (audit) this.lastAudit = started;
         this.lastGood = started;
         this.agents = counts.agents;
         this.down = false;
-        outcome = { outcome: 'done', id, name, reason, ms: Date.now() - started, ...counts };
+        outcome = {
+          outcome: 'done',
+          id,
+          name,
+          reason,
+          ms: Date.now() - started,
+          agents: counts.agents,
+          ranges: counts.ranges,
+          written: counts.written,
+          removed: counts.removed,
+          regrouped: counts.regrouped,
+        };
       } catch (err) {
+        this.known = null;
         this.down = true;
         const error =
           err instanceof AgentCacheError

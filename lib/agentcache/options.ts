@@ -27,6 +27,12 @@ export interface AgentCacheOptions {
   writeBatch?: number;
   /** How long requestRound() waits for one Instance before reporting it as still running. */
   roundTimeoutMs?: number;
+  /**
+   * Milliseconds between full checks of the cache side. In between, a round computes the
+   * Command Center's figures only of ranges whose Instance figures moved, so a hand edit of the
+   * cache is mended at the next full check; 0 = every round is full.
+   */
+  auditMs?: number;
   /** Several Node-RED hosts (pandora-config `cluster`): only the Instances leased here. */
   gate?: UnitGate;
 }
@@ -42,8 +48,9 @@ export type ResolvedAgentCacheOptions = Required<Tunable> & {
 export const AGENT_CACHE_DEFAULTS: Required<Tunable> = {
   intervalMs: AGENT_CACHE_PROPERTIES.interval.default * 1000,
   rangeSize: 500,
-  writeBatch: 1000,
+  writeBatch: 2000,
   roundTimeoutMs: 60_000,
+  auditMs: 60_000,
 };
 
 const MINIMUM: Record<keyof Tunable, number> = {
@@ -51,6 +58,7 @@ const MINIMUM: Record<keyof Tunable, number> = {
   rangeSize: 1,
   writeBatch: 1,
   roundTimeoutMs: 1,
+  auditMs: 0,
 };
 
 function option(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER) {

@@ -15,9 +15,47 @@ export interface RangeSum {
   groupSum: string;
 }
 
+/** A range's figures as one comparable text. */
+export function rangeKey(r: RangeSum): string {
+  return `${r.agents}/${r.agentSum}/${r.groups}/${r.groupSum}`;
+}
+
+/**
+ * The Instance's figures of the ranges a round left equal on both sides, by range: the next
+ * round need not compute the Command Center's side of a range whose Instance figures are still
+ * these (only this engine writes the cache, and it writes only ranges that differed).
+ */
+export type KnownRanges = Map<number, string>;
+
+/**
+ * The ranges whose Command Center side must be computed: all of them without `known` (a first
+ * round, an audit, after a failure), else those whose Instance figures moved since, and those
+ * the Instance no longer has (their cached rows must go).
+ */
+export function rangesToCheck(
+  instance: RangeSum[],
+  known: KnownRanges | null,
+): Set<number> | 'all' {
+  if (!known) return 'all';
+  const out = new Set<number>();
+  const present = new Set<number>();
+  for (const r of instance) {
+    present.add(r.range);
+    if (known.get(r.range) !== rangeKey(r)) out.add(r.range);
+  }
+  for (const range of known.keys()) if (!present.has(range)) out.add(range);
+  return out;
+}
+
+/** What the next round may trust: the Instance's figures of every range not written this round. */
+export function knownAfter(instance: RangeSum[], differing: number[]): KnownRanges {
+  const written = new Set(differing);
+  return new Map(instance.filter((r) => !written.has(r.range)).map((r) => [r.range, rangeKey(r)]));
+}
+
 /** The ranges whose figures differ, ascending. */
 export function differingRanges(instance: RangeSum[], cc: RangeSum[]): number[] {
-  const key = (r: RangeSum) => `${r.agents}/${r.agentSum}/${r.groups}/${r.groupSum}`;
+  const key = rangeKey;
   const mine = new Map(instance.map((r) => [r.range, key(r)]));
   const theirs = new Map(cc.map((r) => [r.range, key(r)]));
   const out = new Set<number>();

@@ -18,6 +18,11 @@ export interface TransactionOptions {
   fence?: Fence;
   /** Runs of the whole work after a deadlock or lock wait timeout; default 3. */
   attempts?: number;
+  /**
+   * READ COMMITTED for work whose rows are its own (no gap locks, so writers of different keys
+   * of one table never deadlock each other); default: the server's own level.
+   */
+  isolation?: 'READ COMMITTED';
 }
 
 /** MariaDB rolled the transaction back by itself: running it again is safe. */
@@ -29,11 +34,13 @@ function retryable(err: unknown): boolean {
 async function once<T>(
   pool: Pool,
   work: (conn: PoolConnection) => Promise<T>,
-  fence: Fence | undefined,
+  { fence, isolation }: TransactionOptions,
 ): Promise<T> {
   const conn = await pool.getConnection();
   let open = false;
   try {
+    // Applies to the next transaction only; a released connection keeps the server's level.
+    if (isolation) await conn.query(`SET TRANSACTION ISOLATION LEVEL ${isolation}`);
     await conn.beginTransaction();
     open = true;
     const out = await work(conn);
@@ -64,7 +71,7 @@ export async function inTransaction<T>(
   const attempts = options.attempts ?? 3;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await once(pool, work, options.fence);
+      return await once(pool, work, options);
     } catch (err) {
       if (attempt >= attempts || !retryable(err)) throw err;
     }

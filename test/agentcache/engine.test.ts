@@ -34,7 +34,9 @@ describe('agent-cache engine (real MariaDB, Pandora tables: a Command Center and
     await db?.destroy();
   });
 
-  async function world(opts: { agents?: [number, number]; port2?: number; gate?: UnitGate } = {}) {
+  async function world(
+    opts: { agents?: [number, number]; port2?: number; gate?: UnitGate; auditMs?: number } = {},
+  ) {
     const tag = `${++seq}`;
     const [a1, a2] = opts.agents ?? [1200, 300];
     await createInstanceDb(db, `ai1_${tag}`);
@@ -51,7 +53,13 @@ describe('agent-cache engine (real MariaDB, Pandora tables: a Command Center and
     await insertAgents(n2, 1, a2);
     const cc = createPool({ ...db.facts, database: `acc_${tag}` });
     pools.push(cc);
-    const cache = new AgentCache({ cc, intervalMs: 0, rangeSize: 100, gate: opts.gate });
+    const cache = new AgentCache({
+      cc,
+      intervalMs: 0,
+      rangeSize: 100,
+      gate: opts.gate,
+      auditMs: opts.auditMs,
+    });
     const rounds: InstanceRound[] = [];
     const problems: CacheProblem[] = [];
     cache.on('round', (r) => rounds.push(r));
@@ -120,8 +128,8 @@ describe('agent-cache engine (real MariaDB, Pandora tables: a Command Center and
     await w.cache.close('test over');
   });
 
-  it('mends a cache changed behind its back (rows lost, duplicated, edited)', async () => {
-    const w = await world();
+  it('mends a cache changed behind its back (rows lost, duplicated, edited) at its next full check', async () => {
+    const w = await world({ auditMs: 0 });
     await w.cache.requestRound('fill');
     await w.c.query(
       'DELETE FROM tmetaconsole_agent WHERE id_tmetaconsole_setup = 1 AND id_tagente IN (3, 400)',
@@ -137,6 +145,32 @@ describe('agent-cache engine (real MariaDB, Pandora tables: a Command Center and
     await w.cache.requestRound('mend');
     await assertCacheEquals(w.n1, w.c, 1);
     await assertCacheEquals(w.n2, w.c, 2);
+    await w.cache.close('test over');
+  });
+
+  it('between full checks an unchanged round reads no cache row; a hand edit waits for the next check', async () => {
+    const w = await world({ auditMs: 3_600_000 });
+    await w.cache.requestRound('fill');
+    // Ranges written by a round are compared again by the next one; after that they are trusted.
+    const settled = await w.cache.requestRound('settle');
+    assert.deepEqual(
+      settled.instances.map((i) => i.outcome === 'done' && [i.ranges, i.written]),
+      [
+        [0, 0],
+        [0, 0],
+      ],
+    );
+    await w.c.query("UPDATE tmetaconsole_agent SET alias = 'edited' WHERE id_tagente = 6");
+    await w.n1.query('UPDATE tagente SET total_count = 77 WHERE id_agente = 250');
+    const r = await w.cache.requestRound('between');
+    const one = r.instances[0];
+    assert.ok(one.outcome === 'done' && one.ranges === 1 && one.written === 1, JSON.stringify(one));
+    assert.equal(r.instances[1].outcome === 'done' && r.instances[1].ranges, 0);
+    await assert.rejects(assertCacheEquals(w.n1, w.c, 1), /agent 6/);
+    const full = new AgentCache({ cc: w.cc, intervalMs: 0, auditMs: 0 });
+    await full.requestRound('full');
+    await assertCacheEquals(w.n1, w.c, 1);
+    await full.close('test over');
     await w.cache.close('test over');
   });
 
@@ -228,6 +262,38 @@ describe('agent-cache engine (real MariaDB, Pandora tables: a Command Center and
       ],
     );
     assert.ok(s.instances.every((i) => i.lag !== null && i.lag < 60));
+    await cache.close('test over');
+    await w.cache.close('test over');
+  });
+
+  it('on a timer, an Instance that hangs holds back nobody', async () => {
+    const w = await world({ agents: [40, 40] });
+    const cache = new AgentCache({ cc: w.cc, intervalMs: 300 });
+    // Instance 2's agents locked by another session: every read of them waits.
+    const locker = await db.connect(`ai2_${w.tag}`);
+    conns.push(locker);
+    await locker.query('LOCK TABLES tagente WRITE');
+    cache.start();
+    const cached = (id: number) =>
+      count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_agent WHERE id_tmetaconsole_setup = ?', [
+        id,
+      ]);
+    await waitFor(async () => (await cached(1)) === 40, 20_000, 'Instance 1 filled');
+    for (const alias of ['one', 'two']) {
+      await w.n1.query('UPDATE tagente SET alias = ? WHERE id_agente = 3', [alias]);
+      await waitFor(
+        async () =>
+          (await count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_agent WHERE alias = ?', [
+            alias,
+          ])) === 1,
+        20_000,
+        `change ${alias} while Instance 2 hangs`,
+      );
+    }
+    assert.equal(await cached(2), 0);
+    await locker.query('UNLOCK TABLES');
+    await waitFor(async () => (await cached(2)) === 40, 20_000, 'Instance 2 once released');
+    await assertCacheEquals(w.n2, w.c, 2);
     await cache.close('test over');
     await w.cache.close('test over');
   });

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   differingRanges,
+  knownAfter,
+  rangeKey,
+  rangesToCheck,
   planRows,
   spans,
   splitPlan,
@@ -29,6 +32,19 @@ describe('agent-cache planner (pure)', () => {
     assert.deepEqual(differingRanges(mine, theirs), [1, 2, 3, 4]);
     assert.deepEqual(differingRanges(mine, mine), []);
     assert.deepEqual(differingRanges([], []), []);
+  });
+
+  it('checks the Command Center side only where the Instance moved since the last round', () => {
+    const mine = [sum(0, 10, '100'), sum(1, 10, '200'), sum(3, 1, '7')];
+    assert.equal(rangesToCheck(mine, null), 'all');
+    const known = knownAfter(
+      [sum(0, 10, '100'), sum(1, 10, '199'), sum(2, 4, '4'), sum(3, 1, '7')],
+      [3],
+    );
+    assert.deepEqual([...known.keys()], [0, 1, 2]);
+    assert.equal(known.get(0), rangeKey(sum(0, 10, '100')));
+    // 1 moved, 2 is gone from the Instance (its cached rows must go), 3 was written last round.
+    assert.deepEqual([...(rangesToCheck(mine, known) as Set<number>)].sort(), [1, 2, 3]);
   });
 
   it('joins neighbouring ranges into id spans, bounded in length', () => {

@@ -5,6 +5,7 @@ import agentCacheModule from '../../nodes/agent-cache/agent-cache';
 import { cacheStatus } from '../../nodes/agent-cache/status';
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import { AgentCacheError } from '../../lib/agentcache';
+import { registry } from '../../nodes/shared/metrics';
 import { withCatalogue } from './catalogue';
 import {
   assertCacheEquals,
@@ -112,6 +113,15 @@ describe('agent-cache node', () => {
       `the status (last: ${statuses.at(-1)?.text})`,
     );
     assert.equal(statuses.at(-1)?.fill, 'green');
+    const lag = await registry.getSingleMetric('pandora_sync_agent_cache_lag_seconds')?.get();
+    assert.deepEqual(
+      lag?.values
+        .filter((v) => v.labels.node === 'cache')
+        .map((v) => v.labels.instance)
+        .sort(),
+      ['1', '2'],
+      'a lag series per Instance',
+    );
     await s.end();
   });
 
