@@ -1,18 +1,24 @@
 // The whole system on one machine: a private MariaDB in .demo/ with a Command Center and two
 // Instance databases, and Node-RED (5 by default) on 127.0.0.1:1880 with this package and a demo flow: a
-// simulated agent feeding a tentacle-buffer, a tentacle-pull draining it into .demo/data_in, and
-// metaconsole-replicate and event-pull working on the databases. Started by scripts/demo.sh.
+// simulated agent feeding a tentacle-buffer, a tentacle-pull draining it into .demo/data_in,
+// metaconsole-replicate, event-pull and agent-cache working on the databases, and instance-query's
+// tactical view feeding the Command Center page at /dashboard (scripts/demo-dashboard.mjs) while
+// the Instances change (scripts/demo-instances.mjs). Started by scripts/demo.sh.
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { dashboardFlow, installDashboard } from './demo-dashboard.mjs';
+import { seedInstance, simulateInstances } from './demo-instances.mjs';
 
 const require = createRequire(import.meta.url);
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
-const demo = join(root, '.demo');
+// DEMO_DIR: where the demo keeps its databases and Node-RED userDir (the browser test uses a temp one).
+const demo = process.env.DEMO_DIR ?? join(root, '.demo');
 const { PrivateMariaDb } = require(join(root, 'dist/test/helpers/mariadb.js'));
 const { applySchema } = require(join(root, 'dist/test/helpers/schema.js'));
+const { INSTANCE_TABLES } = require(join(root, 'dist/test/query/fixtures/schema.js'));
 const { offlineSettings, settingsModule } = require(
   join(root, 'dist/test/helpers/offline-settings.js'),
 );
@@ -69,7 +75,7 @@ async function prepareDatabases() {
   log(`MariaDB listening on 127.0.0.1:${db.port}`);
   for (const name of ['pandora_cc', 'pandora_node1', 'pandora_node2']) await db.freshDatabase(name);
   const cc = await db.connect('pandora_cc');
-  await applySchema(cc, 'registry', 'objects', 'sync-queue');
+  await applySchema(cc, 'registry', 'objects', 'sync-queue', 'agent-cache');
   await cc.query(
     'INSERT INTO tmetaconsole_setup (id, server_name, server_url, dbhost, dbport, dbname, dbuser, dbpass, disabled, unified) VALUES (1, ?, ?, ?, ?, ?, ?, ?, 0, 1), (2, ?, ?, ?, ?, ?, ?, ?, 0, 1)',
     [
@@ -157,40 +163,14 @@ async function prepareDatabases() {
   const nodes = [];
   for (const name of ['pandora_node1', 'pandora_node2']) {
     const c = await db.connect(name);
-    await applySchema(c, 'objects', 'events');
-    await c.query(
-      'INSERT INTO tagente (id_agente, nombre, alias, id_grupo) VALUES (?, ?, ?, ?), (?, ?, ?, ?)',
-      [1, 'web-01', 'web-01', 12, 2, 'db-01', 'db-01', 10],
-    );
-    await c.query(
-      'INSERT INTO tagente_modulo (id_agente_modulo, id_agente, nombre) VALUES (?, ?, ?), (?, ?, ?)',
-      [1, 1, 'cpu_load', 2, 2, 'mysql_connections'],
-    );
-    nodes.push(c);
+    // objects.sql first (the replicated tables as pandoradb.sql has them), the agent tables, then
+    // the module and state tables of instance-query's fixtures, then the event tables.
+    await applySchema(c, 'objects', 'agents');
+    for (const ddl of INSTANCE_TABLES) await c.query(ddl);
+    await applySchema(c, 'events');
+    nodes.push({ connection: c, modules: await seedInstance(c, name) });
   }
   return { db, nodes };
-}
-
-function generateEvents(nodes) {
-  const kinds = [
-    ['going_up_critical', 4, safe('Module cpu_load is going to CRITICAL')],
-    ['going_down_normal', 2, safe('Module cpu_load is going to NORMAL')],
-    ['going_up_warning', 3, safe('Module mysql_connections is going to WARNING')],
-    ['system', 1, safe('Agent db-01 restarted')],
-  ];
-  let n = 0;
-  return setInterval(async () => {
-    const c = nodes[n % nodes.length];
-    const [type, criticity, text] = kinds[n % kinds.length];
-    n++;
-    const now = Math.floor(Date.now() / 1000);
-    await c
-      .query(
-        'INSERT INTO tevento (id_agente, id_grupo, estado, timestamp, utimestamp, evento, event_type, id_agentmodule, criticity) VALUES (?, ?, 0, FROM_UNIXTIME(?), ?, ?, ?, ?, ?)',
-        [1 + (n % 2), n % 2 ? 12 : 10, now, now, text, type, 1 + (n % 2), criticity],
-      )
-      .catch((err) => log('event generator:', err.message));
-  }, 3000);
 }
 
 function demoFlow(dbPort) {
@@ -201,6 +181,7 @@ function demoFlow(dbPort) {
   mkdirSync(dataIn, { recursive: true });
   const tab = 'd3m0f10w0000001';
   const cfg = 'd3m0c0nf1g00001';
+  const dashboard = dashboardFlow({ z: tab, cfg, uiPort: UI_PORT });
   const agentXml = `
 const now = new Date();
 const stamp = now.toISOString().replace('T', ' ').slice(0, 19);
@@ -430,7 +411,7 @@ return { payload: counts, instance: msg.instance };`;
       interval: '5',
       batchSize: '1000',
       mode: 'all',
-      wires: [['d3m0count000001']],
+      wires: [['d3m0count000001', dashboard.eventSink]],
     },
     {
       id: 'd3m0count000001',
@@ -472,6 +453,7 @@ return { payload: counts, instance: msg.instance };`;
       syncCert: '',
       syncKey: '',
     },
+    ...dashboard.nodes,
   ];
 }
 
@@ -495,8 +477,11 @@ function prepareNodeRed(dbPort) {
       ),
     );
   }
+  const dashboardVersion = installDashboard(userDir);
+  log(`Dashboard 2 (@flowfuse/node-red-dashboard ${dashboardVersion}) at /dashboard`);
   writeFileSync(join(userDir, 'settings.js'), settingsModule(offlineSettings(UI_PORT)));
-  writeFileSync(join(userDir, 'flows.json'), JSON.stringify(demoFlow(dbPort), null, 2));
+  const flow = demoFlow(dbPort);
+  writeFileSync(join(userDir, 'flows.json'), JSON.stringify(flow, null, 2));
   return userDir;
 }
 
@@ -523,9 +508,9 @@ async function main() {
   }
   const { db, nodes } = await prepareDatabases();
   started.push(async () => {
-    for (const c of nodes) await c.end().catch(() => {});
+    for (const { connection } of nodes) await connection.end().catch(() => {});
   });
-  eventTimer = generateEvents(nodes);
+  eventTimer = simulateInstances(nodes, 3000, log);
   const userDir = prepareNodeRed(db.port);
   const redDir = join(root, 'node_modules', NODE_RED);
   const { version } = require(join(redDir, 'package.json'));
@@ -544,7 +529,9 @@ async function main() {
       stopAll(code ?? 1);
     }
   });
-  log(`open http://127.0.0.1:${UI_PORT}/ (Ctrl-C stops Node-RED and MariaDB)`);
+  log(
+    `open http://127.0.0.1:${UI_PORT}/ and the Command Center page http://127.0.0.1:${UI_PORT}/dashboard (Ctrl-C stops Node-RED and MariaDB)`,
+  );
 }
 
 main().catch((err) => {

@@ -2,8 +2,10 @@
 # The demo in one command: installs what is missing (Debian's mariadb-server, the npm packages),
 # builds the package, fetches the official Node.js 24 binary from the npm registry into a cache
 # folder (scripts/fetch-node.sh), and starts Node-RED 5 on it on http://127.0.0.1:1880 with the
-# demo flow deployed and a private MariaDB in .demo/. DEMO_NODE_RED=4 runs Node-RED 4 on the
-# system's Node.js instead. Ctrl-C stops everything it started.
+# demo flow deployed, the Command Center page at /dashboard (Dashboard 2, installed once into a
+# cache folder by scripts/fetch-dashboard.sh, never a dependency of the package) and a private
+# MariaDB in .demo/. DEMO_NODE_RED=4 runs Node-RED 4 on the system's Node.js instead. Ctrl-C
+# stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,7 +1,9 @@
-// Takes docs/images/demo-flow.png from a running demo (bash scripts/demo.sh): opens the editor in
-// Debian's headless chromium, waits until every package node shows a status, prints them, and
-// saves the picture. Usage: node scripts/screenshot-demo.mjs [url] [output.png]
-/* global window -- page.evaluate and waitForFunction bodies run in the browser */
+// Takes docs/images/demo-flow.png and docs/images/demo-dashboard.png from a running demo (bash
+// scripts/demo.sh): opens the editor in Debian's headless chromium, waits until every package
+// node shows a green status, prints them, saves the flow's picture, then opens the Command
+// Center page at /dashboard and saves its picture once both Instances' figures are there.
+// Usage: node scripts/screenshot-demo.mjs [url] [flow.png] [dashboard.png]
+/* global window, document -- page.evaluate and waitForFunction bodies run in the browser */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -9,7 +11,15 @@ import { chromium } from 'playwright-core';
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const url = process.argv[2] ?? `http://127.0.0.1:${process.env.DEMO_PORT ?? 1880}/`;
 const out = process.argv[3] ?? join(root, 'docs/images/demo-flow.png');
-const TYPES = ['tentacle-buffer', 'tentacle-pull', 'metaconsole-replicate', 'event-pull'];
+const outDashboard = process.argv[4] ?? join(root, 'docs/images/demo-dashboard.png');
+const TYPES = [
+  'tentacle-buffer',
+  'tentacle-pull',
+  'metaconsole-replicate',
+  'event-pull',
+  'instance-query',
+  'agent-cache',
+];
 
 const browser = await chromium.launch({
   executablePath: '/usr/bin/chromium',
@@ -53,6 +63,29 @@ try {
   mkdirSync(dirname(out), { recursive: true });
   await page.screenshot({ path: out });
   console.log(`saved ${out}`);
+
+  const board = await browser.newPage({ viewport: { width: 1400, height: 760 } });
+  await board.goto(new URL('dashboard', url).href);
+  // Both Instances with their tactical figures, event lag and cached agents.
+  await board.waitForFunction(
+    () => {
+      const rows = [...document.querySelectorAll('tr[data-instance]')];
+      const filled = (r, k) => /\d/.test(r.querySelector(`td[data-k="${k}"]`)?.textContent ?? '');
+      return (
+        rows.length === 2 &&
+        rows.every((r) =>
+          ['agents.total', 'eventLag', 'cached', 'cacheLag'].every((k) => filled(r, k)),
+        )
+      );
+    },
+    undefined,
+    { timeout: 60_000 },
+  );
+  // Let the charts draw a few points.
+  await board.waitForTimeout(15_000);
+  console.log((await board.innerText('tbody')).replace(/[ \t]+/g, ' '));
+  await board.screenshot({ path: outDashboard });
+  console.log(`saved ${outDashboard}`);
 } finally {
   await browser.close();
 }
