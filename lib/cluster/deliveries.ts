@@ -29,6 +29,7 @@ interface KeyRow extends RowDataPacket {
 }
 
 const KEY = 'unit = ? AND name = ? AND size = ? AND sha1 = ?';
+const done = (state: string | undefined): boolean => state === 'stored' || state === 'placed';
 const PULL = units.pull('');
 
 export class DbDeliveries implements SharedDeliveries {
@@ -47,7 +48,7 @@ export class DbDeliveries implements SharedDeliveries {
       this.key(address, e),
     );
     // A `storing` record (earlier versions) was never a commitment: its file is not done.
-    return rows[0]?.state === 'stored' ? 'stored' : null;
+    return done(rows[0]?.state) ? 'stored' : null;
   }
 
   record(address: string, e: DeliveredFile): Promise<boolean> {
@@ -63,7 +64,7 @@ export class DbDeliveries implements SharedDeliveries {
         `SELECT state FROM ${quoted.delivery} WHERE ${KEY} FOR UPDATE`,
         this.key(address, e),
       );
-      if (rows[0]?.state === 'stored') {
+      if (done(rows[0]?.state)) {
         await conn.rollback();
         return false;
       }
@@ -102,6 +103,33 @@ export class DbDeliveries implements SharedDeliveries {
     }
   }
 
+  async placed(address: string, e: DeliveredFile): Promise<void> {
+    // This member's own row, by primary key; no fence needed: nobody else writes a record
+    // that is `stored` (the holder only reads it, and prunes it once placed).
+    await retryNotWritten(() =>
+      this.db.query(
+        `UPDATE ${quoted.delivery} SET state = 'placed' WHERE ${KEY} AND session = ? AND state = 'stored'`,
+        [...this.key(address, e), this.leases.session],
+      ),
+    );
+  }
+
+  async placedEarlier(): Promise<number> {
+    const [rows] = await this.db.query<KeyRow[]>(
+      `SELECT unit, name, size, sha1 FROM ${quoted.delivery} WHERE member = ? AND state = 'stored' AND session <> ?`,
+      [this.leases.member, this.leases.session],
+    );
+    for (const r of rows) {
+      await retryNotWritten(() =>
+        this.db.query(
+          `UPDATE ${quoted.delivery} SET state = 'placed' WHERE ${KEY} AND member = ? AND state = 'stored'`,
+          [r.unit, r.name, r.size, r.sha1, this.leases.member],
+        ),
+      );
+    }
+    return rows.length;
+  }
+
   async forget(address: string, e: DeliveredFile): Promise<void> {
     const unit = units.pull(address);
     await retryNotWritten(async () => {
@@ -126,20 +154,19 @@ export class DbDeliveries implements SharedDeliveries {
   async prune(address: string, listed: readonly string[]): Promise<void> {
     const unit = units.pull(address);
     // A plain read locks nothing; each gone record is then deleted by its primary key alone.
+    // A `stored` one stays: its file may still wait under a temp name for its member's restart.
     const [rows] = await this.db.query<KeyRow[]>(
-      `SELECT unit, name, size, sha1 FROM ${quoted.delivery} WHERE unit = ?`,
+      `SELECT unit, name, size, sha1 FROM ${quoted.delivery} WHERE unit = ? AND state <> 'stored'`,
       [unit],
     );
     const present = new Set(listed);
     for (const r of rows) {
       if (present.has(r.name)) continue;
       try {
-        await this.db.query<ResultSetHeader>(`DELETE FROM ${quoted.delivery} WHERE ${KEY}`, [
-          r.unit,
-          r.name,
-          r.size,
-          r.sha1,
-        ]);
+        await this.db.query<ResultSetHeader>(
+          `DELETE FROM ${quoted.delivery} WHERE ${KEY} AND state <> 'stored'`,
+          [r.unit, r.name, r.size, r.sha1],
+        );
       } catch (err) {
         // Lost certification: the next round prunes it.
         if (!notWritten(err)) throw err;

@@ -49,11 +49,21 @@ export interface SharedDeliveries {
    * committed (the connection ended during COMMIT), any other error when nothing was written.
    */
   record(address: string, entry: DeliveredFile): Promise<boolean>;
+  /**
+   * After the rename into place (and the directory fsync): the record may now be pruned once
+   * the buffer no longer lists the file. Until then it is kept for this member's restart.
+   */
+  placed(address: string, entry: DeliveredFile): Promise<void>;
+  /**
+   * At a restart, once the temp files are settled: every `stored` record of an earlier run of
+   * this member has its file in place now; they are marked so.
+   */
+  placedEarlier(): Promise<number>;
   /** Undoes this member's record when the file could not be put in place after all. */
   forget(address: string, entry: DeliveredFile): Promise<void>;
   /**
-   * The buffer's listing now: records of files it no longer lists have done their work (a
-   * file's record must outlive the MV, since a buffer may remove the file only later).
+   * The buffer's listing now: placed records of files it no longer lists have done their work
+   * (a file's record must outlive the MV, since a buffer may remove the file only later).
    */
   prune(address: string, listed: readonly string[]): Promise<void>;
   /**
@@ -74,8 +84,11 @@ export class CommitUncertain extends Error {
   }
 }
 
-/** `storing` is only found in records left by earlier versions; it means nothing is done. */
-export type DeliveryState = 'storing' | 'stored';
+/**
+ * `stored`: committed, maybe not yet renamed into place (its member's restart does it);
+ * `placed`: in place. `storing` is only found in records left by earlier versions: not done.
+ */
+export type DeliveryState = 'storing' | 'stored' | 'placed';
 
 export interface DeliveredFile {
   name: string;

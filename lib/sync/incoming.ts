@@ -269,6 +269,10 @@ export class IncomingDir {
     };
     /** Cluster: the point of no return; false when another record was there first. */
     const record = async (): Promise<boolean> => (shared ? shared.record(address, entry) : true);
+    /** Cluster: in place; a failure only leaves the record to this member's next restart. */
+    const placed = async (): Promise<void> => {
+      await shared?.placed(address, entry).catch(() => undefined);
+    };
     if (!file) {
       return pending(result, async () => {
         if (!(await record())) {
@@ -279,6 +283,7 @@ export class IncomingDir {
           await unrecord();
           throw err;
         });
+        await placed();
         return result;
       });
     }
@@ -302,6 +307,7 @@ export class IncomingDir {
       return pending(result, async () => {
         await record();
         await journal.record(entry);
+        await placed();
         return result;
       });
     }
@@ -348,6 +354,7 @@ export class IncomingDir {
             err,
           );
         }
+        await placed();
         return result;
       } finally {
         this.reserved.delete(path);
@@ -405,6 +412,8 @@ export class IncomingDir {
       }
       if (!journal.has({ address, ...e })) await journal.record({ address, ...e });
     }
+    // Every temp file an earlier run committed is in place now: its records may be pruned.
+    if (first) await shared.placedEarlier();
     this.settledAtStart = true;
     return renamed;
   }

@@ -260,11 +260,24 @@ describe('cluster leases', () => {
     // Another member does not see a's records as its own.
     const b = member('b', false);
     assert.equal(await new DbDeliveries(pool, b.m).storedHere(file), null);
-    // A record lasts until the buffer no longer lists the file (old `storing` ones go too).
+    // Not yet placed: kept even when the buffer no longer lists the file (its temp file may
+    // still wait for a's restart).
+    await d2.prune(address, []);
+    assert.equal(await d2.state(address, file), 'stored');
+    // a's restart has settled its temp files: its earlier records are placed.
+    assert.equal(await d2.placedEarlier(), 1);
+    assert.equal(await d2.storedHere(file), null);
+    assert.equal(await d2.state(address, file), 'stored', 'placed is done too');
+    // A placed record lasts until the buffer no longer lists the file (old `storing` ones too).
     await d2.prune(address, ['agent.data', 'other.data']);
     assert.equal(await d2.state(address, file), 'stored');
     await d2.prune(address, []);
     assert.equal(await d2.state(address, file), null);
+    // This run's own file: placed right after its rename.
+    assert.equal(await d2.record(address, other), true);
+    await d2.placed(address, other);
+    assert.equal(await d2.storedHere(other), null);
+    await d2.prune(address, []);
     const [left] = await pool.query<RowDataPacket[]>('SELECT * FROM tsync_cluster_delivery');
     assert.equal(left.length, 0);
   });
