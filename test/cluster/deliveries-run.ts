@@ -43,6 +43,8 @@ export interface RunSetup {
   dbOf(m: number): { dbHost: string; dbPort: number; database: string };
   label: string;
   randomKills: number;
+  /** Runs once, early in the random kills (e.g. a database node killed mid-run). */
+  midRun?: () => Promise<void>;
 }
 
 /** Kill moments, each with its pause point. */
@@ -200,6 +202,7 @@ export async function runKills(setup: RunSetup): Promise<RunFigures> {
       const m = k % MEMBERS;
       if (onBuffers() < 60) addFiles(20);
       await sleep(200 + Math.floor(rnd() * 1200));
+      if (k === 2 && setup.midRun) await setup.midRun();
       const timing = await killTimed(m);
       if (k % 3 === 2) {
         await drained();

@@ -45,6 +45,8 @@ export interface MariaDbOptions {
   /** Keep the datadir here across runs (the demo); default: a fresh temp dir removed on stop. */
   dir?: string;
   port?: number;
+  /** More server options (a Galera node's wsrep settings: test/helpers/galera.ts). */
+  args?: string[];
 }
 
 export interface ConnectionFacts {
@@ -62,9 +64,12 @@ export class PrivateMariaDb {
   port = 0;
   private child: ChildProcess | null = null;
   private readonly temporary: boolean;
+  /** More server options for the next start (see MariaDbOptions.args). */
+  args: string[];
 
   constructor(private readonly options: MariaDbOptions = {}) {
     this.temporary = !options.dir;
+    this.args = options.args ?? [];
     this.dir = options.dir ?? mkdtempSync(join(tmpdir(), 'pandora-sync-mariadb-'));
   }
 
@@ -118,6 +123,7 @@ export class PrivateMariaDb {
       '--collation-server=utf8mb4_unicode_ci',
       `--pid-file=${join(this.dir, 'mariadb.pid')}`,
       `--log-error=${join(this.dir, 'error.log')}`,
+      ...this.args,
     ];
     const child = spawn(mariadbd, args, { stdio: 'ignore' });
     this.child = child;
