@@ -269,9 +269,12 @@ export class IncomingDir {
     };
     /** Cluster: the point of no return; false when another record was there first. */
     const record = async (): Promise<boolean> => (shared ? shared.record(address, entry) : true);
-    /** Cluster: in place; a failure only leaves the record to this member's next restart. */
-    const placed = async (): Promise<void> => {
-      await shared?.placed(address, entry).catch(() => undefined);
+    /**
+     * Cluster: in place. Not waited for (only the prune needs it, and the next round's is soon
+     * enough); a failure only leaves the record to this member's next restart.
+     */
+    const placed = (): void => {
+      shared?.placed(address, entry).catch(() => undefined);
     };
     if (!file) {
       return pending(result, async () => {
@@ -283,7 +286,7 @@ export class IncomingDir {
           await unrecord();
           throw err;
         });
-        await placed();
+        placed();
         return result;
       });
     }
@@ -307,7 +310,7 @@ export class IncomingDir {
       return pending(result, async () => {
         await record();
         await journal.record(entry);
-        await placed();
+        placed();
         return result;
       });
     }
@@ -354,7 +357,7 @@ export class IncomingDir {
             err,
           );
         }
-        await placed();
+        placed();
         return result;
       } finally {
         this.reserved.delete(path);
