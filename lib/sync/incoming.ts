@@ -270,11 +270,11 @@ export class IncomingDir {
     /** Cluster: the point of no return; false when another record was there first. */
     const record = async (): Promise<boolean> => (shared ? shared.record(address, entry) : true);
     /**
-     * Cluster: in place. Not waited for (only the prune needs it, and the next round's is soon
-     * enough); a failure only leaves the record to this member's next restart.
+     * Cluster: in place; a failure only leaves the record to this member's next restart. Waited
+     * for: queued unawaited, these would crowd the pool the lease renewals share.
      */
-    const placed = (): void => {
-      shared?.placed(address, entry).catch(() => undefined);
+    const placed = async (): Promise<void> => {
+      await shared?.placed(address, entry).catch(() => undefined);
     };
     if (!file) {
       return pending(result, async () => {
@@ -286,7 +286,7 @@ export class IncomingDir {
           await unrecord();
           throw err;
         });
-        placed();
+        await placed();
         return result;
       });
     }
@@ -310,7 +310,7 @@ export class IncomingDir {
       return pending(result, async () => {
         await record();
         await journal.record(entry);
-        placed();
+        await placed();
         return result;
       });
     }
@@ -357,7 +357,7 @@ export class IncomingDir {
             err,
           );
         }
-        placed();
+        await placed();
         return result;
       } finally {
         this.reserved.delete(path);
