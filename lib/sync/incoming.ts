@@ -383,6 +383,8 @@ export class IncomingDir {
     const { shared, write, dir, journal } = this.opts;
     if (!shared || !write) return 0;
     const first = !this.settledAtStart;
+    // After the first time only unconfirmed records of this run are looked at: no listing.
+    if (!first && this.unsure.size === 0) return 0;
     let renamed = 0;
     for (const entry of await readdir(dir)) {
       const t = parseTemp(entry);
