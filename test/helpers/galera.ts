@@ -38,6 +38,19 @@ export class GaleraCluster {
       );
     }
     const c = new GaleraCluster(mkdtempSync(join(tmpdir(), 'pandora-sync-galera-')));
+    try {
+      await c.boot(size);
+    } catch (err) {
+      // Nothing left running or on disk by a start that failed halfway.
+      await c.destroy();
+      throw err;
+    }
+    return c;
+  }
+
+  private async boot(size: number): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the steps read as before
+    const c = this;
     for (let i = 0; i < size; i++) {
       c.ports.push({
         sql: await freePort(),
@@ -70,7 +83,6 @@ export class GaleraCluster {
     // From now on the first node joins like the others when restarted.
     first.args = c.wsrepArgs(0, false);
     await c.waitSynced(size);
-    return c;
   }
 
   private wsrepArgs(i: number, bootstrap: boolean): string[] {
