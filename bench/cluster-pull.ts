@@ -1,8 +1,8 @@
 /**
  * What `cluster` costs tentacle-pull: B buffers of F files each, drained in one safe-mode round
  * by one SyncPuller, with `cluster` off (the baseline, same run, same sizes) and on (a lease
- * manager on a private MariaDB, one member holding every buffer; each file then costs a fenced
- * `storing` transaction, a `stored` update and a state read before it is delivered).
+ * manager on a private MariaDB, one member holding every buffer; each file then costs a state
+ * read, the fenced `stored` transaction before its rename and a `placed` update after it).
  *
  *   node dist/bench/cluster-pull.js [buffers=20] [filesEach=100] [size=2048]
  */

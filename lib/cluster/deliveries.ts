@@ -1,70 +1,76 @@
 /**
- * SharedDeliveries over the Command Center database: the files a member is storing or stored from
- * a buffer and has not yet seen leave it. `storing` is recorded with the buffer's lease (fenced, one
- * transaction) before the file is renamed into place, `stored` after; so a member that takes the
- * buffer over never delivers a file a second time, and never drops one whose delivery is in doubt:
- * it waits for the member that wrote the record to settle it from its own disk at its restart (or
- * for the record to be older than `doubtSeconds`, when it delivers it after all).
+ * SharedDeliveries over the Command Center database: the files members stored from a buffer and
+ * have not yet seen leave it. A file is recorded `stored` in one transaction fenced by the
+ * buffer's lease, while it is durable under its temp name and before its rename: that commit is
+ * the point of no return. A member that takes the buffer over never waits: a record means done
+ * (it only removes the file from the buffer), no record means not done (its old holder can no
+ * longer commit one, so it delivers the file again at once).
+ *
+ * Galera: every write here touches rows by primary key only (no range scan that would lock or
+ * certify another member's rows), and a transaction that loses certification (1213) is run
+ * again quietly.
  */
-import type { RowDataPacket } from 'mysql2';
-import type { Pool } from '../db/pool';
-import { units, type DeliveredFile, type DeliveryState, type SharedDeliveries } from './gate';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2';
+import type { Pool, PoolConnection } from '../db/pool';
+import { CommitUncertain, units, type DeliveredFile, type SharedDeliveries } from './gate';
 import type { LeaseManager } from './lease-manager';
+import { notWritten, retryNotWritten } from './retry';
 import { quoted } from './schema';
 
 interface StateRow extends RowDataPacket {
-  state: DeliveryState;
-  session: string;
-  stale: number;
+  state: string;
 }
 
-interface RecordRow extends RowDataPacket {
+interface KeyRow extends RowDataPacket {
   unit: string;
-  session: string;
   name: string;
   size: string;
   sha1: string;
 }
 
 const KEY = 'unit = ? AND name = ? AND size = ? AND sha1 = ?';
+const done = (state: string | undefined): boolean => state === 'stored' || state === 'placed';
+const PULL = units.pull('');
 
 export class DbDeliveries implements SharedDeliveries {
-  /** How long a `storing` record of a member that stopped is waited for; default 10 leases. */
-  readonly doubtMs: number;
-
   constructor(
     private readonly db: Pool,
     private readonly leases: LeaseManager,
-    doubtSeconds?: number,
-  ) {
-    this.doubtMs = doubtSeconds !== undefined ? doubtSeconds * 1000 : leases.leaseMs * 10;
-  }
+  ) {}
 
   private key(address: string, e: DeliveredFile): unknown[] {
     return [units.pull(address), e.name, e.size, e.sha1];
   }
 
-  async state(address: string, e: DeliveredFile): Promise<DeliveryState | null> {
+  async state(address: string, e: DeliveredFile): Promise<'stored' | null> {
     const [rows] = await this.db.query<StateRow[]>(
-      `SELECT state, session, stored < NOW(6) - INTERVAL ? MICROSECOND AS stale FROM ${quoted.delivery} WHERE ${KEY}`,
-      [this.doubtMs * 1000, ...this.key(address, e)],
+      `SELECT state FROM ${quoted.delivery} WHERE ${KEY}`,
+      this.key(address, e),
     );
-    const r = rows[0];
-    if (!r) return null;
-    if (r.state === 'storing' && Number(r.stale) === 1) return null;
-    return r.state;
+    // A `storing` record (earlier versions) was never a commitment: its file is not done.
+    return done(rows[0]?.state) ? 'stored' : null;
   }
 
-  async storing(address: string, e: DeliveredFile): Promise<void> {
+  record(address: string, e: DeliveredFile): Promise<boolean> {
+    return retryNotWritten(() => this.recordOnce(address, e));
+  }
+
+  private async recordOnce(address: string, e: DeliveredFile): Promise<boolean> {
     const unit = units.pull(address);
     const conn = await this.db.getConnection();
-    let open = false;
     try {
       await conn.beginTransaction();
-      open = true;
+      const [rows] = await conn.query<StateRow[]>(
+        `SELECT state FROM ${quoted.delivery} WHERE ${KEY} FOR UPDATE`,
+        this.key(address, e),
+      );
+      if (done(rows[0]?.state)) {
+        await conn.rollback();
+        return false;
+      }
       await conn.query(
-        `INSERT INTO ${quoted.delivery} (unit, name, size, sha1, state, member, session, token, stored) VALUES (?, ?, ?, ?, 'storing', ?, ?, ?, NOW(6)) ` +
-          "ON DUPLICATE KEY UPDATE state = 'storing', member = VALUES(member), session = VALUES(session), token = VALUES(token), stored = VALUES(stored)",
+        `INSERT INTO ${quoted.delivery} (unit, name, size, sha1, state, member, session, token, stored) VALUES (?, ?, ?, ?, 'stored', ?, ?, ?, NOW(6)) ` +
+          "ON DUPLICATE KEY UPDATE state = 'stored', member = VALUES(member), session = VALUES(session), token = VALUES(token), stored = VALUES(stored)",
         [
           ...this.key(address, e),
           this.leases.member,
@@ -72,74 +78,108 @@ export class DbDeliveries implements SharedDeliveries {
           this.leases.token(unit) ?? '0',
         ],
       );
+      // As late as possible: the lease row is written, so a take and this cannot both commit.
       await this.leases.fence(conn, unit);
-      await conn.commit();
-      open = false;
+      await this.commit(conn);
+      return true;
     } catch (err) {
-      if (open) await conn.rollback().catch(() => undefined);
-      conn.release();
+      if (!(err instanceof CommitUncertain)) await conn.rollback().catch(() => undefined);
       throw err;
+    } finally {
+      conn.release();
     }
-    conn.release();
   }
 
-  async stored(address: string, e: DeliveredFile): Promise<void> {
-    await this.db.query(
-      `UPDATE ${quoted.delivery} SET state = 'stored', stored = NOW(6) WHERE ${KEY} AND session = ?`,
-      [...this.key(address, e), this.leases.session],
+  /**
+   * COMMIT, telling "not written" (certification failure, thrown as is to be retried) from "not
+   * known" (the connection ended before the answer): the caller must then keep the file.
+   */
+  private async commit(conn: PoolConnection): Promise<void> {
+    try {
+      await conn.commit();
+    } catch (err) {
+      if (notWritten(err)) throw err;
+      throw new CommitUncertain(err);
+    }
+  }
+
+  async placed(address: string, e: DeliveredFile): Promise<void> {
+    // This member's own row, by primary key; no fence needed: nobody else writes a record
+    // that is `stored` (the holder only reads it, and prunes it once placed).
+    await retryNotWritten(() =>
+      this.db.query(
+        `UPDATE ${quoted.delivery} SET state = 'placed' WHERE ${KEY} AND session = ? AND state = 'stored'`,
+        [...this.key(address, e), this.leases.session],
+      ),
     );
   }
 
+  async placedEarlier(): Promise<number> {
+    const [rows] = await this.db.query<KeyRow[]>(
+      `SELECT unit, name, size, sha1 FROM ${quoted.delivery} WHERE member = ? AND state = 'stored' AND session <> ?`,
+      [this.leases.member, this.leases.session],
+    );
+    for (const r of rows) {
+      await retryNotWritten(() =>
+        this.db.query(
+          `UPDATE ${quoted.delivery} SET state = 'placed' WHERE ${KEY} AND member = ? AND state = 'stored'`,
+          [r.unit, r.name, r.size, r.sha1, this.leases.member],
+        ),
+      );
+    }
+    return rows.length;
+  }
+
   async forget(address: string, e: DeliveredFile): Promise<void> {
-    await this.db.query(`DELETE FROM ${quoted.delivery} WHERE ${KEY}`, this.key(address, e));
+    const unit = units.pull(address);
+    await retryNotWritten(async () => {
+      const conn = await this.db.getConnection();
+      try {
+        await conn.beginTransaction();
+        await conn.query(`DELETE FROM ${quoted.delivery} WHERE ${KEY} AND session = ?`, [
+          ...this.key(address, e),
+          this.leases.session,
+        ]);
+        await this.leases.fence(conn, unit);
+        await conn.commit();
+      } catch (err) {
+        await conn.rollback().catch(() => undefined);
+        throw err;
+      } finally {
+        conn.release();
+      }
+    });
   }
 
   async prune(address: string, listed: readonly string[]): Promise<void> {
     const unit = units.pull(address);
-    const [rows] = await this.db.query<RecordRow[]>(
-      `SELECT name FROM ${quoted.delivery} WHERE unit = ? AND state = 'stored'`,
+    // A plain read locks nothing; each gone record is then deleted by its primary key alone.
+    // A `stored` one stays: its file may still wait under a temp name for its member's restart.
+    const [rows] = await this.db.query<KeyRow[]>(
+      `SELECT unit, name, size, sha1 FROM ${quoted.delivery} WHERE unit = ? AND state <> 'stored'`,
       [unit],
     );
     const present = new Set(listed);
-    const gone = [...new Set(rows.map((r) => r.name))].filter((n) => !present.has(n));
-    if (gone.length === 0) return;
-    await this.db.query(
-      `DELETE FROM ${quoted.delivery} WHERE unit = ? AND state = 'stored' AND name IN (?)`,
-      [unit, gone],
-    );
-  }
-
-  async settle(
-    addresses: readonly string[],
-    delivered: (address: string, entry: DeliveredFile) => Promise<boolean>,
-  ): Promise<number> {
-    if (addresses.length === 0) return 0;
-    const byUnit = new Map(addresses.map((a) => [units.pull(a), a]));
-    const [rows] = await this.db.query<RecordRow[]>(
-      `SELECT unit, session, name, size, sha1 FROM ${quoted.delivery} WHERE member = ? AND state = 'storing' AND unit IN (?)`,
-      [this.leases.member, [...byUnit.keys()]],
-    );
-    let settled = 0;
     for (const r of rows) {
-      const address = byUnit.get(r.unit) as string;
-      const e = { name: r.name, size: Number(r.size), sha1: r.sha1 };
-      const mine = r.session === this.leases.session;
-      const done = await delivered(address, e);
-      // This run's own record may be a store still in progress: only a finished one is settled.
-      if (mine && !done) continue;
-      settled++;
-      if (done) {
-        await this.db.query(
-          `UPDATE ${quoted.delivery} SET state = 'stored' WHERE ${KEY} AND state = 'storing'`,
-          this.key(address, e),
+      if (present.has(r.name)) continue;
+      try {
+        await this.db.query<ResultSetHeader>(
+          `DELETE FROM ${quoted.delivery} WHERE ${KEY} AND state <> 'stored'`,
+          [r.unit, r.name, r.size, r.sha1],
         );
-      } else {
-        await this.db.query(
-          `DELETE FROM ${quoted.delivery} WHERE ${KEY} AND state = 'storing'`,
-          this.key(address, e),
-        );
+      } catch (err) {
+        // Lost certification: the next round prunes it.
+        if (!notWritten(err)) throw err;
       }
     }
-    return settled;
+  }
+
+  async storedHere(e: DeliveredFile): Promise<string | null> {
+    const [rows] = await this.db.query<KeyRow[]>(
+      `SELECT unit FROM ${quoted.delivery} WHERE member = ? AND name = ? AND size = ? AND sha1 = ? AND state = 'stored' AND unit LIKE ? LIMIT 1`,
+      [this.leases.member, e.name, e.size, e.sha1, `${PULL}%`],
+    );
+    const unit = rows[0]?.unit;
+    return unit === undefined ? null : unit.slice(PULL.length);
   }
 }

@@ -33,40 +33,62 @@ export interface UnitGate {
 }
 
 /**
- * Files stored from a buffer and not yet removed from it, shared by the members (safe mode's
- * RECV-then-MV window): one member's stored file is not delivered again by the member that takes
- * the buffer over.
+ * Files stored from a buffer and not yet removed from it, shared by the members. The fenced
+ * record of a file as `stored` is the point of no return of its delivery: it is written while
+ * the file is durable under its temp name and before it is renamed into place, so a member that
+ * takes the buffer over knows without waiting which files are done (only removed from the
+ * buffer) and which are not (delivered again: their old holder can no longer commit).
  */
 export interface SharedDeliveries {
+  /** Whether a member recorded this very file from this buffer as `stored`. */
+  state(address: string, entry: DeliveredFile): Promise<'stored' | null>;
   /**
-   * What the members know of this very file from this buffer: `stored` (delivered by a member),
-   * `storing` (a member that stopped was storing it: in doubt until that member settles it), or
-   * null (nobody has it, or a `storing` record too old to wait for).
+   * In one transaction fenced by the buffer's lease: records the file as `stored` by this
+   * member. False when another record says it is stored already (nothing written). Throws
+   * LeaseLost when the lease is gone, CommitUncertain when the database may or may not have
+   * committed (the connection ended during COMMIT), any other error when nothing was written.
    */
-  state(address: string, entry: DeliveredFile): Promise<DeliveryState | null>;
-  /** Before the file is renamed into place: records it as `storing`, fenced by the buffer's lease. */
-  storing(address: string, entry: DeliveredFile): Promise<void>;
-  /** After the file is durably in place. */
-  stored(address: string, entry: DeliveredFile): Promise<void>;
-  /** The file was not stored after all: its record goes. */
+  record(address: string, entry: DeliveredFile): Promise<boolean>;
+  /**
+   * After the rename into place (and the directory fsync): the record may now be pruned once
+   * the buffer no longer lists the file. Until then it is kept for this member's restart.
+   */
+  placed(address: string, entry: DeliveredFile): Promise<void>;
+  /**
+   * At a restart, once the temp files are settled: every `stored` record of an earlier run of
+   * this member has its file in place now; they are marked so.
+   */
+  placedEarlier(): Promise<number>;
+  /** Undoes this member's record when the file could not be put in place after all. */
   forget(address: string, entry: DeliveredFile): Promise<void>;
   /**
-   * The buffer's listing now: `stored` records of files it no longer lists have done their work
+   * The buffer's listing now: placed records of files it no longer lists have done their work
    * (a file's record must outlive the MV, since a buffer may remove the file only later).
    */
   prune(address: string, listed: readonly string[]): Promise<void>;
   /**
-   * This member's `storing` records (left by an earlier run of it, or by this run when the
-   * database failed between the two steps) are settled by looking at its own disk: `stored`
-   * when `delivered` says the file is there, else removed (not this run's: it may be storing).
+   * The buffer address of a `stored` record of this very file made by this member (any run of
+   * it), or null: what a temp file it left is settled by at its restart.
    */
-  settle(
-    addresses: readonly string[],
-    delivered: (address: string, entry: DeliveredFile) => Promise<boolean>,
-  ): Promise<number>;
+  storedHere(entry: DeliveredFile): Promise<string | null>;
 }
 
-export type DeliveryState = 'storing' | 'stored';
+/** The database may or may not have committed: the connection ended during COMMIT. */
+export class CommitUncertain extends Error {
+  readonly code = 'ERR_COMMIT_UNCERTAIN';
+  constructor(override readonly cause: unknown) {
+    super(
+      `the Command Center database did not confirm a delivery record: ${(cause as Error).message}`,
+    );
+    this.name = 'CommitUncertain';
+  }
+}
+
+/**
+ * `stored`: committed, maybe not yet renamed into place (its member's restart does it);
+ * `placed`: in place. `storing` is only found in records left by earlier versions: not done.
+ */
+export type DeliveryState = 'storing' | 'stored' | 'placed';
 
 export interface DeliveredFile {
   name: string;

@@ -18,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import type { Pool } from '../db/pool';
 import { LeaseLost, type FenceConnection, type UnitGate } from './gate';
+import { notWritten, retryNotWritten } from './retry';
 import { ensureClusterSchema, quoted } from './schema';
 
 export interface LeaseManagerOptions {
@@ -259,26 +260,21 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
       const leaseUs = this.leaseMs * 1000;
       const wanted = this.wanted();
       const kinds = [...new Set([...wanted].map(kindOf))].sort().join(',');
-      await this.db.query(
+      await this.write(
         `INSERT INTO ${quoted.member} (session, member, kinds, seen, expires) VALUES (?, ?, ?, NOW(6), NOW(6) + INTERVAL ? MICROSECOND) ` +
           'ON DUPLICATE KEY UPDATE kinds = VALUES(kinds), seen = VALUES(seen), expires = VALUES(expires)',
         [this.session, this.member, kinds, leaseUs],
       );
       const fresh = [...wanted].filter((u) => !this.ensured.has(u));
       if (fresh.length > 0) {
-        await this.db.query(
+        await this.write(
           `INSERT IGNORE INTO ${quoted.lease} (unit, holder, token, expires) VALUES ${fresh.map(() => "(?, '', 0, NOW(6))").join(', ')}`,
           fresh,
         );
         for (const u of fresh) this.ensured.add(u);
       }
       // Renew first: a member that renews late must not lose units it could have kept.
-      if (this.held.size > 0) {
-        await this.db.query(
-          `UPDATE ${quoted.lease} SET expires = NOW(6) + INTERVAL ? MICROSECOND WHERE holder = ? AND unit IN (?)`,
-          [leaseUs, this.session, [...this.held.keys()]],
-        );
-      }
+      if (this.held.size > 0) await this.renew([...this.held.keys()], leaseUs);
       const [memberRows] = await this.db.query<MemberRow[]>(
         `SELECT session, member, kinds FROM ${quoted.member} WHERE expires > NOW(6)`,
       );
@@ -317,14 +313,22 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
         this.problem = null;
         changed = true;
       }
-      // Sessions gone for long are only noise.
+      // Sessions gone for long are only noise: found by a plain read, deleted by primary key.
       if (Math.random() < 0.05) {
-        await this.db.query(
-          `DELETE FROM ${quoted.member} WHERE expires < NOW(6) - INTERVAL ? MICROSECOND`,
+        const [gone] = await this.db.query<MemberRow[]>(
+          `SELECT session FROM ${quoted.member} WHERE expires < NOW(6) - INTERVAL ? MICROSECOND`,
           [leaseUs * 10],
         );
+        for (const g of gone) {
+          await this.write(`DELETE FROM ${quoted.member} WHERE session = ?`, [g.session]);
+        }
       }
     } catch (err) {
+      // Lost certification again and again: nothing was written, the next tick tries again.
+      if (notWritten(err)) {
+        if (changed && !this.closed) this.emit('change');
+        return;
+      }
       const text = (err as { sqlMessage?: string }).sqlMessage ?? (err as Error).message;
       if (this.problem !== text) {
         this.problem = text;
@@ -418,12 +422,50 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
     return changed;
   }
 
+  /**
+   * One row at a time by its primary key (a range over `unit IN (...)` with `holder = ?` would
+   * lock, and on Galera certify against, the other members' rows between them), all in one
+   * transaction so that a tick costs one commit however many units it holds.
+   */
+  private async renew(held: string[], leaseUs: number): Promise<void> {
+    await retryNotWritten(async () => {
+      const conn = await this.db.getConnection();
+      try {
+        await conn.beginTransaction();
+        for (const unit of held) {
+          await conn.query(
+            `UPDATE ${quoted.lease} SET expires = NOW(6) + INTERVAL ? MICROSECOND WHERE unit = ? AND holder = ?`,
+            [leaseUs, unit, this.session],
+          );
+        }
+        await conn.commit();
+      } catch (err) {
+        await conn.rollback().catch(() => undefined);
+        throw err;
+      } finally {
+        conn.release();
+      }
+    });
+  }
+
+  /** A write that loses certification (Galera, 1213) is run again: it wrote nothing. */
+  private async write(sql: string, values: unknown[]): Promise<ResultSetHeader> {
+    return retryNotWritten(async () => (await this.db.query<ResultSetHeader>(sql, values))[0]);
+  }
+
   private async take(unit: string): Promise<boolean> {
-    const [res] = await this.db.query<ResultSetHeader>(
-      `UPDATE ${quoted.lease} SET prev_holder = holder, prev_expires = expires, holder = ?, token = token + 1, taken = NOW(6), expires = NOW(6) + INTERVAL ? MICROSECOND ` +
-        "WHERE unit = ? AND (holder = '' OR expires < NOW(6))",
-      [this.session, this.leaseMs * 1000, unit],
-    );
+    let res: ResultSetHeader;
+    try {
+      [res] = await this.db.query<ResultSetHeader>(
+        `UPDATE ${quoted.lease} SET prev_holder = holder, prev_expires = expires, holder = ?, token = token + 1, taken = NOW(6), expires = NOW(6) + INTERVAL ? MICROSECOND ` +
+          "WHERE unit = ? AND (holder = '' OR expires < NOW(6))",
+        [this.session, this.leaseMs * 1000, unit],
+      );
+    } catch (err) {
+      // Another member's take or renewal certified first: not taken, looked at next tick.
+      if (notWritten(err)) return false;
+      throw err;
+    }
     if (res.affectedRows !== 1) return false;
     const [rows] = await this.db.query<TakenRow[]>(
       `SELECT token, prev_holder, TIMESTAMPDIFF(MICROSECOND, prev_expires, taken) AS late_us FROM ${quoted.lease} WHERE unit = ? AND holder = ?`,
@@ -447,7 +489,7 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
   private async release(unit: string): Promise<boolean> {
     this.draining.delete(unit);
     if (!this.held.delete(unit)) return false;
-    await this.db.query(
+    await this.write(
       `UPDATE ${quoted.lease} SET holder = '', expires = NOW(6) WHERE unit = ? AND holder = ?`,
       [unit, this.session],
     );
@@ -466,13 +508,13 @@ export class LeaseManager extends EventEmitter<LeaseManagerEvents> {
     this.held.clear();
     this.draining.clear();
     try {
-      if (units.length > 0) {
-        await this.db.query(
-          `UPDATE ${quoted.lease} SET holder = '', expires = NOW(6) WHERE holder = ? AND unit IN (?)`,
-          [this.session, units],
+      for (const unit of units) {
+        await this.write(
+          `UPDATE ${quoted.lease} SET holder = '', expires = NOW(6) WHERE unit = ? AND holder = ?`,
+          [unit, this.session],
         );
       }
-      await this.db.query(`DELETE FROM ${quoted.member} WHERE session = ?`, [this.session]);
+      await this.write(`DELETE FROM ${quoted.member} WHERE session = ?`, [this.session]);
     } catch {
       // The database is gone: the leases expire by themselves.
     }

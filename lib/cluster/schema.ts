@@ -45,17 +45,18 @@ const STATEMENTS = [
   \`expires\` DATETIME(6) NOT NULL,
   PRIMARY KEY (\`session\`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
-  // Files a member is storing or stored from a buffer and has not yet seen leave it (safe mode:
-  // RECV done, MV not yet). `storing` is written (fenced) before the file is renamed into place,
-  // `stored` after: a member taking the buffer over removes a `stored` file without delivering
-  // it again, and leaves a `storing` one until the member that wrote it (its disk is the only
-  // witness) settles it at its restart, or until it is too old to wait for.
+  // Files members stored from a buffer and have not yet seen leave it. `stored` is written in a
+  // transaction fenced by the buffer's lease while the file is durable under its temp name,
+  // before its rename (the point of no return); `placed` once it is in place. A member taking
+  // the buffer over only removes a recorded file from the buffer, and delivers again one
+  // without a record. A `stored` record outlives the buffer's listing until its member has
+  // renamed the file (at its restart if it died in between). (`storing`: earlier versions.)
   `CREATE TABLE IF NOT EXISTS ${quoted.delivery} (
   \`unit\` VARCHAR(191) NOT NULL,
   \`name\` VARCHAR(255) NOT NULL,
   \`size\` BIGINT UNSIGNED NOT NULL,
   \`sha1\` CHAR(40) NOT NULL,
-  \`state\` ENUM('storing', 'stored') NOT NULL,
+  \`state\` ENUM('storing', 'stored', 'placed') NOT NULL,
   \`member\` VARCHAR(191) NOT NULL,
   \`session\` VARCHAR(191) NOT NULL,
   \`token\` BIGINT UNSIGNED NOT NULL,
@@ -64,7 +65,15 @@ const STATEMENTS = [
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
 ];
 
-/** Creates the cluster tables when missing. */
+/** Creates the cluster tables when missing (and adds `placed` to a delivery table without it). */
 export async function ensureClusterSchema(db: Queryable): Promise<void> {
   for (const s of STATEMENTS) await db.query(s);
+  const [rows] = (await db.query(
+    `SELECT COLUMN_TYPE AS t FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '${DELIVERY_TABLE}' AND COLUMN_NAME = 'state'`,
+  )) as unknown as [{ t: string }[]];
+  if (rows[0] && !rows[0].t.includes("'placed'")) {
+    await db.query(
+      `ALTER TABLE ${quoted.delivery} MODIFY \`state\` ENUM('storing', 'stored', 'placed') NOT NULL`,
+    );
+  }
 }

@@ -4,6 +4,7 @@
  */
 import mysql from 'mysql2/promise';
 import { explainTlsErrors, rememberSsl, type SslOptions } from './tls';
+import { FirstReachable, parseHostList } from './host-list';
 
 export interface DbFacts {
   host: string;
@@ -25,14 +26,20 @@ export type PoolConnection = mysql.PoolConnection;
 
 /** Opens a pool lazily (no connection is made until the first query). */
 export function createPool(facts: DbFacts, tuning: PoolTuning = {}): Pool {
+  // `host[:port],host[:port]`: each new connection goes to the first of them that accepts.
+  const hosts = facts.host.includes(',') ? parseHostList(facts.host, facts.port) : null;
+  const connectTimeout = tuning.connectTimeoutMs ?? 5000;
   const pool = mysql.createPool({
+    ...(hosts
+      ? { stream: () => new FirstReachable(hosts, Math.max(500, connectTimeout / hosts.length)) }
+      : {}),
     host: facts.host,
     port: facts.port,
     database: facts.database,
     user: facts.user,
     password: facts.password,
     connectionLimit: tuning.connectionLimit ?? 4,
-    connectTimeout: tuning.connectTimeoutMs ?? 5000,
+    connectTimeout,
     waitForConnections: true,
     queueLimit: 0,
     enableKeepAlive: true,

@@ -2,14 +2,21 @@
  * Delivery into the incoming directory (`incomingdir`): temp name carrying `~` (invisible to the
  * Pandora data server and to any Tentacle LS/RECV), fsync, rename, fsync of the directory. Only
  * then is a file "stored", and only then may it leave its buffer.
+ *
+ * Cluster (`shared`): between the fsync and the rename, the file is recorded `stored` by this
+ * member in the Command Center, fenced by the buffer's lease. That commit is the point of no
+ * return: a temp file with such a record is renamed into place by this member's next run (see
+ * `settle`), one without it is deleted, and the member holding the buffer then knows which
+ * files to deliver again without waiting for anyone.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import type { SharedDeliveries } from '../cluster/gate';
-import { CommitGroup, DurableFile } from '../util/durable-file';
+import { CommitUncertain, type SharedDeliveries } from '../cluster/gate';
+import { CommitGroup, DurableFile, syncDir } from '../util/durable-file';
 import { DeliveryJournal, type JournalEntry } from './journal';
+import { pausePoint } from './pause-point';
 
 /** A local failure (disk full, permissions...): the file stays on its buffer. */
 export class LocalStoreError extends Error {
@@ -33,8 +40,6 @@ export interface StoreResult {
   payload?: Buffer;
   /** Already delivered (journal) or already present with the same content: not delivered again. */
   duplicate: boolean;
-  /** Cluster: a member that stopped was storing this file; left on the buffer until it settles. */
-  inDoubt?: boolean;
 }
 
 /** A file read and queued for its commit (see `IncomingDir.receive`). */
@@ -69,6 +74,14 @@ const TEMP_MARK = '~pull~';
 const HOLD_MAX = 1024 * 1024;
 let tempCounter = 0;
 
+/** What a temp file name says: the agent file's name and the pid of the process that wrote it. */
+function parseTemp(name: string): { name: string; pid: number } | null {
+  const at = name.lastIndexOf(TEMP_MARK);
+  if (at <= 0) return null;
+  const pid = Number(name.slice(at + TEMP_MARK.length).split('.')[0]);
+  return Number.isInteger(pid) && pid > 0 ? { name: name.slice(0, at), pid } : null;
+}
+
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -87,6 +100,10 @@ async function fileSha1(path: string): Promise<string> {
 export class IncomingDir {
   /** Target paths chosen for files not yet renamed there: no second file may pick them. */
   private readonly reserved = new Set<string>();
+  /** Cluster: temp files of this run whose record the database did not confirm either way. */
+  private readonly unsure = new Set<string>();
+  /** Cluster: the temp files left by earlier runs have been settled (needed before pulling). */
+  private settledAtStart = false;
   private readonly commits: CommitGroup<Omit<JournalEntry, 'at'>>;
 
   constructor(private readonly opts: IncomingOptions) {
@@ -99,19 +116,17 @@ export class IncomingDir {
 
   /**
    * Creates the directory if needed and removes temp files left by a puller process that died
-   * mid-write (never those of a live process, which may be another puller writing now).
+   * mid-write (never those of a live process, which may be another puller writing now). In a
+   * cluster they are left to `settle`: some may be committed deliveries.
    */
   async prepare(): Promise<void> {
     if (!this.opts.write) return;
     try {
       await mkdir(this.opts.dir, { recursive: true });
+      if (this.opts.shared) return;
       for (const name of await readdir(this.opts.dir)) {
-        const at = name.lastIndexOf(TEMP_MARK);
-        if (at < 0) continue;
-        const pid = Number(name.slice(at + TEMP_MARK.length).split('.')[0]);
-        if (Number.isInteger(pid) && pid > 0 && !pidAlive(pid)) {
-          await unlink(join(this.opts.dir, name)).catch(() => {});
-        }
+        const t = parseTemp(name);
+        if (t && !pidAlive(t.pid)) await unlink(join(this.opts.dir, name)).catch(() => {});
       }
     } catch (err) {
       throw new LocalStoreError(
@@ -133,10 +148,8 @@ export class IncomingDir {
     data: AsyncIterable<unknown>,
     size: number | null,
     expected?: { size: number; sha1: string },
-    /** Cluster: a file whose delivery by a stopped member is in doubt is left (safe mode's RECV). */
-    mayLeave = false,
   ): Promise<StoreResult> {
-    const r = await this.receive(address, name, data, size, expected, mayLeave);
+    const r = await this.receive(address, name, data, size, expected);
     return r.durable;
   }
 
@@ -152,7 +165,6 @@ export class IncomingDir {
     data: AsyncIterable<unknown>,
     size: number | null,
     expected?: { size: number; sha1: string },
-    mayLeave = false,
   ): Promise<Received> {
     const done = (result: StoreResult): Received => ({ result, durable: Promise.resolve(result) });
     const { dir, write, keep, journal, shared } = this.opts;
@@ -240,33 +252,41 @@ export class IncomingDir {
       return done(result);
     }
     if (shared) {
-      // Cluster: another member may have stored this very file (or be in doubt about it).
+      // Cluster: another member (or an earlier run of this one) may have stored this very file;
+      // then it only needs to leave the buffer.
       const known = await shared.state(address, entry).catch(async (err: unknown) => {
         await drop();
         throw err;
       });
-      if (known === 'stored' || (known === 'storing' && mayLeave)) {
+      if (known === 'stored') {
         await drop();
         result.duplicate = true;
-        if (known === 'storing') result.inDoubt = true;
         return done(result);
       }
-      // Recorded (fenced) before the file is in place: a member taking the buffer over waits.
-      await shared.storing(address, entry).catch(async (err: unknown) => {
-        await drop();
-        throw err;
-      });
     }
     const unrecord = async (): Promise<void> => {
       await shared?.forget(address, entry).catch(() => undefined);
     };
+    /** Cluster: the point of no return; false when another record was there first. */
+    const record = async (): Promise<boolean> => (shared ? shared.record(address, entry) : true);
+    /**
+     * Cluster: in place; a failure only leaves the record to this member's next restart. Waited
+     * for: queued unawaited, these would crowd the pool the lease renewals share.
+     */
+    const placed = async (): Promise<void> => {
+      await shared?.placed(address, entry).catch(() => undefined);
+    };
     if (!file) {
       return pending(result, async () => {
+        if (!(await record())) {
+          result.duplicate = true;
+          return result;
+        }
         await journal.record(entry).catch(async (err: unknown) => {
           await unrecord();
           throw err;
         });
-        await shared?.stored(address, entry);
+        await placed();
         return result;
       });
     }
@@ -288,8 +308,9 @@ export class IncomingDir {
       await drop();
       result.duplicate = true;
       return pending(result, async () => {
+        await record();
         await journal.record(entry);
-        await shared?.stored(address, entry);
+        await placed();
         return result;
       });
     }
@@ -299,32 +320,107 @@ export class IncomingDir {
     this.reserved.add(path);
     return pending(result, async () => {
       try {
-        // Durable here (fsync, rename, directory fsync) and journalled, shared with the files
-        // that finish at the same time; only then may the file leave its buffer.
-        await this.commits.commit(out, entry);
-      } catch (err) {
-        await unrecord();
-        throw new LocalStoreError(
-          `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
-          dir,
-          err,
-        );
+        if (shared) {
+          // Durable under its temp name first; then the fenced record (the point of no return).
+          try {
+            await local(() => out.flush());
+          } catch (err) {
+            await drop();
+            throw err;
+          }
+          await pausePoint('record', name);
+          let fresh: boolean;
+          try {
+            fresh = await record();
+          } catch (err) {
+            // Not confirmed either way: the temp file stays, the next round settles it.
+            if (err instanceof CommitUncertain) this.unsure.add(out.tempPath);
+            else await drop();
+            throw err;
+          }
+          if (!fresh) {
+            await drop();
+            result.duplicate = true;
+            return result;
+          }
+          await pausePoint('rename', name);
+        }
+        try {
+          // Durable here (fsync, rename, directory fsync) and journalled, shared with the files
+          // that finish at the same time; only then may the file leave its buffer.
+          await this.commits.commit(out, entry);
+        } catch (err) {
+          await unrecord();
+          throw new LocalStoreError(
+            `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
+            dir,
+            err,
+          );
+        }
+        await placed();
+        return result;
       } finally {
         this.reserved.delete(path);
       }
-      await shared?.stored(address, entry);
-      return result;
     });
   }
 
-  /** Whether this file from this buffer was delivered here (journal, or waiting in the directory). */
-  async delivered(
-    address: string,
-    e: { name: string; size: number; sha1: string },
-  ): Promise<boolean> {
-    if (this.opts.journal.has({ address, ...e })) return true;
-    if (!this.opts.write) return false;
-    return (await this.targetFor(e.name, e.size, e.sha1)).same;
+  /** Cluster: whether the temp files left by earlier runs are settled, so pulling may start. */
+  get ready(): boolean {
+    return !this.opts.shared || !this.opts.write || this.settledAtStart;
+  }
+
+  /**
+   * Cluster: settles the temp files this member left, from what the Command Center says (its
+   * fenced record is the truth): the first time, every temp file of a process that is gone (or
+   * of an earlier process with this pid); later, those of this run whose record was not
+   * confirmed. A temp file with this member's
+   * `stored` record is renamed into place (or dropped when the same file is there already),
+   * any other is deleted. Returns how many were renamed. Throws when the database cannot say:
+   * they stay for the next call.
+   */
+  async settle(): Promise<number> {
+    const { shared, write, dir, journal } = this.opts;
+    if (!shared || !write) return 0;
+    const first = !this.settledAtStart;
+    // After the first time only unconfirmed records of this run are looked at: no listing.
+    if (!first && this.unsure.size === 0) return 0;
+    let renamed = 0;
+    for (const entry of await readdir(dir)) {
+      const t = parseTemp(entry);
+      const temp = join(dir, entry);
+      if (!t || !(first || this.unsure.has(temp))) continue;
+      let st;
+      try {
+        st = await stat(temp);
+      } catch {
+        this.unsure.delete(temp);
+        continue;
+      }
+      // An earlier process with this pid (a restarted container) wrote it before this one began.
+      const earlier = t.pid === process.pid && st.mtimeMs < Date.now() - process.uptime() * 1000;
+      if (first && !this.unsure.has(temp) && pidAlive(t.pid) && !earlier) continue;
+      const e = { name: t.name, size: st.size, sha1: await fileSha1(temp) };
+      const address = await shared.storedHere(e);
+      this.unsure.delete(temp);
+      if (address === null) {
+        await unlink(temp).catch(() => undefined);
+        continue;
+      }
+      const target = await this.targetFor(e.name, e.size, e.sha1);
+      if (target.same) {
+        await unlink(temp);
+      } else {
+        await rename(temp, target.path);
+        await syncDir(dir);
+        renamed++;
+      }
+      if (!journal.has({ address, ...e })) await journal.record({ address, ...e });
+    }
+    // Every temp file an earlier run committed is in place now: its records may be pruned.
+    if (first) await shared.placedEarlier();
+    this.settledAtStart = true;
+    return renamed;
   }
 
   /**

@@ -20,6 +20,7 @@ import { RoundScheduler } from '../util/round-scheduler';
 import { FirstDownload, timedChunks, type PayloadTiming } from './first-download';
 import { IncomingDir, LocalStoreError, type Received, type StoreResult } from './incoming';
 import { DeliveryJournal } from './journal';
+import { pausePoint } from './pause-point';
 import { splitShares, takeableNames } from './names';
 
 export type DeliverMode = 'dir' | 'msg' | 'both';
@@ -355,21 +356,23 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     this.causes = causes;
     const { gate, shared } = this.opts;
     gate?.offer(this.opts.buffers.map((b) => units.pull(b.address)));
+    let settled = true;
     if (gate && shared) {
-      // Cluster: what this member was storing when it (or the database) stopped, settled from
-      // its own disk so that the member holding that buffer now need not wait.
-      await this.prepare()
-        .then(() =>
-          shared.settle(
-            this.opts.buffers.map((b) => b.address),
-            (address, e) => (this.incoming as IncomingDir).delivered(address, e),
-          ),
-        )
-        .catch(() => undefined);
+      // Cluster: the temp files an earlier run of this member left (and any of this run the
+      // database did not confirm) are settled from its records before anything is pulled.
+      // Until that has been done once, this member pulls nothing.
+      settled = await this.prepare()
+        .then(() => (this.incoming as IncomingDir).settle())
+        .then(
+          () => true,
+          () => (this.incoming as IncomingDir | null)?.ready ?? false,
+        );
     }
     const targets = this.opts.buffers.filter(
       (b) =>
-        (only === 'all' || only.has(b.address)) && (!gate || gate.holds(units.pull(b.address))),
+        settled &&
+        (only === 'all' || only.has(b.address)) &&
+        (!gate || gate.holds(units.pull(b.address))),
     );
     const out: BufferSummary[] = [];
     await pool(targets, this.opts.concurrency, async (b) => {
@@ -504,8 +507,8 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
             // The oldest file in flight: once durable, announce it and let it leave the buffer.
             const kept = await head.got.durable;
             count(this.announceOnce(b, head, kept));
-            // Cluster: the member that was storing it settles it when it restarts.
-            if (!kept.inDoubt) count(await this.removeTaken(b, client, head.name, kept));
+            await pausePoint('remove', head.name);
+            count(await this.removeTaken(b, client, head.name, kept));
             window.shift();
             finished++;
             continue;
@@ -631,7 +634,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       try {
         // The archive's own size and CRC are checked as it inflates; its size is not the file's.
         await client.zrecv(name, async (data) => {
-          got = await incoming.receive(b.address, name, data, null, undefined, true);
+          got = await incoming.receive(b.address, name, data, null);
         });
       } catch (err) {
         if (localCause(err) || leaseCause(err)) throw err;
@@ -653,14 +656,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       await client.recv(name, async (data, size) => {
         announced = size;
         if (size === 0) quirks.emptyRecv.add(name);
-        got = await incoming.receive(
-          b.address,
-          name,
-          timedChunks(data, timing),
-          size,
-          undefined,
-          true,
-        );
+        got = await incoming.receive(b.address, name, timedChunks(data, timing), size);
       });
       if (this.firstDownload.observe(b.address, announced, timing.first ? timing : null)) {
         this.emit('zrecv', b.address);

@@ -4,7 +4,7 @@
  * config has `cluster` off, so that nodes stay exactly as on a single host.
  */
 import type { Node, NodeAPI, NodeMessage, NodeStatus } from 'node-red';
-import type { ManagedGate, SharedDeliveries, Takeover } from '../../lib/cluster';
+import { units, type ManagedGate, type SharedDeliveries, type Takeover } from '../../lib/cluster';
 import type { PandoraConfigNode } from '../pandora-config/types';
 import { translated } from './i18n';
 import { joinParts, shortText } from './status';
@@ -80,4 +80,15 @@ export function joinCluster(
     shared: handle.deliveries(),
     close: () => gate.close(),
   };
+}
+
+/**
+ * tentacle-pull: failures of buffers that another member works now are no longer this node's
+ * (a buffer handed over is not pulled here, so no later round would clear its failure).
+ */
+export function forgetHandedOver(cluster: NodeCluster | null, failing: Map<string, string>): void {
+  if (!cluster) return;
+  for (const address of [...failing.keys()]) {
+    if (!cluster.gate.holds(units.pull(address))) failing.delete(address);
+  }
 }

@@ -16,7 +16,7 @@ import {
 import { toBool, toText } from '../../lib/util/values';
 import { integerProperty } from '../shared/properties';
 import type { PandoraConfigNode } from '../pandora-config/types';
-import { joinCluster, type NodeCluster } from '../shared/cluster';
+import { forgetHandedOver, joinCluster, type NodeCluster } from '../shared/cluster';
 import {
   WORDS,
   certFill,
@@ -158,6 +158,7 @@ export = function (RED: NodeAPI) {
       node.send([null, { topic: 'oversized', payload: { ...o, error: text } }]);
     };
     const showRound = (summaries: BufferSummary[]) => {
+      forgetHandedOver(cluster, failing);
       const files = summaries.reduce((n, s) => n + s.files, 0);
       const ms = summaries.reduce((n, s) => Math.max(n, s.ms), 0);
       const total = puller?.buffers.length ?? 0;

@@ -223,7 +223,7 @@ describe('cluster leases', () => {
     assert.equal(String(lease[0].token), '2', 'each take increments the fencing token');
   });
 
-  it('records a file being stored with the buffer lease; a later run of the member settles what it left in doubt', async () => {
+  it('records a file as stored in one transaction fenced by the buffer lease; a member that lost the lease cannot', async () => {
     const a = member('a', false);
     const address = '10.0.0.1:41121';
     a.gate.offer([`pull:${address}`]);
@@ -231,45 +231,55 @@ describe('cluster leases', () => {
     const d = new DbDeliveries(pool, a.m);
     const file = { name: 'agent.data', size: 10, sha1: 'a'.repeat(40) };
     const other = { name: 'other.data', size: 10, sha1: 'b'.repeat(40) };
-    await d.storing(address, file);
-    assert.equal(await d.state(address, file), 'storing');
-    await d.stored(address, file);
+    assert.equal(await d.state(address, file), null);
+    assert.equal(await d.record(address, file), true);
     assert.equal(await d.state(address, file), 'stored');
     assert.equal(await d.state(address, { ...file, size: 11 }), null);
+    // A second record of the same file writes nothing: it is somebody's already.
+    assert.equal(await d.record(address, file), false);
+    assert.equal(await d.storedHere(file), address);
+    assert.equal(await d.storedHere(other), null);
     await d.forget(address, file);
     assert.equal(await d.state(address, file), null);
-    // a stops with two files in doubt: one it had renamed into place, one it had not.
-    await d.storing(address, file);
-    await d.storing(address, other);
+    assert.equal(await d.record(address, file), true);
+    // A record left by an earlier version (`storing`) was never a commitment: not done.
+    await pool.query(
+      "INSERT INTO tsync_cluster_delivery VALUES (?, ?, ?, ?, 'storing', 'a', 'a/1', 1, NOW(6))",
+      [`pull:${address}`, other.name, other.size, other.sha1],
+    );
+    assert.equal(await d.state(address, other), null);
+    // a stops: its lease is gone, so it can commit nothing more.
     await a.m.close();
-    await assert.rejects(d.storing(address, { ...file, name: 'late.data' }), LeaseLost);
-    // Its next run (same member name, new session) looks at its own disk.
+    await assert.rejects(d.record(address, { ...file, name: 'late.data' }), LeaseLost);
+    // Its next run (same member name, new session) finds its own records by member name.
     const again = member('a', false);
     again.gate.offer([`pull:${address}`]);
     await again.m.tick();
     const d2 = new DbDeliveries(pool, again.m);
-    assert.equal(await d2.state(address, file), 'storing');
-    const settled = await d2.settle([address], async (_addr, e) => e.name === 'agent.data');
-    assert.equal(settled, 2);
+    assert.equal(await d2.storedHere(file), address);
+    // Another member does not see a's records as its own.
+    const b = member('b', false);
+    assert.equal(await new DbDeliveries(pool, b.m).storedHere(file), null);
+    // Not yet placed: kept even when the buffer no longer lists the file (its temp file may
+    // still wait for a's restart).
+    await d2.prune(address, []);
     assert.equal(await d2.state(address, file), 'stored');
-    assert.equal(await d2.state(address, other), null);
-    // A stored file's record lasts until the buffer no longer lists it.
-    await d2.prune(address, ['agent.data']);
+    // a's restart has settled its temp files: its earlier records are placed.
+    assert.equal(await d2.placedEarlier(), 1);
+    assert.equal(await d2.storedHere(file), null);
+    assert.equal(await d2.state(address, file), 'stored', 'placed is done too');
+    // A placed record lasts until the buffer no longer lists the file (old `storing` ones too).
+    await d2.prune(address, ['agent.data', 'other.data']);
     assert.equal(await d2.state(address, file), 'stored');
     await d2.prune(address, []);
     assert.equal(await d2.state(address, file), null);
-    // This run's own record in doubt is settled only once the file is found delivered.
-    await d2.storing(address, other);
-    assert.equal(await d2.settle([address], async () => false), 0);
-    assert.equal(await d2.state(address, other), 'storing');
-    assert.equal(await d2.settle([address], async () => true), 1);
-    assert.equal(await d2.state(address, other), 'stored');
-    await d2.forget(address, other);
-    // A record in doubt for longer than doubtSeconds is not waited for.
-    await d2.storing(address, other);
-    const impatient = new DbDeliveries(pool, again.m, 0.05);
-    await sleep(100);
-    assert.equal(await impatient.state(address, other), null);
+    // This run's own file: placed right after its rename.
+    assert.equal(await d2.record(address, other), true);
+    await d2.placed(address, other);
+    assert.equal(await d2.storedHere(other), null);
+    await d2.prune(address, []);
+    const [left] = await pool.query<RowDataPacket[]>('SELECT * FROM tsync_cluster_delivery');
+    assert.equal(left.length, 0);
   });
 
   it('the database stopped for longer than a lease: nobody works, then every unit is held once again', async () => {

@@ -6,11 +6,15 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { LeaseManager } from '../../lib/cluster';
+import { createPool } from '../../lib/db/pool';
 import eventPull from '../../nodes/event-pull/event-pull';
+import tentaclePull from '../../nodes/tentacle-pull/tentacle-pull';
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import type { PandoraConfigNode } from '../../nodes/pandora-config/types';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
-import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
+import { freePort, PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
+import { removeDir, tempDir } from '../helpers/files';
 import { waitFor } from '../helpers/wait';
 import helper from '../helpers/red-helper';
 
@@ -130,6 +134,67 @@ describe('pandora-config cluster fields', () => {
     assert.deepEqual(held, [], 'a clean close hands every unit back');
     const [members] = await cc.query<RowDataPacket[]>('SELECT session FROM tsync_cluster_member');
     assert.deepEqual(members, []);
+  });
+
+  it('tentacle-pull: a failing buffer handed to another member no longer counts as failing here', async () => {
+    const dir = tempDir('cluster-status-');
+    // Two buffers nobody listens on: both fail while this member holds both.
+    const ports = [await freePort(), await freePort()];
+    const statuses: string[] = [];
+    const other = createPool({ ...db.facts, database: 'cn_cc' });
+    const z = new LeaseManager({ db: other, member: 'host-z', leaseSeconds: 2 });
+    try {
+      await helper.load(
+        [pandoraConfig, tentaclePull],
+        [
+          config('cs', {
+            cluster: true,
+            clusterMember: 'host-s',
+            leaseSeconds: 2,
+            incomingDir: dir,
+            syncAddress: ports.map((p) => `127.0.0.1:${p}`).join(','),
+          }),
+          {
+            id: 'ts',
+            type: 'tentacle-pull',
+            config: 'cs',
+            interval: '1',
+            pattern: '\\.data$',
+            wires: [[], []],
+          },
+        ],
+        { cs: { dbPass: db.password } },
+      );
+      // The node's own status calls (the cluster part is added inside the call).
+      // (The catalogue is not loaded here: the fill tells red, all failing, from yellow, some.)
+      type Status = { text?: string; fill?: string };
+      const ts = helper.getNode('ts') as unknown as { status: (s: Status) => void };
+      const set = ts.status.bind(ts);
+      ts.status = (st) => {
+        statuses.push(`${st.fill ?? ''} ${st.text ?? ''}`);
+        set(st);
+      };
+      await waitFor(
+        () => (statuses.at(-1) ?? '').startsWith('red tentacle-pull.status.failing'),
+        20_000,
+        'both buffers failing here',
+      );
+      // Another member joins: one buffer is handed to it.
+      z.gate().offer(ports.map((p) => `pull:127.0.0.1:${p}`));
+      z.start();
+      await waitFor(
+        () => (statuses.at(-1) ?? '').startsWith('yellow tentacle-pull.status.failing'),
+        20_000,
+        'one buffer failing, one here',
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; statuses: ${statuses.slice(-4).join(' | ')}`);
+    } finally {
+      await helper.unload();
+      await z.close();
+      await other.end();
+      removeDir(dir);
+    }
   });
 
   it('refuses a bad leaseSeconds with a config error naming it', async () => {

@@ -17,6 +17,7 @@ import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { applySchema } from '../helpers/schema';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
 import { hashesIn, seedFromEnv, seeded, sha1, tempDir, tempNames } from '../faults/util';
+import { GaleraCluster } from '../helpers/galera';
 import { freePort, PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import {
   launchNodeRed,
@@ -36,6 +37,11 @@ const KILLS = 10;
 const FILES_PER_BUFFER = 30;
 const EVENTS_PER_INSTANCE = 1000;
 const ITEMS_PER_INSTANCE = 20;
+/**
+ * CLUSTER_GALERA=1: the same test on a three-node Galera cluster, member m connected to node m
+ * first (a dbHost list), and instead of the database outage the third node killed for good.
+ */
+const GALERA = process.env.CLUSTER_GALERA === '1';
 
 interface LeaseView {
   unit: string;
@@ -49,16 +55,22 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-describe(`${MEMBERS} Node-RED hosts sharing one MariaDB (cluster on pandora-config)`, () => {
+describe(`${MEMBERS} Node-RED hosts sharing one ${GALERA ? 'Galera cluster' : 'MariaDB'} (cluster on pandora-config)`, () => {
   const root = tempDir('cluster-e2e-');
   let db: PrivateMariaDb;
+  let galera: GaleraCluster | null = null;
   let buffers: ChildProcess | null = null;
   before(async () => {
-    db = await startMariaDb();
+    if (GALERA) {
+      galera = await GaleraCluster.start(3);
+      db = galera.nodes[0];
+    } else {
+      db = await startMariaDb();
+    }
   });
   after(async () => {
     buffers?.kill('SIGKILL');
-    await db?.destroy();
+    await (galera ? galera.destroy() : db?.destroy());
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -128,7 +140,12 @@ describe(`${MEMBERS} Node-RED hosts sharing one MariaDB (cluster on pandora-conf
         id: 'a1c2e3f4a5b60002',
         type: 'pandora-config',
         name: 'Command Center',
-        dbHost: '127.0.0.1',
+        dbHost: galera
+          ? [0, 1, 2]
+              .map((k) => galera?.nodes[(m - 1 + k) % 3])
+              .map((n) => `${n?.host}:${n?.port}`)
+              .join(',')
+          : '127.0.0.1',
         dbPort: String(db.port),
         dbName: 'cl_cc',
         dbUser: 'root',
@@ -334,15 +351,21 @@ describe(`${MEMBERS} Node-RED hosts sharing one MariaDB (cluster on pandora-conf
       feeding = false;
       await feeder;
       await waitFor(() => allHeld(MEMBERS), 30_000, 'the resumed member back in');
-      await Promise.all([cc.end(), ...nodes.map((n) => n.end())]);
       // Takeovers after the outage are of leases that expired while nobody could renew them:
       // they are counted apart from those of members that died.
       for (const [m, nr] of running.entries()) outageFrom[m] = nr?.output().length ?? 0;
-      await db.stop();
-      await sleep(LEASE_S * 1000 * 2);
-      await db.start();
-      cc = await db.connect('cl_cc');
-      for (let i = 1; i <= INSTANCES; i++) nodes[i - 1] = await db.connect(`cl_node${i}`);
+      if (galera) {
+        // The third member's node dies for good: it goes on with the next node of its list.
+        await galera.nodes[2].stop('SIGKILL');
+        await sleep(LEASE_S * 1000 * 2);
+      } else {
+        await Promise.all([cc.end(), ...nodes.map((n) => n.end())]);
+        await db.stop();
+        await sleep(LEASE_S * 1000 * 2);
+        await db.start();
+        cc = await db.connect('cl_cc');
+        for (let i = 1; i <= INSTANCES; i++) nodes[i - 1] = await db.connect(`cl_node${i}`);
+      }
       await waitFor(() => allHeld(MEMBERS), 30_000, 'every unit held again after the outage');
 
       // --- Quiet: everything arrives exactly once ---

@@ -56,6 +56,8 @@ export interface MariaDbOptions {
   port?: number;
   /** Serve TLS with this material (default: no TLS, as before). */
   tls?: MariaDbTls;
+  /** More server options (a Galera node's wsrep settings: test/helpers/galera.ts). */
+  args?: string[];
 }
 
 export interface ConnectionFacts {
@@ -75,9 +77,12 @@ export class PrivateMariaDb {
   port = 0;
   private child: ChildProcess | null = null;
   private readonly temporary: boolean;
+  /** More server options for the next start (see MariaDbOptions.args). */
+  args: string[];
 
   constructor(private readonly options: MariaDbOptions = {}) {
     this.temporary = !options.dir;
+    this.args = options.args ?? [];
     this.dir = options.dir ?? mkdtempSync(join(tmpdir(), 'pandora-sync-mariadb-'));
   }
 
@@ -141,6 +146,7 @@ export class PrivateMariaDb {
       '--collation-server=utf8mb4_unicode_ci',
       `--pid-file=${join(this.dir, 'mariadb.pid')}`,
       `--log-error=${join(this.dir, 'error.log')}`,
+      ...this.args,
     ];
     const tls = this.options.tls;
     if (tls) {
