@@ -16,6 +16,7 @@
 import type { RowDataPacket } from 'mysql2';
 import { isIP } from 'node:net';
 import { createPool, describeDb, DbFacts, Pool } from '../db/pool';
+import { parseHostList } from '../db/host-list';
 
 export interface DbAddress {
   host: string;
@@ -93,13 +94,16 @@ export function replicationFacts(
     host = address.host;
     port = address.port ?? cc.port;
   } else {
-    if (isLoopback(cc.host)) {
+    // A Galera `dbHost` list: Pandora's replication_dbhost holds one host, the first is the
+    // one the members try first.
+    const first = parseHostList(cc.host, cc.port)[0];
+    if (isLoopback(first.host)) {
       throw new Error(
-        `the Command Center's dbHost "${cc.host}" is a loopback address, which the node's console would take for its own machine: set ccDbAddress to the address the Instances reach the Command Center database at (or the registry row's meta_dbhost)`,
+        `the Command Center's dbHost "${first.host}" is a loopback address, which the node's console would take for its own machine: set ccDbAddress to the address the Instances reach the Command Center database at (or the registry row's meta_dbhost)`,
       );
     }
-    host = cc.host;
-    port = cc.port;
+    host = first.host;
+    port = first.port;
   }
   return {
     host,

@@ -307,6 +307,7 @@ describe('MySQL over TLS (dbTls) against a MariaDB with require_secure_transport
     const ssl = dbSsl({ ca: db.facts.ssl!.ca }, db.host);
     assert.equal(ssl.verifyIdentity, false, 'an IP address: the chain is verified, not the name');
     assert.equal(dbSsl({}, 'db1.example').verifyIdentity, true);
+    assert.equal(dbSsl({}, 'db1.example,db2.example').verifyIdentity, false, 'a Galera list');
     const cc = createPool({ ...db.facts, database: 'ev_cc', ssl });
     const registry = new InstanceRegistry(cc);
     try {

@@ -57,4 +57,13 @@ describe('metaconsole-replicate: the node tokens that point a console at the Com
     });
     assert.throws(() => replicationFacts({}, cc, null), /loopback address.*set ccDbAddress/);
   });
+
+  it('writes the first host of a Galera dbHost list, and judges loopback on it', () => {
+    const list = { ...cc, host: '10.1.1.1:3307,10.1.1.2,10.1.1.3' };
+    assert.deepEqual(replicationFacts({}, list, null), { ...cc, host: '10.1.1.1', port: 3307 });
+    assert.throws(
+      () => replicationFacts({}, { ...cc, host: '127.0.0.1:3307,10.1.1.2' }, null),
+      /"127\.0\.0\.1" is a loopback address/,
+    );
+  });
 });
