@@ -75,6 +75,7 @@ describe(
             type: 'instance-query',
             config: 'cfg',
             query: 'agents',
+            allowChanges: true,
             timeout: '10',
             wires: [['answers']],
           },
