@@ -209,8 +209,8 @@ describe('tentacle-buffer node', () => {
   }
 
   it('pullers: only the listed certificate may take files; it needs tlsCa; no tlsCa is said once', async () => {
-    const certs = generateCertificates({ bits: 1024, clientName: 'sync-central' });
-    const agent = generateCertificates({ bits: 1024, caName: 'Agents CA', clientName: 'web-01' });
+    const certs = generateCertificates({ bits: 2048, clientName: 'sync-central' });
+    const agent = generateCertificates({ bits: 2048, caName: 'Agents CA', clientName: 'web-01' });
     const dir = await tempDir();
     dirs.push(dir);
     const pem = async (name: string, text: string) => {

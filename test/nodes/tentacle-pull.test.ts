@@ -138,7 +138,7 @@ describe('tentacle-pull node', () => {
   });
 
   it('TLS without syncCa: a private-CA buffer is refused, the Catch-able error says to set sync_ca', async () => {
-    const certs = generateCertificates({ bits: 1024 });
+    const certs = generateCertificates({ bits: 2048 });
     const files = dataFiles('tls-noca', 3);
     const { B, root } = await bufferAndRoot(files, {
       tls: { cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert },
