@@ -14,7 +14,7 @@ import agentCacheModule from '../../nodes/agent-cache/agent-cache';
 import instanceQueryModule from '../../nodes/instance-query/instance-query';
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import { startMariaDb, type PrivateMariaDb } from '../helpers/mariadb';
-import { loadPandoraDatabase, PandoraServer, PEERS_SKIP } from '../helpers/pandora-peers';
+import { PandoraServer, PEERS_SKIP, startPandoraSite } from '../helpers/pandora-peers';
 import helper from '../helpers/red-helper';
 import { until, waitFor } from '../helpers/wait';
 import { withCatalogue } from '../nodes/catalogue';
@@ -37,15 +37,7 @@ describe(
 
     before(async () => {
       db = await startMariaDb();
-      await Promise.all([loadPandoraDatabase(db, INSTANCE), loadPandoraDatabase(db, CC)]);
-      node = await db.connect(INSTANCE);
-      cc = await db.connect(CC);
-      await cc.query(
-        `INSERT INTO tmetaconsole_setup (id, server_name, server_uid, dbuser, dbpass, dbhost, dbport, dbname, disabled)
-         VALUES (1, 'node-1', 'node-1', ?, ?, ?, ?, ?, 0)`,
-        [db.user, db.password, db.host, String(db.port), INSTANCE],
-      );
-      server = await PandoraServer.start({ db, database: INSTANCE, servername: 'node-1' });
+      ({ server, node, cc } = await startPandoraSite(db, INSTANCE, CC));
       await new Promise<void>((resolve) => helper.startServer(() => resolve()));
       await helper.load(
         [

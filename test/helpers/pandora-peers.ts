@@ -485,3 +485,33 @@ export class PandoraServer {
     if (remove) removeDir(this.work);
   }
 }
+
+/** A Command Center and one Instance of Pandora's own schema, with the Instance's pandora_server. */
+export interface PandoraSite {
+  server: PandoraServer;
+  /** Connections to the Instance's and the Command Center's databases. */
+  node: mysql.Connection;
+  cc: mysql.Connection;
+}
+
+/**
+ * Loads both databases from the tree, registers the Instance as node 1 in the Command Center's
+ * `tmetaconsole_setup` (as the console's setup writes it) and starts its pandora_server as
+ * `node-1`: the site every end-to-end test against Pandora's programs starts from.
+ */
+export async function startPandoraSite(
+  db: PrivateMariaDb,
+  instance: string,
+  commandCenter: string,
+): Promise<PandoraSite> {
+  await Promise.all([loadPandoraDatabase(db, instance), loadPandoraDatabase(db, commandCenter)]);
+  const node = await db.connect(instance);
+  const cc = await db.connect(commandCenter);
+  await cc.query(
+    `INSERT INTO tmetaconsole_setup (id, server_name, server_uid, dbuser, dbpass, dbhost, dbport, dbname, disabled)
+     VALUES (1, 'node-1', 'node-1', ?, ?, ?, ?, ?, 0)`,
+    [db.user, db.password, db.host, String(db.port), instance],
+  );
+  const server = await PandoraServer.start({ db, database: instance, servername: 'node-1' });
+  return { server, node, cc };
+}

@@ -27,7 +27,7 @@ import {
   PEERS_SKIP,
   PandoraServer,
   StockTentacleServer,
-  loadPandoraDatabase,
+  startPandoraSite,
   peerDir,
   stockTentacleClient,
 } from '../helpers/pandora-peers';
@@ -54,16 +54,7 @@ describe("end to end with Pandora's own programs", { skip: PEERS_SKIP, timeout: 
 
   before(async () => {
     db = await startMariaDb();
-    await Promise.all([loadPandoraDatabase(db, INSTANCE), loadPandoraDatabase(db, CC)]);
-    node = await db.connect(INSTANCE);
-    cc = await db.connect(CC);
-    // The Instance in the Command Center's node registry, as the console's setup writes it.
-    await cc.query(
-      `INSERT INTO tmetaconsole_setup (id, server_name, server_uid, dbuser, dbpass, dbhost, dbport, dbname, disabled)
-         VALUES (1, 'node-1', 'node-1', ?, ?, ?, ?, ?, 0)`,
-      [db.user, db.password, db.host, String(db.port), INSTANCE],
-    );
-    server = await PandoraServer.start({ db, database: INSTANCE, servername: 'node-1' });
+    ({ server, node, cc } = await startPandoraSite(db, INSTANCE, CC));
     work = peerDir('pandora-peer-e2e-');
     bufferPort = await freePort();
     // A second buffer, Pandora's own: a Sync server pulls an estate of both kinds in one round.
