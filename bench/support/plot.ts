@@ -3,7 +3,7 @@
  * and its baseline), written beside PERFORMANCE.md in docs/plots/. Plain SVG so that the bench
  * scripts draw their own plots with no dependency and GitHub shows them inline.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export interface Series {
@@ -111,12 +111,11 @@ export function renderPlot(spec: PlotSpec): string {
   return out.join('\n') + '\n';
 }
 
-/** The repository's docs/plots/ (from dist/bench/support/ or bench/support/). */
+/** The repository's docs/plots/ (the nearest directory up with a package.json, from dist/ or not). */
 export function plotsDir(): string {
   let dir = __dirname;
-  while (!dir.endsWith('/dist') && dirname(dir) !== dir && !dir.endsWith('/bench'))
-    dir = dirname(dir);
-  return join(dirname(dir), 'docs', 'plots');
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return join(dir, 'docs', 'plots');
 }
 
 /** Writes `spec` as docs/plots/<file> and returns the path written. */

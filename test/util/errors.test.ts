@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { causeOf, CodedError, reasonOf } from '../../lib/util/errors';
-import { renderPlot } from '../../bench/support/plot';
+import { plotsDir, renderPlot } from '../../bench/support/plot';
 
 class Special extends Error {}
 
@@ -62,5 +62,13 @@ describe('bench plots', () => {
     assert.equal((svg.match(/<polyline/g) ?? []).length, 2);
     assert.match(svg, /stroke-dasharray/);
     assert.match(svg, /lag &lt;p99&gt;/);
+  });
+});
+
+describe('bench plots directory', () => {
+  it('is the repository docs/plots, whether run from dist/ or not', () => {
+    const dir = plotsDir();
+    assert.ok(dir.endsWith('/docs/plots'), dir);
+    assert.ok(!dir.includes('/dist/'), dir);
   });
 });
