@@ -53,8 +53,6 @@ export interface ClusterHandle {
    * takeover of one of its units on its output.
    */
   register(node: Node, report: (msg: NodeMessage) => void): NodeCluster;
-  /** The manager, started on first call. */
-  manager(): LeaseManager;
   close(): Promise<void>;
 }
 
@@ -141,7 +139,6 @@ export function clusterHandle(
 
   return {
     settings,
-    manager: start,
     register: (node, report) => {
       const m = start();
       const user: User = { node, own: null, gate: null as unknown as ManagedGate };
