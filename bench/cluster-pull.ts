@@ -54,10 +54,10 @@ async function main(): Promise<void> {
       let manager: LeaseManager | null = null;
       let extra = {};
       if (mode === 'on') {
-        manager = new LeaseManager({ db: pool, member: 'bench', leaseSeconds: 30 });
+        manager = new LeaseManager({ db: pool, member: 'bench', leaseMs: 30_000 });
         const gate = manager.gate();
         gate.offer(b.ends.map((e) => units.pull(e.address)));
-        await manager.tick();
+        await manager.requestRound('bench');
         if (!b.ends.every((e) => gate.holds(units.pull(e.address)))) {
           throw new Error('the lone member does not hold every buffer');
         }

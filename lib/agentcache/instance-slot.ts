@@ -83,7 +83,7 @@ export class InstanceSlot {
           ccColumns: await this.host.ccColumns(),
           rangeSize: this.host.rangeSize,
           writeBatch: this.host.writeBatch,
-          fence: gate ? (conn) => gate.fence(conn, unit) : undefined,
+          fence: gate?.fence(unit),
           known: audit ? null : this.known,
         });
         this.known = counts.known;

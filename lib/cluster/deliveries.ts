@@ -11,8 +11,10 @@
  * again quietly.
  */
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
-import type { Pool, PoolConnection } from '../db/pool';
-import { CommitUncertain, units, type DeliveredFile, type SharedDeliveries } from './gate';
+import type { Pool } from '../db/pool';
+import { inTransaction, type Fence } from '../db/transaction';
+import { CommitUncertain } from './errors';
+import { units, type DeliveredFile, type SharedDeliveries } from './gate';
 import type { LeaseManager } from './lease-manager';
 import { notWritten, retryNotWritten } from './retry';
 import { quoted } from './schema';
@@ -57,49 +59,43 @@ export class DbDeliveries implements SharedDeliveries {
 
   private async recordOnce(address: string, e: DeliveredFile): Promise<boolean> {
     const unit = units.pull(address);
-    const conn = await this.db.getConnection();
+    let wrote = false;
+    let committing = false;
+    // As late as possible: the lease row is written, so a take and this cannot both commit.
+    const fence: Fence = async (conn) => {
+      if (wrote) await this.leases.fence(unit)(conn);
+      committing = true;
+    };
     try {
-      await conn.beginTransaction();
-      const [rows] = await conn.query<StateRow[]>(
-        `SELECT state FROM ${quoted.delivery} WHERE ${KEY} FOR UPDATE`,
-        this.key(address, e),
+      return await inTransaction(
+        this.db,
+        async (conn) => {
+          const [rows] = await conn.query<StateRow[]>(
+            `SELECT state FROM ${quoted.delivery} WHERE ${KEY} FOR UPDATE`,
+            this.key(address, e),
+          );
+          if (done(rows[0]?.state)) return false;
+          await conn.query(
+            `INSERT INTO ${quoted.delivery} (unit, name, size, sha1, state, member, session, token, stored) VALUES (?, ?, ?, ?, 'stored', ?, ?, ?, NOW(6)) ` +
+              "ON DUPLICATE KEY UPDATE state = 'stored', member = VALUES(member), session = VALUES(session), token = VALUES(token), stored = VALUES(stored)",
+            [
+              ...this.key(address, e),
+              this.leases.member,
+              this.leases.session,
+              this.leases.token(unit) ?? '0',
+            ],
+          );
+          wrote = true;
+          return true;
+        },
+        // Certification failures are run again by the caller, after a pause.
+        { fence, attempts: 1 },
       );
-      if (done(rows[0]?.state)) {
-        await conn.rollback();
-        return false;
-      }
-      await conn.query(
-        `INSERT INTO ${quoted.delivery} (unit, name, size, sha1, state, member, session, token, stored) VALUES (?, ?, ?, ?, 'stored', ?, ?, ?, NOW(6)) ` +
-          "ON DUPLICATE KEY UPDATE state = 'stored', member = VALUES(member), session = VALUES(session), token = VALUES(token), stored = VALUES(stored)",
-        [
-          ...this.key(address, e),
-          this.leases.member,
-          this.leases.session,
-          this.leases.token(unit) ?? '0',
-        ],
-      );
-      // As late as possible: the lease row is written, so a take and this cannot both commit.
-      await this.leases.fence(conn, unit);
-      await this.commit(conn);
-      return true;
     } catch (err) {
-      if (!(err instanceof CommitUncertain)) await conn.rollback().catch(() => undefined);
+      // The COMMIT failed: "not written" (certification) is thrown as is to be retried; any
+      // other failure leaves it unknown, and the caller must then keep the file.
+      if (committing && wrote && !notWritten(err)) throw new CommitUncertain(err);
       throw err;
-    } finally {
-      conn.release();
-    }
-  }
-
-  /**
-   * COMMIT, telling "not written" (certification failure, thrown as is to be retried) from "not
-   * known" (the connection ended before the answer): the caller must then keep the file.
-   */
-  private async commit(conn: PoolConnection): Promise<void> {
-    try {
-      await conn.commit();
-    } catch (err) {
-      if (notWritten(err)) throw err;
-      throw new CommitUncertain(err);
     }
   }
 
@@ -132,23 +128,18 @@ export class DbDeliveries implements SharedDeliveries {
 
   async forget(address: string, e: DeliveredFile): Promise<void> {
     const unit = units.pull(address);
-    await retryNotWritten(async () => {
-      const conn = await this.db.getConnection();
-      try {
-        await conn.beginTransaction();
-        await conn.query(`DELETE FROM ${quoted.delivery} WHERE ${KEY} AND session = ?`, [
-          ...this.key(address, e),
-          this.leases.session,
-        ]);
-        await this.leases.fence(conn, unit);
-        await conn.commit();
-      } catch (err) {
-        await conn.rollback().catch(() => undefined);
-        throw err;
-      } finally {
-        conn.release();
-      }
-    });
+    await retryNotWritten(() =>
+      inTransaction(
+        this.db,
+        async (conn) => {
+          await conn.query(`DELETE FROM ${quoted.delivery} WHERE ${KEY} AND session = ?`, [
+            ...this.key(address, e),
+            this.leases.session,
+          ]);
+        },
+        { fence: this.leases.fence(unit), attempts: 1 },
+      ),
+    );
   }
 
   async prune(address: string, listed: readonly string[]): Promise<void> {

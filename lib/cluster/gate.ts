@@ -3,19 +3,13 @@
  * writes pass inside their own transaction. Engines take it as an optional option; without it
  * they work every unit, as on a single host.
  */
+import type { Fence } from '../db/transaction';
+
+export { CommitUncertain, LeaseLost } from './errors';
 
 /** A connection inside an open transaction (a mysql2 promise connection or pool connection). */
 export interface FenceConnection {
   query(sql: string, values?: unknown[]): Promise<unknown>;
-}
-
-/** The unit's lease is no longer this member's: the transaction it was checked in must not commit. */
-export class LeaseLost extends Error {
-  readonly code = 'ERR_LEASE_LOST';
-  constructor(readonly unit: string) {
-    super(`the lease of ${unit} is held by another member now; this member stopped working it`);
-    this.name = 'LeaseLost';
-  }
 }
 
 export interface UnitGate {
@@ -24,12 +18,13 @@ export interface UnitGate {
   /** Whether this member holds `unit` now (an engine starts work on a unit only then). */
   holds(unit: string): boolean;
   /**
-   * Inside the engine's transaction, as late as possible before COMMIT: throws LeaseLost unless
-   * this member still holds `unit` with the token it took it with. Writes the lease row, so a
-   * takeover and this transaction cannot both commit (on Galera too, where a row read FOR UPDATE
-   * is not certified but a written one is).
+   * The fence of `unit`, for `inTransaction(pool, work, { fence })`: run inside the engine's
+   * transaction as late as possible before COMMIT, it throws LeaseLost unless this member still
+   * holds `unit` with the token it took it with. It writes the lease row, so a takeover and this
+   * transaction cannot both commit (on Galera too, where a row read FOR UPDATE is not certified
+   * but a written one is).
    */
-  fence(conn: FenceConnection, unit: string): Promise<void>;
+  fence(unit: string): Fence;
 }
 
 /**
@@ -71,17 +66,6 @@ export interface SharedDeliveries {
    * it), or null: what a temp file it left is settled by at its restart.
    */
   storedHere(entry: DeliveredFile): Promise<string | null>;
-}
-
-/** The database may or may not have committed: the connection ended during COMMIT. */
-export class CommitUncertain extends Error {
-  readonly code = 'ERR_COMMIT_UNCERTAIN';
-  constructor(override readonly cause: unknown) {
-    super(
-      `the Command Center database did not confirm a delivery record: ${(cause as Error).message}`,
-    );
-    this.name = 'CommitUncertain';
-  }
 }
 
 /**

@@ -356,7 +356,7 @@ export class InstanceWorker<T> {
   private commitHooks(): CommitHooks {
     const { hooks, gate } = this.host.opts;
     if (!gate) return hooks;
-    return { ...hooks, fence: (conn, id) => gate.fence(conn, units.events(id)) };
+    return { ...hooks, fence: (conn, id) => gate.fence(units.events(id))(conn) };
   }
 
   /** The bytes of each event's comments in a copy (nothing when the copy has no user_comment). */

@@ -309,7 +309,7 @@ export class Replicator {
             batch: this.opts.queueBatch,
             hooks: this.opts.hooks,
             stopping: () => this.closing,
-            fence: gate ? (conn) => gate.fence(conn, units.replicate(inst.id)) : undefined,
+            fence: gate?.fence(units.replicate(inst.id)),
             statementTimeLimitS: this.opts.queueStatementTimeLimitS,
           });
           merge(report.applied, q.applied);

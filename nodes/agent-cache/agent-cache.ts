@@ -51,7 +51,7 @@ export = function (RED: NodeAPI) {
       if (cfg.configError) throw cfg.configError;
       const options = optionsFromProperties(def);
       intervalS = (options.intervalMs ?? 0) / 1000;
-      cluster = joinCluster(RED, node, cfg, (m) => node.send(m));
+      cluster = joinCluster(node, cfg, (m) => node.send(m));
       const cache = new AgentCache({ cc: cfg.getPool(), ...options, gate: cluster?.gate });
       engine = cache;
       cache.on('problem', (p) => {
@@ -72,15 +72,15 @@ export = function (RED: NodeAPI) {
       cache.on('purged', (p) => node.log(t('agent-cache.log.purged', { id: p.id, rows: p.rows })));
       watchAgentCache(RED, node);
       cache.on('status', (s) => {
-        node.status(cacheStatus(s, intervalS, t));
+        (cluster ?? node).status(cacheStatus(s, intervalS, t));
         agentCacheState(RED, node, s);
       });
-      node.status(status('grey', WORDS.starting));
+      (cluster ?? node).status(status('grey', WORDS.starting));
       cache.start();
     } catch (err) {
       engine = null;
       const shown = words(err);
-      node.status(failed(shown));
+      (cluster ?? node).status(failed(shown));
       node.error(shown);
     }
 

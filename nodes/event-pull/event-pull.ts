@@ -27,7 +27,7 @@ export = function (RED: NodeAPI) {
     let cluster: NodeCluster | null = null;
 
     const showStatus = (): void => {
-      if (puller) node.status(pullerStatus(puller.status(), t));
+      if (puller) (cluster ?? node).status(pullerStatus(puller.status(), t));
     };
 
     /** The message a batch or problem goes out in: the input message's properties carried on. */
@@ -40,7 +40,7 @@ export = function (RED: NodeAPI) {
       if (!cfg) throw new Worded(t('event-pull.errors.noConfig'));
       if (cfg.configError) throw new Worded(cfg.configError.message);
       const options = pullerOptions(def, t);
-      cluster = joinCluster(RED, node, cfg, (m) => node.send(m));
+      cluster = joinCluster(node, cfg, (m) => node.send(m));
       puller = new EventPuller<NodeMessage>({ cc: cfg.getPool(), ...options, gate: cluster?.gate });
       puller.on('batch', (b: EventBatch<NodeMessage>) => {
         node.send(
@@ -68,7 +68,7 @@ export = function (RED: NodeAPI) {
       watchEvents(RED, node);
       puller.on('status', () => puller && eventState(RED, node, puller.status()));
       // -- end metrics --
-      node.status(status('grey', WORDS.starting));
+      (cluster ?? node).status(status('grey', WORDS.starting));
       puller.start();
     } catch (err) {
       puller = null;
@@ -76,7 +76,7 @@ export = function (RED: NodeAPI) {
       // Messages not from this node's catalogue come from the engine or the property parser.
       const shown =
         e instanceof Worded ? e : new Error(t('event-pull.errors.setup', { message: e.message }));
-      node.status(failed(shown));
+      (cluster ?? node).status(failed(shown));
       node.error(shown);
     }
 

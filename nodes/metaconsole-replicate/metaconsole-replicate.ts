@@ -50,11 +50,11 @@ export = function (RED: NodeAPI) {
     /** Each Instance's last reported errors: a Catch node hears each failure once, not each round. */
     const lastErrors = new Map<number, string>();
 
-    const fail = (text: string): void => node.status(failed(text));
+    const fail = (text: string): void => (cluster ?? node).status(failed(text));
     const showStatus = (): void => {
       if (!replicator) return;
       const s = replicator.status();
-      node.status(
+      (cluster ?? node).status(
         status(
           s.failing > 0 ? 'red' : s.degraded + s.behind > 0 ? 'yellow' : 'green',
           t(
@@ -81,7 +81,7 @@ export = function (RED: NodeAPI) {
             value: String(def.interval),
           }),
         );
-      cluster = joinCluster(RED, node, cfg, (m) => node.send(m));
+      cluster = joinCluster(node, cfg, (m) => node.send(m));
       watchReplicate(RED, node); // metrics (nodes/shared/metrics.ts)
       replicator = new Replicator({
         gate: cluster?.gate,
@@ -99,9 +99,9 @@ export = function (RED: NodeAPI) {
           });
         };
         timer = setTimeout(tick, 500);
-        node.status(status('grey', WORDS.starting));
+        (cluster ?? node).status(status('grey', WORDS.starting));
       } else {
-        node.status(status('grey', WORDS.waiting));
+        (cluster ?? node).status(status('grey', WORDS.waiting));
       }
     } catch (err) {
       replicator = null;
@@ -214,7 +214,7 @@ export = function (RED: NodeAPI) {
           done(err as Error);
           return;
         }
-        node.status(status('blue', WORDS.merging));
+        (cluster ?? node).status(status('blue', WORDS.merging));
         replicator
           .merge({
             priority,
@@ -258,7 +258,7 @@ export = function (RED: NodeAPI) {
         );
         return;
       }
-      if (topic === 'sync') node.status(status('blue', WORDS.syncing));
+      if (topic === 'sync') (cluster ?? node).status(status('blue', WORDS.syncing));
       replicator
         .round(topic, (r) => {
           emit(r, m);

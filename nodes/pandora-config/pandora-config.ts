@@ -16,10 +16,11 @@ import {
 import { createPool, describeDb, type Pool } from '../../lib/db/pool';
 import { dbSsl } from '../../lib/db/tls';
 import { readTlsMaterial } from '../../lib/tls/material';
+import { CLUSTER_PROPERTIES, ClusterError } from '../../lib/cluster';
 import { toText } from '../../lib/util/values';
 import { registerCertificateEndpoint } from '../shared/certificates';
 import { refuseUnlessJson } from '../shared/json-only';
-import { translated, useSharedCatalogue } from '../shared/i18n';
+import { translator, useSharedCatalogue } from '../shared/i18n';
 import { registerMetricsEndpoint, watchCluster } from '../shared/metrics';
 import { clusterHandle, clusterSettings, type ClusterProps } from './cluster';
 import type { PandoraConfigCredentials, PandoraConfigNode } from './types';
@@ -35,17 +36,18 @@ interface PandoraConfigDef extends NodeDef, PandoraConfigProps, ClusterProps {
 }
 
 export = function (RED: NodeAPI) {
-  useSharedCatalogue((key, vars) => RED._(key, vars));
+  const t = translator(RED);
+  useSharedCatalogue(t);
 
-  /** A configuration error as the node reports it; a conf file problem in the runtime's language. */
+  /** A configuration error as the node reports it, in the runtime's language where it has words. */
   function configText(err: Error): string {
     const message =
       err instanceof ConfFileError
-        ? translated(RED, `pandora-config.errors.conf.${err.code}`, err.message, { path: err.path })
-        : err.message;
-    return translated(RED, 'pandora-config.errors.config', `pandora-config: ${message}`, {
-      message,
-    });
+        ? t(`pandora-config.errors.conf.${err.code}`, { path: err.path })
+        : err instanceof ClusterError
+          ? t(`pandora-config.errors.${err.code}`, err.facts)
+          : err.message;
+    return t('pandora-config.errors.config', { message });
   }
 
   function PandoraConfig(this: PandoraConfigNode, def: PandoraConfigDef) {
@@ -124,8 +126,7 @@ export = function (RED: NodeAPI) {
             days: node.tls.daysLeft,
             date: node.tls.notAfter?.toISOString() ?? '?',
           };
-          const english = `sync_cert ${vars.path} expires in ${vars.days} days (${vars.date})`;
-          node.warn(translated(RED, 'pandora-config.errors.certExpiring', english, vars));
+          node.warn(t('pandora-config.errors.certExpiring', vars));
         }
       } catch (err) {
         node.tlsError = err as Error;
@@ -147,12 +148,13 @@ export = function (RED: NodeAPI) {
         node.cluster = clusterHandle(
           cluster,
           () => node.getPool(),
+          t,
           (manager) => watchCluster(RED, node, manager),
         );
       }
     } catch (err) {
       node.configError ??= err as Error;
-      node.error(`pandora-config: ${(err as Error).message}`);
+      node.error(configText(err as Error));
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
@@ -172,8 +174,7 @@ export = function (RED: NodeAPI) {
           () => done(),
           (err: Error) => {
             const vars = { db: describeDb(node.dbFacts), message: err.message };
-            const english = `closing the pool of ${vars.db}: ${vars.message}`;
-            node.warn(translated(RED, 'pandora-config.errors.poolClose', english, vars));
+            node.warn(t('pandora-config.errors.poolClose', vars));
             done();
           },
         );
@@ -187,6 +188,10 @@ export = function (RED: NodeAPI) {
       credentials: {
         dbPass: { type: 'password' },
         syncPassword: { type: 'password' },
+      },
+      // The editor reads the cluster defaults and limits from here: one place for both.
+      settings: {
+        pandoraConfigClusterProperties: { value: CLUSTER_PROPERTIES, exportable: true },
       },
     },
   );
@@ -214,7 +219,7 @@ export = function (RED: NodeAPI) {
         .catch((err: unknown) => {
           const e = err instanceof Error ? err : new Error('preview failed');
           const { status, key } = previewRefusal(e);
-          const error = key ? translated(RED, key, e.message, { path: echo }) : e.message;
+          const error = key ? t(key, { path: echo }) : e.message;
           res.status(status).json({ error });
         })
         .catch((err: unknown) => RED.log.warn(`pandora-sync: conf preview: ${String(err)}`));

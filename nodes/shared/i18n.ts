@@ -1,16 +1,30 @@
 /**
- * Runtime texts through Node-RED's catalogues. `RED._` of a node module looks a key up in that
- * node set's catalogue (en-US, es-ES, ...) in the runtime's language. Where no catalogue answers
- * (a key missing, or node-red-node-test-helper whose `RED._` returns the key itself) the English
- * text the library built is used, so a message is never a bare key.
+ * Runtime texts through Node-RED's catalogues, in one style: a node module's `RED._` as a
+ * `Translate`, called with a key of its catalogue (`<node>.errors.<CODE>`, `<node>.status.…`)
+ * and the facts as `__name__` values; the wording lives only in locales/<lang>/<node>.json
+ * (en-US and es-ES, kept complete by test/quality/i18n.test.ts). Texts shared by every node type
+ * (status words, certificate days, the cluster part) live in pandora-config's catalogue and are
+ * named with its namespace (`SHARED_NS`), which any node's `RED._` resolves.
  */
 import type { NodeAPI } from 'node-red';
 
-export type Translate = NodeAPI['_'];
+/** A node module's `RED._`: a key of its catalogue and the `__name__` values. */
+export type Translate = (key: string, vars?: Record<string, string | number>) => string;
 
-/** The catalogue text of `key` with `vars`, or `fallback` when the catalogue has none. */
+/** The translator of a node module (its own `RED._`). */
+export function translator(RED: { _: NodeAPI['_'] }): Translate {
+  return (key, vars) => RED._(key, vars);
+}
+
+/** The namespace of pandora-config's catalogue, where the texts every node shares live. */
+export const SHARED_NS = 'node-red-contrib-pandora-sync/pandora-config:';
+
+/**
+ * The older style, until every node uses `Translate` (the lead aligns them): the catalogue text
+ * of `key`, or `fallback` when the catalogue has none.
+ */
 export function translated(
-  RED: { _: Translate },
+  RED: { _: NodeAPI['_'] },
   key: string,
   fallback: string,
   vars?: Record<string, string | number>,
@@ -26,9 +40,9 @@ export function translated(
     : fallback;
 }
 
-// Texts shared by several node types live in pandora-config's catalogue (its `RED._` looks keys
-// up there); pandora-config hands its translator over when the package loads. Before that, or
-// where pandora-config is not loaded (a test of one node), the English text is used.
+// certText() is called without a translator (tentacle-pull, tentacle-buffer): pandora-config
+// hands its own over when the package loads. Before that (a test of one node) the English text
+// is used.
 let sharedCatalogue: Translate | null = null;
 
 export function useSharedCatalogue(t: Translate): void {

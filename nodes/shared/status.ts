@@ -10,12 +10,12 @@
  * translated set and no node's own catalogue has to carry them. Variable parts stay plain text.
  */
 import type { NodeStatus } from 'node-red';
-import { sharedText } from './i18n';
+import { SHARED_NS, sharedText, type Translate } from './i18n';
 
 /** Under this many days left, a certificate turns the status yellow. */
 export const CERT_WARN_DAYS = 30;
 
-const WORD_NS = 'node-red-contrib-pandora-sync/pandora-config:pandora-config.status.';
+const WORD_NS = `${SHARED_NS}pandora-config.status.`;
 
 /** Status words (i18n keys of pandora-config's catalogue). */
 export const WORDS = {
@@ -30,9 +30,14 @@ export const WORDS = {
 
 export const SEP = ' · ';
 
-/** "1 file", "3 files". */
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
+const WORD_KEYS: ReadonlySet<string> = new Set(Object.values(WORDS));
+
+/**
+ * A status text as the runtime shows it when more is added to it (then the editor no longer sees
+ * a key): a status word translated, any other text as it is.
+ */
+export function wordText(text: string, t: Translate): string {
+  return WORD_KEYS.has(text) ? t(text) : text;
 }
 
 /** Bytes as people read them: 512 B, 12 KB, 3.4 MB, 1.2 GB. */

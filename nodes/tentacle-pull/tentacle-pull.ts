@@ -92,8 +92,8 @@ export = function (RED: NodeAPI) {
       }
       certNotAfter = cfg.tls?.notAfter;
       // Nothing to pull from is a configuration to fix, not a degraded state.
-      if (cfg.sync.buffers.length === 0) node.status(status('red', WORDS.noBuffers));
-      cluster = joinCluster(RED, node, cfg, (m) => node.send([null, m]));
+      if (cfg.sync.buffers.length === 0) (cluster ?? node).status(status('red', WORDS.noBuffers));
+      cluster = joinCluster(node, cfg, (m) => node.send([null, m]));
       puller = new SyncPuller({
         gate: cluster?.gate,
         shared: cluster?.shared,
@@ -113,7 +113,7 @@ export = function (RED: NodeAPI) {
     } catch (err) {
       setupError = err as Error;
       node.error(setupError.message);
-      node.status(failed(setupError));
+      (cluster ?? node).status(failed(setupError));
     }
 
     /** A message caused by an input message starts as a copy of it, as core nodes do. */
@@ -165,7 +165,7 @@ export = function (RED: NodeAPI) {
       const cert = certPart();
       const fill: Fill = failing.size === 0 ? 'green' : failing.size < total ? 'yellow' : 'red';
       const round = t('status.files', { count: files, seconds: (ms / 1000).toFixed(1) });
-      node.status(
+      (cluster ?? node).status(
         status(
           worst(fill, certFill(cert.days)),
           failing.size
@@ -200,7 +200,7 @@ export = function (RED: NodeAPI) {
         const cert = certPart();
         const warn = certFill(cert.days);
         // A certificate about to expire shows before the first round, not only after it.
-        node.status(
+        (cluster ?? node).status(
           warn
             ? status(
                 warn,
@@ -248,14 +248,14 @@ export = function (RED: NodeAPI) {
               typeof msg.payload === 'string' ? msg.payload : JSON.stringify(msg.payload),
             );
         const name = filename.split('/').pop() as string;
-        node.status(status('blue', shortText(t('status.pushing', { name }), 40)));
+        (cluster ?? node).status(status('blue', shortText(t('status.pushing', { name }), 40)));
         active.push(name, payload, only).then(
           (results) => {
             for (const r of results) {
               send([null, { ...msg, topic: 'push', address: r.address, payload: r }]);
             }
             const failed = results.filter((r) => !r.ok);
-            node.status(
+            (cluster ?? node).status(
               status(
                 failed.length ? 'red' : 'green',
                 joinParts(
@@ -273,7 +273,7 @@ export = function (RED: NodeAPI) {
         );
         return;
       }
-      node.status(status('blue', WORDS.pulling));
+      (cluster ?? node).status(status('blue', WORDS.pulling));
       manual++;
       active.requestRound(only, true, msg).then(
         (summaries) => {

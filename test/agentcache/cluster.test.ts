@@ -39,7 +39,7 @@ describe('agent-cache with cluster on (two members, real leases)', () => {
     );
     pool = createPool({ ...db.facts, database: 'cl_cc' }, { connectionLimit: 12 });
     const members = ['a', 'b'].map((name) => {
-      const manager = new LeaseManager({ db: pool, member: name, leaseSeconds: 2 });
+      const manager = new LeaseManager({ db: pool, member: name, leaseMs: 2000 });
       const gate = manager.gate();
       const cache = new AgentCache({ cc: pool, intervalMs: 200, gate });
       manager.start();

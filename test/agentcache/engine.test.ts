@@ -326,7 +326,7 @@ describe('agent-cache engine (real MariaDB, Pandora tables: a Command Center and
     const gate: UnitGate = {
       offer: () => {},
       holds: (unit) => held.has(unit),
-      fence: async (_conn, unit) => {
+      fence: (unit) => async () => {
         fenced++;
         if (unit === 'agents:2') throw new LeaseLost(unit);
       },

@@ -143,8 +143,12 @@ export async function runKills(setup: RunSetup): Promise<RunFigures> {
   };
   const drained = async (): Promise<void> => {
     await waitFor(() => onBuffers() === 0, 90_000, 'every buffer empty');
-    // The last MVs are confirmed by each puller's next command line.
-    await sleep(600);
+    // The running members have put their last files in place (a killed one's wait for it).
+    await waitFor(
+      () => running.every((r, m) => !r || tempNames(incoming(m)).length === 0),
+      20_000,
+      'the running members settling their temp files',
+    );
   };
   const check = async (part: string): Promise<void> => {
     for (let m = 0; m < MEMBERS; m++) if (!running[m]) await start(m);

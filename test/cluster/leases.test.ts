@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { RowDataPacket } from 'mysql2';
-import { LeaseLost, LeaseManager, type ManagedGate, type Takeover } from '../../lib/cluster';
+import {
+  ClusterError,
+  LeaseLost,
+  LeaseManager,
+  type ManagedGate,
+  type Takeover,
+} from '../../lib/cluster';
 import { DbDeliveries } from '../../lib/cluster/deliveries';
 import { createPool, type Pool } from '../../lib/db/pool';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
@@ -31,14 +37,14 @@ describe('cluster leases', () => {
     await db?.destroy();
   });
   afterEach(async () => {
-    await Promise.all(managers.map((m) => m.close()));
+    await Promise.all(managers.map((m) => m.close('test over')));
     managers = [];
     await pool.query('DELETE FROM tsync_cluster_lease').catch(() => undefined);
     await pool.query('DELETE FROM tsync_cluster_member').catch(() => undefined);
   });
 
   function member(name: string, start = true): { m: LeaseManager; gate: ManagedGate } {
-    const m = new LeaseManager({ db: pool, member: name, leaseSeconds: LEASE_S });
+    const m = new LeaseManager({ db: pool, member: name, leaseMs: LEASE_S * 1000 });
     managers.push(m);
     const gate = m.gate();
     gate.offer(ALL);
@@ -124,7 +130,7 @@ describe('cluster leases', () => {
     let aTicks = true;
     const ticker = (async () => {
       while (aTicks) {
-        await a.m.tick();
+        await a.m.requestRound('test');
         await sleep(a.m.tickMs);
       }
     })();
@@ -171,7 +177,7 @@ describe('cluster leases', () => {
   it('fences a paused holder: its transaction cannot commit once another member took the unit', async () => {
     const a = member('a', false);
     a.gate.offer(['events:1']);
-    await a.m.tick();
+    await a.m.requestRound('test');
     assert.ok(a.m.holds('events:1'));
     await pool.query(
       'CREATE TABLE IF NOT EXISTS fenced_write (id INT PRIMARY KEY, who VARCHAR(8))',
@@ -182,7 +188,7 @@ describe('cluster leases', () => {
       try {
         await conn.beginTransaction();
         await conn.query('INSERT INTO fenced_write VALUES (?, ?)', [id, m.member]);
-        await m.fence(conn, 'events:1');
+        await m.fence('events:1')(conn);
         await conn.commit();
       } catch (err) {
         await conn.rollback();
@@ -197,7 +203,7 @@ describe('cluster leases', () => {
     b.gate.offer(['events:1']);
     await waitFor(
       async () => {
-        await b.m.tick();
+        await b.m.requestRound('test');
         return b.m.holds('events:1');
       },
       LEASE_S * 3000,
@@ -227,7 +233,7 @@ describe('cluster leases', () => {
     const a = member('a', false);
     const address = '10.0.0.1:41121';
     a.gate.offer([`pull:${address}`]);
-    await a.m.tick();
+    await a.m.requestRound('test');
     const d = new DbDeliveries(pool, a.m);
     const file = { name: 'agent.data', size: 10, sha1: 'a'.repeat(40) };
     const other = { name: 'other.data', size: 10, sha1: 'b'.repeat(40) };
@@ -254,7 +260,7 @@ describe('cluster leases', () => {
     // Its next run (same member name, new session) finds its own records by member name.
     const again = member('a', false);
     again.gate.offer([`pull:${address}`]);
-    await again.m.tick();
+    await again.m.requestRound('test');
     const d2 = new DbDeliveries(pool, again.m);
     assert.equal(await d2.storedHere(file), address);
     // Another member does not see a's records as its own.
@@ -280,6 +286,27 @@ describe('cluster leases', () => {
     await d2.prune(address, []);
     const [left] = await pool.query<RowDataPacket[]>('SELECT * FROM tsync_cluster_delivery');
     assert.equal(left.length, 0);
+  });
+
+  it('after close every call fails with the reason; options it cannot use are refused with their name', async () => {
+    const a = member('a', false);
+    await a.m.requestRound('test');
+    await a.m.close('leaving');
+    const closed = (err: unknown): boolean =>
+      err instanceof ClusterError &&
+      err.code === 'ERR_CLUSTER_CLOSED' &&
+      err.facts.reason === 'leaving';
+    await assert.rejects(a.m.requestRound('later'), closed);
+    assert.throws(() => a.m.start(), closed);
+    assert.equal(a.m.holds('events:1'), false);
+    await assert.rejects(a.m.fence('events:1')({ query: async () => [{}] }), LeaseLost);
+    const option = (name: string) => (err: unknown) =>
+      err instanceof ClusterError && err.code === 'ERR_CLUSTER_OPTION' && err.facts.name === name;
+    assert.throws(
+      () => new LeaseManager({ db: pool, member: 'x', leaseMs: 10 }),
+      option('leaseMs'),
+    );
+    assert.throws(() => new LeaseManager({ db: pool, member: ' ' }), option('clusterMember'));
   });
 
   it('the database stopped for longer than a lease: nobody works, then every unit is held once again', async () => {

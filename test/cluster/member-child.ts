@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     { host: a.dbHost, port: a.dbPort, database: a.database, user: 'root', password: '' },
     { connectionLimit: 8, connectTimeoutMs: 2000 },
   );
-  const leases = new LeaseManager({ db, member: a.member, leaseSeconds: a.leaseSeconds });
+  const leases = new LeaseManager({ db, member: a.member, leaseMs: a.leaseSeconds * 1000 });
   leases.start();
   const puller = new SyncPuller({
     buffers: a.ports.map((port) => ({ host: '127.0.0.1', port, address: `127.0.0.1:${port}` })),
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   await puller.close();
-  await leases.close();
+  await leases.close('SIGTERM');
   await db.end();
 }
 

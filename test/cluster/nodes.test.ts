@@ -17,6 +17,7 @@ import { freePort, PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { removeDir, tempDir } from '../helpers/files';
 import { waitFor } from '../helpers/wait';
 import helper from '../helpers/red-helper';
+import { withCatalogue } from '../nodes/catalogue';
 
 describe('pandora-config cluster fields', () => {
   let db: PrivateMariaDb;
@@ -77,9 +78,13 @@ describe('pandora-config cluster fields', () => {
   };
 
   it('is off by default: nothing changes and no table is created', async () => {
-    await helper.load([pandoraConfig, eventPull], [config('c0'), puller('p0', 'c0')], {
-      c0: { dbPass: db.password },
-    });
+    await helper.load(
+      [withCatalogue(pandoraConfig, 'pandora-config'), eventPull],
+      [config('c0'), puller('p0', 'c0')],
+      {
+        c0: { dbPass: db.password },
+      },
+    );
     const c = helper.getNode('c0') as unknown as PandoraConfigNode;
     assert.equal(c.cluster, null);
     await waitFor(async () => (await copied()) === 60, 20_000, 'both instances copied');
@@ -91,7 +96,7 @@ describe('pandora-config cluster fields', () => {
     await cc.query('DELETE FROM tevent_pull_checkpoint');
     const statuses = new Map<string, string>();
     await helper.load(
-      [pandoraConfig, eventPull],
+      [withCatalogue(pandoraConfig, 'pandora-config'), eventPull],
       [
         config('cx', { cluster: true, clusterMember: 'host-x', leaseSeconds: '2' }),
         config('cy', { cluster: 'true', clusterMember: 'host-y', leaseSeconds: 2 }),
@@ -142,10 +147,10 @@ describe('pandora-config cluster fields', () => {
     const ports = [await freePort(), await freePort()];
     const statuses: string[] = [];
     const other = createPool({ ...db.facts, database: 'cn_cc' });
-    const z = new LeaseManager({ db: other, member: 'host-z', leaseSeconds: 2 });
+    const z = new LeaseManager({ db: other, member: 'host-z', leaseMs: 2000 });
     try {
       await helper.load(
-        [pandoraConfig, tentaclePull],
+        [withCatalogue(pandoraConfig, 'pandora-config'), tentaclePull],
         [
           config('cs', {
             cluster: true,
@@ -191,16 +196,20 @@ describe('pandora-config cluster fields', () => {
       throw new Error(`${(err as Error).message}; statuses: ${statuses.slice(-4).join(' | ')}`);
     } finally {
       await helper.unload();
-      await z.close();
+      await z.close('test over');
       await other.end();
       removeDir(dir);
     }
   });
 
   it('refuses a bad leaseSeconds with a config error naming it', async () => {
-    await helper.load([pandoraConfig], [config('cb', { cluster: true, leaseSeconds: 'soon' })], {
-      cb: { dbPass: db.password },
-    });
+    await helper.load(
+      [withCatalogue(pandoraConfig, 'pandora-config')],
+      [config('cb', { cluster: true, leaseSeconds: 'soon' })],
+      {
+        cb: { dbPass: db.password },
+      },
+    );
     const c = helper.getNode('cb') as unknown as PandoraConfigNode;
     assert.match(String(c.configError?.message), /leaseSeconds/);
     assert.equal(c.cluster, null);

@@ -387,8 +387,15 @@ describe(`${MEMBERS} Node-RED hosts sharing one ${GALERA ? 'Galera cluster' : 'M
         90_000,
         'every file pulled, event copied and queue item applied',
       );
-      // The last MVs are confirmed by each puller's next command line.
-      await sleep(1500);
+      // The last deliveries settle: nothing left under a temp name in any incomingDir.
+      await waitFor(
+        () =>
+          Array.from({ length: MEMBERS }, (_, m) => incoming(m + 1)).every(
+            (d) => tempNames(d).length === 0,
+          ),
+        15_000,
+        'no temp file left in any incomingDir',
+      );
     } finally {
       feeding = false;
       await feeder.catch(() => undefined);
@@ -461,9 +468,27 @@ describe(`${MEMBERS} Node-RED hosts sharing one ${GALERA ? 'Galera cluster' : 'M
         `(leaseSeconds ${LEASE_S}: promise ${LEASE_S * 2000} ms); every unit held again after ` +
         `a kill or pause: max ${again[again.length - 1]} ms, p50 ${quantile(again, 0.5)} ms`,
     );
-    // Writes refused by the fence (a member working a unit it had lost), as the nodes logged them.
-    const fenced = (logs.join('\n').match(/is held by another member now/g) ?? []).length;
-    console.log(`# writes refused by the fence and logged: ${fenced}`);
+    // Writes refused by the fence (a member working a unit it had lost), as the nodes logged them:
+    // each names a unit of this cluster.
+    const refused = [
+      ...logs
+        .join('\n')
+        .matchAll(
+          /ERR_LEASE_LOST \{"unit":"([^"]+)"\}|the lease of (\S+) is held by another member now/g,
+        ),
+    ].map((x) => x[1] ?? x[2]);
+    const unitNames = new Set((await leases()).map((r) => r.unit));
+    for (const u of refused) assert.ok(unitNames.has(u), `a refused write names ${u}`);
+    console.log(`# writes refused by the fence and logged: ${refused.length}`);
+    // Every kind's writes went through the fence: the lease rows count the fences passed.
+    const [passed] = await cc.query<({ kind: string; n: string } & RowDataPacket)[]>(
+      "SELECT SUBSTRING_INDEX(unit, ':', 1) AS kind, SUM(fenced) AS n FROM tsync_cluster_lease GROUP BY kind",
+    );
+    const fencedBy = Object.fromEntries(passed.map((r) => [r.kind, Number(r.n)]));
+    console.log(`# writes that passed the fence, by kind: ${JSON.stringify(fencedBy)}`);
+    for (const kind of Object.keys(KIND_UNITS)) {
+      assert.ok((fencedBy[kind] ?? 0) > 0, `${kind} writes passed the fence`);
+    }
     console.log(
       `# database stopped ${LEASE_S * 2} s: ${afterOutage.length} units changed hands after it ` +
         `(max ${afterOutage[afterOutage.length - 1] ?? '-'} ms since the last renewal)`,

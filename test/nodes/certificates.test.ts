@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Node, NodeMessage } from 'node-red';
 import { TentacleClient } from '../../lib/tentacle';
-import pandoraConfig from '../../nodes/pandora-config/pandora-config';
+import pandoraConfigModule from '../../nodes/pandora-config/pandora-config';
 import tentacleBufferModule from '../../nodes/tentacle-buffer/tentacle-buffer';
 import tentaclePullModule from '../../nodes/tentacle-pull/tentacle-pull';
 import { withCatalogue } from './catalogue';
@@ -22,6 +22,7 @@ import helper from '../helpers/red-helper';
 // The helper's RED._ returns keys; these nodes speak through their catalogues.
 const tentacleBuffer = withCatalogue(tentacleBufferModule, 'tentacle-buffer');
 const tentaclePull = withCatalogue(tentaclePullModule, 'tentacle-pull');
+const pandoraConfig = withCatalogue(pandoraConfigModule, 'pandora-config');
 
 interface Reply {
   status: number;

@@ -119,7 +119,7 @@ describe('pandora-config node', () => {
   it('the conf preview shows what a pandora_server.conf says, without the password', async () => {
     const conf = join(dir, 'shown.conf');
     writeFileSync(conf, 'dbhost 10.1.1.1\ndbpass secret\nsync_address 10.2.2.2\nlog_file /x\n');
-    await helper.load(pandoraConfig, []);
+    await helper.load(withCatalogue(pandoraConfig, 'pandora-config'), []);
     const res = await previewConf(conf);
     assert.equal(res.status, 200);
     assert.deepEqual(res.body.tokens, {
@@ -134,7 +134,7 @@ describe('pandora-config node', () => {
   it('the conf preview reveals nothing of a file that is not a pandora_server.conf', async () => {
     const secret = join(dir, 'secret.txt');
     writeFileSync(secret, 'hunter2 is the password\nroot:x:0:0:root:/root:/bin/bash\n');
-    await helper.load(pandoraConfig, []);
+    await helper.load(withCatalogue(pandoraConfig, 'pandora-config'), []);
     const get = await helper.request().get('/pandora-sync/conf').query({ path: secret });
     const post = await previewConf(secret);
     for (const res of [get, post]) {
@@ -145,7 +145,7 @@ describe('pandora-config node', () => {
   });
 
   it('the conf preview refuses what is not a regular, reasonably sized file', async () => {
-    await helper.load(pandoraConfig, []);
+    await helper.load(withCatalogue(pandoraConfig, 'pandora-config'), []);
     const big = join(dir, 'big.conf');
     writeFileSync(big, `dbhost 10.0.0.1\n${'# padding\n'.repeat(120_000)}`);
     const fifo = join(dir, 'fifo.conf');
