@@ -184,11 +184,11 @@ export class AgentCache extends EventEmitter<AgentCacheEvents> implements SlotHo
       const current = new Set<string>();
       for (const p of this.registry.lastProblems()) {
         const key = `registry:${p.id}`;
-        const error = new AgentCacheError('ERR_AGENT_CACHE_REGISTRY', {
-          id: p.id,
-          name: p.name,
-          message: p.message,
-        });
+        const error = new AgentCacheError(
+          'ERR_AGENT_CACHE_REGISTRY',
+          { ...p.error.facts, id: p.id, name: p.name, reason: p.error.code },
+          { cause: p.error },
+        );
         current.add(key);
         found.push(error);
         this.problem(key, error, { id: p.id, name: p.name });
