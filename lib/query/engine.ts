@@ -4,13 +4,13 @@
  * and one report per Instance. An Instance that is down, slow or refuses the login is reported
  * and never holds back the others.
  */
-import type { RowDataPacket } from 'mysql2/promise';
 import { Instance, InstanceRegistry } from '../db/registry';
 import { reasonOf } from '../util/errors';
 import { applyChange, AuditFacts } from './changes';
 import { Reaper, withDeadline } from './deadline';
 import { QueryError, type QueryFailure } from './errors';
 import { instanceFailure } from './instance-failure';
+import { streamRows } from './stream-rows';
 import {
   ChangeKind,
   ChangeTarget,
@@ -201,13 +201,13 @@ export class InstanceQuery {
     const { rows, reports } = await this.onEach<QueryRow>(
       instances,
       async (instance) => {
+        const ref = { id: instance.id, name: instance.name };
         const select = (ms: number) =>
-          withDeadline(instance, ms, this.reaper, async (c) => {
-            const [r] = await c.query<RowDataPacket[]>(plan.statement.sql, plan.statement.params);
-            return r;
-          });
+          withDeadline(instance, ms, this.reaper, (c) =>
+            streamRows(c, plan.statement, (r) => plan.row(r, ref)),
+          );
         const started = Date.now();
-        let found: Record<string, unknown>[];
+        let found: QueryRow[];
         try {
           found = await select(this.opts.timeoutMs);
         } catch (err) {
@@ -218,8 +218,7 @@ export class InstanceQuery {
           if (!STALE.has((err as { code?: string }).code ?? '') || left <= 0) throw err;
           found = await select(left);
         }
-        const ref = { id: instance.id, name: instance.name };
-        return { rows: found.map((r) => plan.row(r, ref)), count: found.length };
+        return { rows: found, count: found.length };
       },
       () => [],
     );

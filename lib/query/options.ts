@@ -44,7 +44,7 @@ export type ResolvedInstanceQueryOptions = Required<Tunable> & { cc: Pool; insta
 export const INSTANCE_QUERY_DEFAULTS: Required<Tunable> = {
   timeoutMs: INSTANCE_QUERY_PROPERTIES.timeout.default * 1000,
   limit: INSTANCE_QUERY_PROPERTIES.limit.default,
-  concurrency: 16,
+  concurrency: 128,
   connectionsPerInstance: 2,
   auditUser: 'node-red',
 };
