@@ -154,12 +154,17 @@ export class AgentCache extends EventEmitter<AgentCacheEvents> implements SlotHo
     }
   }
 
-  /** Timer: the registry, then a round on every Instance not in one already. */
+  /**
+   * Timer: the registry, then a round on every Instance. An Instance still in its round gets the
+   * next one as soon as that ends (its scheduler queues one at most), not a tick later: when a
+   * round takes longer than the interval, a change waits at most two rounds, not two rounds and
+   * an interval.
+   */
   private tick(): void {
     if (this.closedWith) return;
     void this.refreshes.request()?.then(() => {
       if (this.closedWith) return;
-      for (const s of this.slots.values()) if (!s.busy) void s.request('timer');
+      for (const s of this.slots.values()) void s.request('timer');
     });
     this.timer = setTimeout(() => this.tick(), Math.max(this.opts.intervalMs, 100));
     this.timer.unref?.();
@@ -184,11 +189,11 @@ export class AgentCache extends EventEmitter<AgentCacheEvents> implements SlotHo
       const current = new Set<string>();
       for (const p of this.registry.lastProblems()) {
         const key = `registry:${p.id}`;
-        const error = new AgentCacheError('ERR_AGENT_CACHE_REGISTRY', {
-          id: p.id,
-          name: p.name,
-          message: p.message,
-        });
+        const error = new AgentCacheError(
+          'ERR_AGENT_CACHE_REGISTRY',
+          { ...p.error.facts, id: p.id, name: p.name, reason: p.error.code },
+          { cause: p.error },
+        );
         current.add(key);
         found.push(error);
         this.problem(key, error, { id: p.id, name: p.name });

@@ -21,6 +21,14 @@ export interface SlotHost {
   done(outcome: InstanceOutcome): void;
 }
 
+/**
+ * Where in the auditMs window an Instance's full checks fall: its id times the golden ratio,
+ * modulo 1, spreads any set of ids evenly (ids 1..n land at most about auditMs / n apart).
+ */
+export function auditOffset(id: number, auditMs: number): number {
+  return Math.floor(((id * 0.6180339887498949) % 1) * auditMs);
+}
+
 export class InstanceSlot {
   private readonly rounds: RoundScheduler<string, InstanceOutcome>;
   private lastGood: number | null = null;
@@ -36,11 +44,6 @@ export class InstanceSlot {
     private readonly host: SlotHost,
   ) {
     this.rounds = new RoundScheduler({ run: (reason) => this.run(reason) });
-  }
-
-  /** Whether a round runs now (a timer tick then leaves this Instance alone). */
-  get busy(): boolean {
-    return this.rounds.busy;
   }
 
   request(reason: string): Promise<InstanceOutcome> {
@@ -87,7 +90,12 @@ export class InstanceSlot {
           known: audit ? null : this.known,
         });
         this.known = counts.known;
-        if (audit) this.lastAudit = started;
+        // The first full check of each Instance is dated back by its own share of auditMs, so
+        // that the next ones fall on different ticks: at 100 Instances a tick checks a few
+        // Instances' caches in full, never all of them at once.
+        if (audit)
+          this.lastAudit =
+            started - (this.lastAudit === 0 ? auditOffset(id, this.host.auditMs) : 0);
         this.lastGood = started;
         this.agents = counts.agents;
         this.down = false;

@@ -3,8 +3,13 @@
  * names), each with its own lazily opened pool, re-read when the registry changes.
  */
 import type { RowDataPacket } from 'mysql2';
-import { createPool, describeDb, DbFacts, Pool, PoolTuning } from './pool';
-import { dbSsl, sslOf, tlsHint } from './tls';
+import { RegistryError } from './errors';
+import { createPool, DbFacts, Pool, PoolTuning } from './pool';
+import { registryWords } from './registry-words';
+import { dbSsl, sslOf } from './tls';
+
+export { connectError, looksEncrypted, RegistryError, type RegistryCode } from './errors';
+export { explainConnectError, registryWords } from './registry-words';
 
 export interface Instance {
   /** `tmetaconsole_setup.id`: the node id everywhere (tsync_queue.target, events' server_id). */
@@ -16,11 +21,18 @@ export interface Instance {
   pool: Pool;
 }
 
-/** A registry row that cannot be used, with the reason in words an administrator can act on. */
+/** A registry row that cannot be used: its coded reason, and (for the engines that still report
+ * sentences) those words. */
 export interface RegistryProblem {
   id: number;
   name: string;
+  error: RegistryError;
+  /** registryWords(error): kept for events and replicate, which report it as it is. */
   message: string;
+}
+
+function problem(id: number, name: string, error: RegistryError): RegistryProblem {
+  return { id, name, error, message: registryWords(error) };
 }
 
 interface SetupRow {
@@ -62,44 +74,6 @@ function sameSsl(a: NonNullable<DbFacts['ssl']>, b: NonNullable<DbFacts['ssl']>)
   );
 }
 
-/**
- * Pandora stores `dbpass` through io_input_password, encrypted when the console has an encryption
- * passphrase: base64 of the cipher text. We cannot decrypt it, so when a login fails and the
- * stored value has that shape, say so instead of reporting a bare "access denied".
- */
-export function looksEncrypted(password: string): boolean {
-  return (
-    password.length >= 24 && password.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(password)
-  );
-}
-
-/** Turns a connection failure into a message that names the instance and the likely cause. */
-export function explainConnectError(
-  instance: Pick<Instance, 'id' | 'name' | 'facts'>,
-  err: unknown,
-): string {
-  const e = err as { code?: string; message?: string };
-  const where = `instance ${instance.id} (${instance.name}) at ${describeDb(instance.facts)}`;
-  switch (e.code) {
-    case 'ER_ACCESS_DENIED_ERROR': {
-      const tls = tlsHint(err, instance.facts.ssl !== undefined);
-      return looksEncrypted(instance.facts.password)
-        ? `${where}: access denied; its dbpass in tmetaconsole_setup looks encrypted with Pandora's encryption_passphrase, which this package does not support: store the password unencrypted`
-        : `${where}: access denied: check dbuser/dbpass in tmetaconsole_setup${tls ? `; ${tls}` : ''}`;
-    }
-    case 'ER_BAD_DB_ERROR':
-      return `${where}: database "${instance.facts.database}" does not exist`;
-    case 'ECONNREFUSED':
-      return `${where}: connection refused (is MySQL running and listening on that port?)`;
-    case 'ETIMEDOUT':
-      return `${where}: connection timed out`;
-    case 'ENOTFOUND':
-      return `${where}: unknown host "${instance.facts.host}"`;
-    default:
-      return `${where}: ${e.message ?? String(err)}`;
-  }
-}
-
 export class InstanceRegistry {
   private current = new Map<number, Instance>();
   private problems: RegistryProblem[] = [];
@@ -138,11 +112,9 @@ export class InstanceRegistry {
       const id = Number(row.id);
       const name = row.server_name ?? `node ${id}`;
       if (Number(row.disabled) !== 0) {
-        problems.push({
-          id,
-          name,
-          message: `instance ${id} (${name}) is disabled in tmetaconsole_setup`,
-        });
+        problems.push(
+          problem(id, name, new RegistryError('ERR_DB_INSTANCE_DISABLED', { id, name })),
+        );
         continue;
       }
       const port = Number(row.dbport ?? '3306') || 3306;
@@ -174,11 +146,10 @@ export class InstanceRegistry {
       }
     }
     for (const missing of ids.filter((id) => !rows.some((r) => Number(r.id) === id))) {
-      problems.push({
-        id: missing,
-        name: `node ${missing}`,
-        message: `instance ${missing} is not in tmetaconsole_setup`,
-      });
+      const name = `node ${missing}`;
+      problems.push(
+        problem(missing, name, new RegistryError('ERR_DB_INSTANCE_MISSING', { id: missing, name })),
+      );
     }
     const closing: Promise<void>[] = [];
     for (const [id, old] of this.current) {

@@ -9,6 +9,7 @@ import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { quoteId } from '../db/identifier';
 import type { PoolConnection } from '../db/pool';
 import { ioSafeInput, ioSafeOutput } from './entities';
+import { QueryError, type QueryCode } from './errors';
 import type { ChangeKind } from './operations';
 
 /** What happened to one target. */
@@ -16,7 +17,7 @@ export interface ChangeOutcome {
   ok: boolean;
   /** The stored state was different and has been written (false: it already was as asked). */
   changed: boolean;
-  error: string | null;
+  error: QueryError | null;
 }
 
 export interface AuditFacts {
@@ -52,10 +53,17 @@ async function audit(
   );
 }
 
-const missing = (what: string, id: number): ChangeOutcome => ({
+const MISSING = {
+  agent: 'ERR_QUERY_NO_AGENT',
+  module: 'ERR_QUERY_NO_MODULE',
+  alert: 'ERR_QUERY_NO_ALERT',
+  policy: 'ERR_QUERY_NO_POLICY',
+} as const satisfies Record<string, QueryCode>;
+
+const missing = (what: keyof typeof MISSING, id: number): ChangeOutcome => ({
   ok: false,
   changed: false,
-  error: `no ${what} with id ${id} on this instance`,
+  error: new QueryError(MISSING[what], { id }),
 });
 
 /**

@@ -4,11 +4,13 @@
  * and one report per Instance. An Instance that is down, slow or refuses the login is reported
  * and never holds back the others.
  */
-import { explainConnectError, Instance, InstanceRegistry } from '../db/registry';
-import type { Pool } from '../db/pool';
-import type { RowDataPacket } from 'mysql2/promise';
+import { Instance, InstanceRegistry } from '../db/registry';
+import { reasonOf } from '../util/errors';
 import { applyChange, AuditFacts } from './changes';
-import { Reaper, TimeoutError, withDeadline } from './deadline';
+import { Reaper, withDeadline } from './deadline';
+import { QueryError, type QueryFailure } from './errors';
+import { instanceFailure } from './instance-failure';
+import { streamRows } from './stream-rows';
 import {
   ChangeKind,
   ChangeTarget,
@@ -20,47 +22,27 @@ import {
   ReadFilters,
   ReadKind,
 } from './operations';
+import {
+  resolveOptions,
+  type InstanceQueryOptions,
+  type ResolvedInstanceQueryOptions,
+} from './options';
 import { InstanceRef, isTactical, planRead, QueryRow, sumTactical } from './reads';
 
 export type { InstanceRef, QueryRow } from './reads';
 
-export interface InstanceQueryOptions {
-  /** The Command Center's pool (its node registry tmetaconsole_setup). */
-  cc: Pool;
-  /** Only these registry ids (the node's `instances`); empty = every enabled row. */
-  instances?: number[];
-  /** Most time one Instance may take for one message. */
-  timeoutMs?: number;
-  /** Most rows per Instance for a read. */
-  limit?: number;
-  /** Instances asked at the same time. */
-  concurrency?: number;
-  /** Connections kept per Instance. */
-  connectionsPerInstance?: number;
-  /** tsesion.id_usuario of the audit rows the changes write. */
-  auditUser?: string;
-}
-
-const DEFAULTS = {
-  timeoutMs: 10_000,
-  limit: 1000,
-  concurrency: 16,
-  connectionsPerInstance: 2,
-  auditUser: 'node-red',
-};
-
-/** One Instance's part of an answer. */
-export interface InstanceReport extends InstanceRef {
+/** One Instance's part of an answer (msg.instances once the node words `error`). */
+export interface InstanceAnswer extends InstanceRef {
   ok: boolean;
   ms: number;
   rows: number;
-  error: string | null;
+  error: QueryFailure | null;
 }
 
 export interface QueryAnswer {
   operation: Operation;
   rows: QueryRow[];
-  instances: InstanceReport[];
+  instances: InstanceAnswer[];
 }
 
 /** A change's outcome on one target, as it appears in the answer's rows. */
@@ -69,7 +51,7 @@ export interface ChangeRow extends QueryRow {
   id: number;
   ok: boolean;
   changed: boolean;
-  error: string | null;
+  error: QueryFailure | null;
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time, keeping their order in the result. */
@@ -86,52 +68,21 @@ async function bounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise
   return out;
 }
 
-/** The reason an Instance failed, in words an administrator can act on. */
-export function explainInstanceError(instance: Instance, err: unknown): string {
-  const where = `instance ${instance.id} (${instance.name})`;
-  if (err instanceof TimeoutError) {
-    return `${where}: no answer within ${(err.ms / 1000).toFixed(1)} s (database slow or a table locked); its query was stopped`;
-  }
-  const e = err as { code?: string; message?: string; sqlMessage?: string };
-  switch (e.code) {
-    case 'ER_NO_SUCH_TABLE':
-    case 'ER_BAD_FIELD_ERROR':
-      return `${where}: its database is not a Pandora FMS Instance of a supported version (${e.sqlMessage ?? e.message})`;
-    case 'ER_TABLEACCESS_DENIED_ERROR':
-    case 'ER_COLUMNACCESS_DENIED_ERROR':
-      return `${where}: its database user may not do this (${e.sqlMessage ?? e.message}): grant it in MySQL`;
-    case 'ER_LOCK_WAIT_TIMEOUT':
-      return `${where}: a row is locked by another session (${e.sqlMessage ?? e.message})`;
-    case 'ER_LOCK_DEADLOCK':
-      return `${where}: deadlock with another session; nothing was changed, send the message again`;
-    case 'PROTOCOL_CONNECTION_LOST':
-    case 'ECONNRESET':
-      return `${where}: the connection was lost during the query`;
-    default:
-      return explainConnectError(instance, err);
-  }
-}
-
 /** Errors of a connection that was already dead when taken from the pool. */
 const STALE = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE']);
 
 export class InstanceQuery {
   private readonly registry: InstanceRegistry;
   private readonly reaper = new Reaper();
-  private readonly opts: typeof DEFAULTS;
+  readonly opts: ResolvedInstanceQueryOptions;
   private refreshing: Promise<unknown> = Promise.resolve();
-  private closed = false;
+  private closedWith: QueryError | null = null;
 
+  /** Throws QueryError ERR_QUERY_OPTION for an option the engine cannot use. */
   constructor(options: InstanceQueryOptions) {
-    this.opts = {
-      timeoutMs: options.timeoutMs ?? DEFAULTS.timeoutMs,
-      limit: options.limit ?? DEFAULTS.limit,
-      concurrency: options.concurrency ?? DEFAULTS.concurrency,
-      connectionsPerInstance: options.connectionsPerInstance ?? DEFAULTS.connectionsPerInstance,
-      auditUser: options.auditUser ?? DEFAULTS.auditUser,
-    };
+    this.opts = resolveOptions(options);
     this.registry = new InstanceRegistry(options.cc, {
-      ids: options.instances ?? [],
+      ids: this.opts.instances,
       tuning: {
         connectionLimit: this.opts.connectionsPerInstance,
         connectTimeoutMs: this.opts.timeoutMs,
@@ -141,7 +92,7 @@ export class InstanceQuery {
 
   /**
    * Checks a message before anything is asked: the operation and its filters or targets. Throws
-   * a clear error for a message that cannot run.
+   * a QueryError for a message that cannot run.
    */
   static check(
     topic: unknown,
@@ -154,13 +105,18 @@ export class InstanceQuery {
       : { operation, targets: parseTargets(operation, payload) };
   }
 
+  private assertOpen(): void {
+    if (this.closedWith) throw this.closedWith;
+  }
+
   /** Runs one message's operation on the Instances and gathers the answer. */
   async run(topic: unknown, payload: unknown, fallback = 'agents'): Promise<QueryAnswer> {
-    if (this.closed) throw new Error('instance-query is closed');
+    this.assertOpen();
     const { operation, filters, targets } = InstanceQuery.check(topic, payload, fallback);
     const { instances, unavailable } = await this.select(
       filters?.instances ?? (targets ? [...new Set(targets.map((t) => t.instance))] : undefined),
     );
+    this.assertOpen();
     return isRead(operation)
       ? this.read(operation, filters ?? {}, instances, unavailable)
       : this.change(operation as ChangeKind, targets ?? [], instances, unavailable);
@@ -169,24 +125,22 @@ export class InstanceQuery {
   /** The registry as it is now, narrowed to `wanted`; ids that cannot be asked, with the reason. */
   private async select(
     wanted: number[] | undefined,
-  ): Promise<{ instances: Instance[]; unavailable: InstanceReport[] }> {
+  ): Promise<{ instances: Instance[]; unavailable: InstanceAnswer[] }> {
     // One refresh at a time: a refresh may replace the pool of an instance whose row changed.
     const refresh = this.refreshing.then(() => this.registry.refresh());
     this.refreshing = refresh.catch(() => {});
     try {
       await refresh;
     } catch (err) {
-      throw new Error(`Command Center database unreachable: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new QueryError('ERR_QUERY_CC', { message: reasonOf(err) }, { cause: err });
     }
     const all = this.registry.instances();
     const problems = this.registry.lastProblems();
     const pick = (id: number) => !wanted || wanted.includes(id);
     const instances = all.filter((i) => pick(i.id));
-    const unavailable: InstanceReport[] = problems
+    const unavailable: InstanceAnswer[] = problems
       .filter((p) => pick(p.id))
-      .map((p) => ({ id: p.id, name: p.name, ok: false, ms: 0, rows: 0, error: p.message }));
+      .map((p) => ({ id: p.id, name: p.name, ok: false, ms: 0, rows: 0, error: p.error }));
     for (const id of wanted ?? []) {
       if (!instances.some((i) => i.id === id) && !unavailable.some((u) => u.id === id)) {
         unavailable.push({
@@ -195,7 +149,7 @@ export class InstanceQuery {
           ok: false,
           ms: 0,
           rows: 0,
-          error: `instance ${id} is not among this node's Instances (enabled rows of tmetaconsole_setup, or the ids in its Instances property)`,
+          error: new QueryError('ERR_QUERY_UNLISTED', { id }),
         });
       }
     }
@@ -205,14 +159,14 @@ export class InstanceQuery {
   private async onEach<R>(
     instances: Instance[],
     work: (instance: Instance) => Promise<{ rows: R[]; count: number }>,
-    failed: (instance: Instance, error: string) => R[],
-  ): Promise<{ rows: R[]; reports: InstanceReport[] }> {
+    failed: (instance: Instance, error: QueryFailure) => R[],
+  ): Promise<{ rows: R[]; reports: InstanceAnswer[] }> {
     const results = await bounded(instances, this.opts.concurrency, async (instance) => {
       const started = process.hrtime.bigint();
       const ms = () => Number((process.hrtime.bigint() - started) / 1_000_000n);
       try {
         const { rows, count } = await work(instance);
-        const report: InstanceReport = {
+        const report: InstanceAnswer = {
           id: instance.id,
           name: instance.name,
           ok: true,
@@ -222,8 +176,8 @@ export class InstanceQuery {
         };
         return { rows, report };
       } catch (err) {
-        const error = explainInstanceError(instance, err);
-        const report: InstanceReport = {
+        const error = instanceFailure(instance, err);
+        const report: InstanceAnswer = {
           id: instance.id,
           name: instance.name,
           ok: false,
@@ -241,19 +195,19 @@ export class InstanceQuery {
     kind: ReadKind,
     filters: ReadFilters,
     instances: Instance[],
-    unavailable: InstanceReport[],
+    unavailable: InstanceAnswer[],
   ): Promise<QueryAnswer> {
     const plan = planRead(kind, filters, this.opts.limit);
     const { rows, reports } = await this.onEach<QueryRow>(
       instances,
       async (instance) => {
+        const ref = { id: instance.id, name: instance.name };
         const select = (ms: number) =>
-          withDeadline(instance, ms, this.reaper, async (c) => {
-            const [r] = await c.query<RowDataPacket[]>(plan.statement.sql, plan.statement.params);
-            return r;
-          });
+          withDeadline(instance, ms, this.reaper, (c) =>
+            streamRows(c, plan.statement, (r) => plan.row(r, ref)),
+          );
         const started = Date.now();
-        let found: Record<string, unknown>[];
+        let found: QueryRow[];
         try {
           found = await select(this.opts.timeoutMs);
         } catch (err) {
@@ -264,8 +218,7 @@ export class InstanceQuery {
           if (!STALE.has((err as { code?: string }).code ?? '') || left <= 0) throw err;
           found = await select(left);
         }
-        const ref = { id: instance.id, name: instance.name };
-        return { rows: found.map((r) => plan.row(r, ref)), count: found.length };
+        return { rows: found, count: found.length };
       },
       () => [],
     );
@@ -280,7 +233,7 @@ export class InstanceQuery {
     kind: ChangeKind,
     targets: ChangeTarget[],
     instances: Instance[],
-    unavailable: InstanceReport[],
+    unavailable: InstanceAnswer[],
   ): Promise<QueryAnswer> {
     const who: AuditFacts = { user: this.opts.auditUser };
     const rowOf = (
@@ -288,7 +241,7 @@ export class InstanceQuery {
       id: number,
       ok: boolean,
       changed: boolean,
-      error: string | null,
+      error: QueryFailure | null,
     ): ChangeRow => ({
       instance,
       action: kind,
@@ -338,9 +291,13 @@ export class InstanceQuery {
     return { operation: kind, rows, instances: [...reports, ...unavailable] };
   }
 
-  /** Closes every Instance connection (not the Command Center's pool, which its owner closes). */
-  async close(): Promise<void> {
-    this.closed = true;
+  /**
+   * Closes every Instance connection (not the Command Center's pool, which its owner closes);
+   * every call after it fails with ERR_QUERY_CLOSED carrying `reason`.
+   */
+  async close(reason = 'closed'): Promise<void> {
+    if (this.closedWith) return;
+    this.closedWith = new QueryError('ERR_QUERY_CLOSED', { reason });
     await this.refreshing;
     await this.reaper.settle();
     await this.registry.close();

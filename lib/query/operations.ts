@@ -1,9 +1,10 @@
 /**
  * What a message may ask of instance-query: the operation names, the read filters and the change
  * targets, checked before any Instance is contacted. Every value becomes a query parameter, never
- * SQL text; anything unexpected is refused with a message that says what was expected.
+ * SQL text; anything unexpected is refused with a QueryError whose facts say what was expected.
  */
 import { ioSafeInput } from './entities';
+import { QueryError, shown } from './errors';
 import { parseStatus, Status } from './status';
 
 export const READS = ['agents', 'modules', 'alerts', 'policies', 'tactical'] as const;
@@ -78,20 +79,22 @@ export function parseOperation(topic: unknown, fallback: string): Operation {
   ) {
     return name as Operation;
   }
-  throw new RangeError(
-    `unknown operation ${JSON.stringify(name)}: use one of ${[...READS, ...CHANGES].join(', ')}`,
-  );
+  throw new QueryError('ERR_QUERY_OPERATION', { name, known: [...READS, ...CHANGES].join(', ') });
 }
 
 export function isRead(op: Operation): op is ReadKind {
   return (READS as readonly string[]).includes(op);
 }
 
-function positiveInt(value: unknown, what: string): number {
+/** A positive whole number (a number or its digits), else null. */
+function positive(value: unknown): number | null {
   const n = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 4294967295) {
-    throw new TypeError(`${what} must be a positive whole number, got ${JSON.stringify(value)}`);
-  }
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 4294967295 ? n : null;
+}
+
+function positiveInt(value: unknown, what: string): number {
+  const n = positive(value);
+  if (n === null) throw new QueryError('ERR_QUERY_NUMBER', { what, value: shown(value) });
   return n;
 }
 
@@ -106,9 +109,7 @@ function escapeLike(text: string): string {
  */
 export function namePattern(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.trim() === '') {
-    throw new TypeError(
-      `${what} must be a non-empty text (with * as wildcard), got ${JSON.stringify(value)}`,
-    );
+    throw new QueryError('ERR_QUERY_PATTERN', { what, value: shown(value) });
   }
   return value
     .trim()
@@ -123,7 +124,7 @@ function list<T>(value: unknown, one: (v: unknown) => T): T[] {
     : typeof value === 'string'
       ? value.split(',').map((s) => s.trim())
       : [value];
-  if (items.length === 0) throw new TypeError('an empty list is not a filter');
+  if (items.length === 0) throw new QueryError('ERR_QUERY_EMPTY_LIST');
   return items.map(one);
 }
 
@@ -133,7 +134,7 @@ function yesNo(value: unknown, what: string): boolean {
   if (typeof value === 'string' && /^\s*(true|false)\s*$/i.test(value)) {
     return value.trim().toLowerCase() === 'true';
   }
-  throw new TypeError(`${what} must be true or false, got ${JSON.stringify(value)}`);
+  throw new QueryError('ERR_QUERY_YES_NO', { what, value: shown(value) });
 }
 
 function disabledChoice(value: unknown): DisabledChoice {
@@ -141,27 +142,32 @@ function disabledChoice(value: unknown): DisabledChoice {
   if (typeof v === 'string' && (DISABLED_CHOICES as readonly string[]).includes(v)) {
     return v as DisabledChoice;
   }
-  throw new RangeError(
-    `disabled must be one of ${DISABLED_CHOICES.join(', ')}, got ${JSON.stringify(value)}`,
-  );
+  throw new QueryError('ERR_QUERY_DISABLED', {
+    value: shown(value),
+    known: DISABLED_CHOICES.join(', '),
+  });
 }
 
 /** The read filters in `msg.payload` (an object, or nothing). */
 export function parseReadFilters(kind: ReadKind, payload: unknown): ReadFilters {
   if (payload === undefined || payload === null || payload === '') return {};
   if (typeof payload !== 'object' || Array.isArray(payload)) {
-    throw new TypeError(
-      `msg.payload of "${kind}" must be an object of filters (${FILTERS[kind].join(', ')}) or empty, got ${Array.isArray(payload) ? 'an array' : typeof payload}`,
-    );
+    throw new QueryError('ERR_QUERY_FILTERS', {
+      kind,
+      filters: FILTERS[kind].join(', '),
+      got: Array.isArray(payload) ? 'array' : typeof payload,
+    });
   }
   const given = payload as Record<string, unknown>;
   const unknown = Object.keys(given).filter(
     (k) => given[k] !== undefined && !FILTERS[kind].includes(k),
   );
   if (unknown.length > 0) {
-    throw new RangeError(
-      `"${kind}" has no filter ${unknown.map((k) => JSON.stringify(k)).join(', ')}: its filters are ${FILTERS[kind].join(', ')}`,
-    );
+    throw new QueryError('ERR_QUERY_FILTER_UNKNOWN', {
+      kind,
+      names: unknown.map((k) => JSON.stringify(k)).join(', '),
+      filters: FILTERS[kind].join(', '),
+    });
   }
   const filters: ReadFilters = {};
   const { group, recursion, agent, module, status, disabled, instances } = given;
@@ -171,7 +177,7 @@ export function parseReadFilters(kind: ReadKind, payload: unknown): ReadFilters 
     } else if (typeof group === 'string') {
       filters.group = { name: ioSafeInput(group.trim()) };
     } else {
-      throw new TypeError(`group must be a group name or id, got ${JSON.stringify(group)}`);
+      throw new QueryError('ERR_QUERY_GROUP', { value: shown(group) });
     }
   }
   if (recursion !== undefined) filters.recursion = yesNo(recursion, 'recursion');
@@ -190,9 +196,10 @@ export function parseReadFilters(kind: ReadKind, payload: unknown): ReadFilters 
             : v;
         if (typeof s === 'string' && (ALERT_STATES as readonly string[]).includes(s))
           return s as AlertState;
-        throw new RangeError(
-          `status of an alert must be one of ${ALERT_STATES.join(', ')}, got ${JSON.stringify(v)}`,
-        );
+        throw new QueryError('ERR_QUERY_ALERT_STATUS', {
+          value: shown(v),
+          known: ALERT_STATES.join(', '),
+        });
       });
     } else {
       filters.status = list(status, parseStatus);
@@ -206,21 +213,29 @@ export function parseReadFilters(kind: ReadKind, payload: unknown): ReadFilters 
 /** The targets of a change: `{instance, id}` or a list of them (rows of a read work as targets). */
 export function parseTargets(kind: ChangeKind, payload: unknown): ChangeTarget[] {
   const items = Array.isArray(payload) ? payload : [payload];
-  if (items.length === 0)
-    throw new TypeError(`"${kind}" needs at least one {instance, id} target in msg.payload`);
+  if (items.length === 0) throw new QueryError('ERR_QUERY_NO_TARGET', { kind });
   return items.map((item, i) => {
-    const where = items.length > 1 ? `target ${i + 1} of "${kind}"` : `the target of "${kind}"`;
+    // `count` picks the catalogue's wording: "the target of" one, "target n of" several.
+    const where = { kind, n: i + 1, count: items.length };
     if (typeof item !== 'object' || item === null) {
-      throw new TypeError(`${where} must be an object {instance, id}, got ${JSON.stringify(item)}`);
+      throw new QueryError('ERR_QUERY_TARGET', { ...where, value: shown(item) });
     }
     const t = item as Record<string, unknown>;
     const instance =
       typeof t.instance === 'object' && t.instance !== null
         ? (t.instance as Record<string, unknown>).id
         : t.instance;
-    return {
-      instance: positiveInt(instance, `${where}: instance`),
-      id: positiveInt(t.id, `${where}: id`),
+    const field = (name: 'instance' | 'id', value: unknown): number => {
+      const n = positive(value);
+      if (n === null) {
+        throw new QueryError('ERR_QUERY_TARGET_NUMBER', {
+          ...where,
+          field: name,
+          value: shown(value),
+        });
+      }
+      return n;
     };
+    return { instance: field('instance', instance), id: field('id', t.id) };
   });
 }

@@ -6,6 +6,7 @@
  * Agents: the counters the server keeps in tagente (normal_count ... total_count, refreshed by
  * pandora_update_agent_module_count), read as the console's agent list reads them.
  */
+import { QueryError, shown } from './errors';
 
 export const STATUSES = ['normal', 'critical', 'warning', 'unknown', 'notinit'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -91,7 +92,5 @@ export function parseStatus(value: unknown): Status {
     const s = (alias[name] ?? name) as Status;
     if (STATUSES.includes(s)) return s;
   }
-  throw new RangeError(
-    `status must be one of ${STATUSES.join(', ')} (or 0-5), got ${JSON.stringify(value)}`,
-  );
+  throw new QueryError('ERR_QUERY_STATUS', { value: shown(value), known: STATUSES.join(', ') });
 }

@@ -8,7 +8,9 @@ export type Translate = (key: string, values?: Record<string, string | number>) 
 
 /** An engine error in the runtime's language (errors.<code> of the node's catalogue). */
 export function errorText(err: AgentCacheError, t: Translate): string {
-  return t(`agent-cache.errors.${err.code}`, err.facts);
+  // A registry row's reason is the registry's own code, worded under that code.
+  const code = err.code === 'ERR_AGENT_CACHE_REGISTRY' ? String(err.facts.reason) : err.code;
+  return t(`agent-cache.errors.${code}`, err.facts);
 }
 
 /** Below this the lag is not worth a yellow ring (a round on many agents takes a moment). */

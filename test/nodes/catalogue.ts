@@ -18,12 +18,11 @@ const { i18n } = require('@node-red/util') as { i18n: { i: I18next } };
 
 const root = resolve(__dirname, '../../..');
 
-/** `nodeModule` with `RED._` answering from `node`'s catalogue in `lang`. */
-export function withCatalogue<T>(
-  nodeModule: (RED: NodeAPI) => T,
+/** `key` of `node`'s catalogue in `lang` with its `__name__` values, as the runtime's RED._. */
+export function catalogue(
   node: string,
   lang: 'en-US' | 'es-ES' = 'en-US',
-): (RED: NodeAPI) => T {
+): (k: string, v?: Record<string, unknown>) => string {
   const load = (l: string) =>
     JSON.parse(readFileSync(join(root, 'nodes', node, 'locales', l, `${node}.json`), 'utf8'));
   const t = i18n.i.createInstance({
@@ -43,12 +42,22 @@ export function withCatalogue<T>(
     t: (k: string, v?: Record<string, unknown>) => string;
   };
   ready.init();
+  return (k, v) => ready.t(k, v);
+}
+
+/** `nodeModule` with `RED._` answering from `node`'s catalogue in `lang`. */
+export function withCatalogue<T>(
+  nodeModule: (RED: NodeAPI) => T,
+  node: string,
+  lang: 'en-US' | 'es-ES' = 'en-US',
+): (RED: NodeAPI) => T {
+  const t = catalogue(node, lang);
   // Each module gets a RED of its own, as in the runtime (the helper shares one between modules).
   return (RED: NodeAPI) => {
     const own = Object.create(RED) as NodeAPI & {
       _: (k: string, v?: Record<string, unknown>) => string;
     };
-    own._ = (k, v) => ready.t(k, v);
+    own._ = t;
     return nodeModule(own);
   };
 }

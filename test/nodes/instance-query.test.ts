@@ -87,7 +87,9 @@ describe('instance-query node', () => {
   ];
 
   it('answers one message per message, keeping its properties, with msg.instances', async () => {
-    await helper.load([pandoraConfig, instanceQuery], flow({}), { cfg: { dbPass: db.password } });
+    await helper.load([pandoraConfig, instanceQuery], flow({}), {
+      cfg: { dbPass: db.password },
+    });
     const q = helper.getNode('q') as Node;
     const out = helper.getNode('out') as Node;
     const statuses: { text?: string; fill?: string }[] = [];
@@ -160,13 +162,15 @@ describe('instance-query node', () => {
   });
 
   it('refuses a bad message through done(err), so a Catch node sees it', async () => {
-    await helper.load([pandoraConfig, instanceQuery], flow({}), { cfg: { dbPass: db.password } });
+    await helper.load([pandoraConfig, withCatalogue(instanceQuery, 'instance-query')], flow({}), {
+      cfg: { dbPass: db.password },
+    });
     const q = helper.getNode('q') as Node;
     const errors: unknown[] = [];
     spy(q).on('call:error', (call) => errors.push(call.args[0]));
     q.receive({ topic: 'agents', payload: { state: 'critical' } } as NodeMessage);
     q.receive({ topic: 'agents.delete', payload: {} } as NodeMessage);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => errors.length >= 2, 10_000, 'both messages refused');
     assert.equal(errors.length, 2);
     assert.match(String(errors[0]), /"agents" has no filter "state"/);
     assert.match(String(errors[1]), /unknown operation "agents.delete"/);
@@ -230,9 +234,13 @@ describe('instance-query node', () => {
   });
 
   it('reports an Instance that is down beside the others, status yellow', async () => {
-    await helper.load([pandoraConfig, instanceQuery], flow({ instances: '', query: 'agents' }), {
-      cfg: { dbPass: db.password },
-    });
+    await helper.load(
+      [pandoraConfig, withCatalogue(instanceQuery, 'instance-query')],
+      flow({ instances: '', query: 'agents' }),
+      {
+        cfg: { dbPass: db.password },
+      },
+    );
     const q = helper.getNode('q') as Node;
     const out = helper.getNode('out') as Node;
     const statuses: { text?: string; fill?: string }[] = [];
@@ -251,14 +259,21 @@ describe('instance-query node', () => {
   });
 
   it('reports a bad property in its status instead of running', async () => {
-    await helper.load([pandoraConfig, instanceQuery], flow({ query: 'everything' }), {
-      cfg: { dbPass: db.password },
-    });
+    await helper.load(
+      [pandoraConfig, withCatalogue(instanceQuery, 'instance-query')],
+      flow({ query: 'everything' }),
+      {
+        cfg: { dbPass: db.password },
+      },
+    );
     const q = helper.getNode('q') as Node;
     const errors: unknown[] = [];
     spy(q).on('call:error', (call) => errors.push(call.args[0]));
     q.receive({ payload: '' } as NodeMessage);
-    await new Promise((r) => setTimeout(r, 200));
-    assert.match(String(errors.at(-1)), /instance-query is not configured/);
+    await waitFor(
+      () => /instance-query is not configured/.test(String(errors.at(-1))),
+      10_000,
+      'the message refused',
+    );
   });
 });

@@ -12,6 +12,7 @@ import { createCommandCenter } from '../events/fixtures/pandora';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { waitFor } from '../helpers/wait';
 import { createInstance, rowsOf } from './fixtures/pandora';
+import { said, saying } from './words';
 
 type Row = Record<string, unknown> & { instance: { id: number; name: string } };
 
@@ -237,12 +238,12 @@ describe('instance-query engine', () => {
   });
 
   it('refuses bad messages before asking any Instance', async () => {
-    await assert.rejects(q.run('agents', { grupo: 1 }), /"agents" has no filter "grupo"/);
-    await assert.rejects(q.run('agents', { status: 'red' }), /status must be one of/);
-    await assert.rejects(q.run('drop table', {}), /unknown operation "drop table"/);
+    await assert.rejects(q.run('agents', { grupo: 1 }), saying(/"agents" has no filter "grupo"/));
+    await assert.rejects(q.run('agents', { status: 'red' }), saying(/status must be one of/));
+    await assert.rejects(q.run('drop table', {}), saying(/unknown operation "drop table"/));
     await assert.rejects(
       q.run('agent.disable', { id: 1 }),
-      /instance must be a positive whole number/,
+      saying(/instance must be a positive whole number/),
     );
     // Filter text is a parameter, never SQL.
     const a = await q.run('agents', { agent: "x' OR '1'='1", group: '1 OR 1=1; --' });
@@ -257,15 +258,21 @@ describe('instance-query engine', () => {
       const a = await wide.run('tactical', { instances: [1, 4, 5, 6, 9] });
       assert.equal(report(a, 1)?.ok, true);
       assert.match(
-        String(report(a, 4)?.error),
+        String(said(report(a, 4)?.error)),
         /^instance 4 \(delta\) at root@127\.0\.0\.1:\d+\/qd: connection refused/,
       );
       assert.match(
-        String(report(a, 5)?.error),
+        String(said(report(a, 5)?.error)),
         /^instance 5 \(locked out\) .*access denied: check dbuser\/dbpass in tmetaconsole_setup/,
       );
-      assert.match(String(report(a, 6)?.error), /instance 6 is not among this node's Instances/);
-      assert.match(String(report(a, 9)?.error), /instance 9 is not among this node's Instances/);
+      assert.match(
+        String(said(report(a, 6)?.error)),
+        /instance 6 is not among this node's Instances/,
+      );
+      assert.match(
+        String(said(report(a, 9)?.error)),
+        /instance 9 is not among this node's Instances/,
+      );
       // The total counts what answered.
       assert.equal((byInstance(a, 0)[0].agents as { total: number }).total, 3);
     } finally {
@@ -285,7 +292,7 @@ describe('instance-query engine', () => {
     try {
       const a = await named.run('agents', { agent: 'db01' });
       assert.deepEqual(
-        a.instances.map((i) => [i.id, i.ok, i.error]),
+        a.instances.map((i) => [i.id, i.ok, said(i.error)]),
         [
           [1, true, null],
           [6, false, 'instance 6 (off) is disabled in tmetaconsole_setup'],
@@ -309,7 +316,7 @@ describe('instance-query engine', () => {
       assert.equal(byInstance(a, 1).length, 3);
       assert.equal(report(a, 2)?.ok, false);
       assert.match(
-        String(report(a, 2)?.error),
+        String(said(report(a, 2)?.error)),
         /instance 2 \(beta\): no answer within 0\.8 s \(database slow or a table locked\); its query was stopped/,
       );
       assert.ok(took < 5000, `the locked Instance held the message ${took} ms`);
@@ -484,7 +491,7 @@ describe('instance-query engine', () => {
         { instance: 8, id: 6 },
       ]);
       assert.deepEqual(
-        rows(d).map((r) => [r.instance.id, r.id, r.ok, r.error]),
+        rows(d).map((r) => [r.instance.id, r.id, r.ok, said(r.error)]),
         [
           [3, 6, true, null],
           [3, 999, false, 'no alert with id 999 on this instance'],
@@ -527,14 +534,17 @@ describe('instance-query engine', () => {
         'Alert&#x20;management / Standbyoff&#x20;&#x20;5',
       ]);
       const unknown = await q.run('agent.enable', { instance: 3, id: 77 });
-      assert.deepEqual(rows(unknown)[0], {
-        instance: { id: 3, name: 'gamma' },
-        action: 'agent.enable',
-        id: 77,
-        ok: false,
-        changed: false,
-        error: 'no agent with id 77 on this instance',
-      });
+      assert.deepEqual(
+        { ...rows(unknown)[0], error: said(rows(unknown)[0].error) },
+        {
+          instance: { id: 3, name: 'gamma' },
+          action: 'agent.enable',
+          id: 77,
+          ok: false,
+          changed: false,
+          error: 'no agent with id 77 on this instance',
+        },
+      );
       assert.equal(report(unknown, 3)?.ok, true);
     });
 
@@ -557,7 +567,7 @@ describe('instance-query engine', () => {
         { instance: 3, id: 2 },
       ]);
       assert.deepEqual(
-        rows(twice).map((r) => [r.ok, r.changed, r.error]),
+        rows(twice).map((r) => [r.ok, r.changed, said(r.error)]),
         [
           [true, false, null],
           [false, false, 'no policy with id 2 on this instance'],

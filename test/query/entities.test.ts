@@ -3,6 +3,7 @@
  * database really holds, and the filters that are built from them.
  */
 import assert from 'node:assert/strict';
+import { saying } from './words';
 import { describe, it } from 'node:test';
 import { htmlEntityDecode, ioSafeInput, ioSafeOutput } from '../../lib/query/entities';
 import {
@@ -76,7 +77,7 @@ describe('filters', () => {
     assert.equal(parseStatus(4), 'notinit');
     assert.equal(parseStatus('5'), 'notinit');
     assert.equal(parseStatus('not init'), 'notinit');
-    assert.throws(() => parseStatus('red'), /status must be one of normal, critical/);
+    assert.throws(() => parseStatus('red'), saying(/status must be one of normal, critical/));
     assert.equal(moduleStatus(null), 'notinit');
     assert.equal(moduleStatus(2), 'warning');
   });
@@ -84,28 +85,30 @@ describe('filters', () => {
   it('refuses what a read does not understand, with the filters it has', () => {
     assert.throws(
       () => parseReadFilters('agents', { grupo: 2 }),
-      /"agents" has no filter "grupo": its filters are group, recursion, agent, status, module, disabled, instances/,
+      saying(
+        /"agents" has no filter "grupo": its filters are group, recursion, agent, status, module, disabled, instances/,
+      ),
     );
     assert.throws(
       () => parseReadFilters('tactical', { status: 'critical' }),
-      /"tactical" has no filter "status"/,
+      saying(/"tactical" has no filter "status"/),
     );
-    assert.throws(() => parseReadFilters('agents', 'web'), /must be an object of filters/);
+    assert.throws(() => parseReadFilters('agents', 'web'), saying(/must be an object of filters/));
     assert.throws(
       () => parseReadFilters('agents', { group: { id: 2 } }),
-      /group must be a group name or id/,
+      saying(/group must be a group name or id/),
     );
     assert.throws(
       () => parseReadFilters('agents', { agent: '' }),
-      /agent must be a non-empty text/,
+      saying(/agent must be a non-empty text/),
     );
     assert.throws(
       () => parseReadFilters('agents', { instances: [1, -2] }),
-      /instances must be a positive whole number/,
+      saying(/instances must be a positive whole number/),
     );
     assert.throws(
       () => parseReadFilters('alerts', { status: 'critical' }),
-      /status of an alert must be one of fired, notfired, disabled, standby/,
+      saying(/status of an alert must be one of fired, notfired, disabled, standby/),
     );
     assert.deepEqual(
       parseReadFilters('agents', {
@@ -128,7 +131,7 @@ describe('filters', () => {
     assert.equal(parseOperation(' alert.standby ', 'agents'), 'alert.standby');
     assert.throws(
       () => parseOperation('agent.delete', 'agents'),
-      /unknown operation "agent.delete": use one of agents, modules/,
+      saying(/unknown operation "agent.delete": use one of agents, modules/),
     );
     assert.deepEqual(parseTargets('agent.disable', { instance: 1, id: '7' }), [
       { instance: 1, id: 7 },
@@ -139,12 +142,45 @@ describe('filters', () => {
     );
     assert.throws(
       () => parseTargets('agent.disable', []),
-      /needs at least one \{instance, id\} target/,
+      saying(/needs at least one \{instance, id\} target/),
     );
     assert.throws(
       () => parseTargets('agent.disable', [{ instance: 1, id: 2 }, { id: 3 }]),
-      /target 2 of "agent.disable": instance must be/,
+      saying(/target 2 of "agent.disable": instance must be/),
     );
-    assert.throws(() => parseTargets('agent.disable', 'all'), /must be an object \{instance, id\}/);
+    assert.throws(
+      () => parseTargets('agent.disable', 'all'),
+      saying(/must be an object \{instance, id\}/),
+    );
+  });
+});
+
+describe('refusals in both languages', () => {
+  it('words one target as "the target", several by number, and in Spanish alike', async () => {
+    const { catalogue } = await import('../nodes/catalogue');
+    const { errorText } = await import('../../nodes/instance-query/status');
+    const { QueryError } = await import('../../lib/query/errors');
+    const caught = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        if (e instanceof QueryError) return e;
+      }
+      throw new Error('no QueryError');
+    };
+    const one = caught(() => parseTargets('agent.disable', { instance: 'x', id: 1 }));
+    const two = caught(() => parseTargets('agent.disable', [{ instance: 1, id: 1 }, 'x']));
+    const en = catalogue('instance-query');
+    const es = catalogue('instance-query', 'es-ES');
+    assert.equal(
+      errorText(one, en),
+      'the target of "agent.disable": instance must be a positive whole number, got "x"',
+    );
+    assert.equal(
+      errorText(two, en),
+      'target 2 of "agent.disable" must be an object {instance, id}, got "x"',
+    );
+    assert.match(errorText(one, es), /^el destino de "agent.disable": instance debe ser/);
+    assert.match(errorText(two, es), /^el destino 2 de "agent.disable" debe ser un objeto/);
   });
 });

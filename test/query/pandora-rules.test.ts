@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPool, Pool } from '../../lib/db/pool';
 import { InstanceQuery, QueryAnswer } from '../../lib/query';
+import { saying } from './words';
 import { createCommandCenter } from '../events/fixtures/pandora';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { createRulesInstance, rowsOf } from './fixtures/pandora';
@@ -121,11 +122,11 @@ describe('instance-query counts as Pandora does', () => {
     assert.deepEqual(ids(await alerts({ status: 'disabled' })), [8]);
     await assert.rejects(
       q.run('agents', { disabled: 'yes' }),
-      /disabled must be one of enabled, disabled, all, got "yes"/,
+      saying(/disabled must be one of enabled, disabled, all, got "yes"/),
     );
     await assert.rejects(
       q.run('tactical', { disabled: 'all' }),
-      /"tactical" has no filter "disabled"/,
+      saying(/"tactical" has no filter "disabled"/),
     );
   });
 
@@ -153,7 +154,7 @@ describe('instance-query counts as Pandora does', () => {
     );
     await assert.rejects(
       q.run('agents', { group: 2, recursion: 'maybe' }),
-      /recursion must be true or false, got "maybe"/,
+      saying(/recursion must be true or false, got "maybe"/),
     );
   });
 
