@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { SyncError } from '../../lib/sync/errors';
 import { DeliveryJournal } from '../../lib/sync/journal';
 import { compilePattern } from '../../lib/sync/names';
 import { SyncPuller, type PulledFile, type SyncPullerOptions } from '../../lib/sync/puller';
@@ -89,8 +90,29 @@ describe('Sync server puller', () => {
     await until(() => dataLeft(A).length === 0 && dataLeft(B).length === 0, 5000, 'empty buffers');
     assert.ok(existsSync(join(A.storage, 'notes.txt')), 'names outside the pattern stay');
     // The failed buffer waits (backoff) on automatic rounds, not on manual ones.
-    const again = await p.requestRound(undefined, false);
+    const again = await p.requestRound('timer');
     assert.equal(again.find((s) => s.address === `127.0.0.1:${down}`)?.skipped, true);
+  });
+
+  it('owns its timer: start() pulls every intervalMs; after close every call fails with the reason', async () => {
+    const A = await buffer(dataFiles('timer', 5));
+    const { p, files } = puller({ buffers: [A.endpoint], intervalMs: 50 });
+    const rounds: string[] = [];
+    p.on('round', (_s, round) => rounds.push(round.reason));
+    p.start();
+    await until(() => files.length === 5 && rounds.length >= 2, 10_000, 'timer rounds');
+    assert.ok(rounds.every((r) => r === 'timer'));
+    await p.close('test over');
+    const closed = (err: unknown) =>
+      err instanceof SyncError &&
+      err.code === 'ERR_SYNC_CLOSED' &&
+      err.facts.reason === 'test over';
+    await assert.rejects(p.requestRound('message'), closed);
+    await assert.rejects(p.push('x.conf', Buffer.from('x')), closed);
+    assert.throws(() => p.start(), closed);
+    const after = rounds.length;
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(rounds.length, after, 'no timer round after close');
   });
 
   it('TLS with a client certificate (buffer -f) and without one (verifying the buffer)', async () => {
