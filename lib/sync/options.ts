@@ -36,8 +36,19 @@ export interface SyncPullerOptions {
   pattern: RegExp;
   /** Milliseconds between the end of a timer round and the next; 0 = only requestRound(). */
   intervalMs?: number;
-  /** Buffers pulled at the same time. */
+  /** Buffers drained (files taken) at the same time. */
   concurrency?: number;
+  /**
+   * Buffers connected to and listed at the same time. Listing an empty buffer is a few round
+   * trips of waiting, so many are listed at once; only those with files take a drain slot.
+   */
+  listConcurrency?: number;
+  /**
+   * Milliseconds a buffer may take to connect and answer its listing while it holds a listing
+   * slot; past that it goes on outside them (an unreachable or blackholed buffer waits out
+   * `timeout` without holding back the others).
+   */
+  listWaitMs?: number;
   /** Connections to one buffer at the same time. */
   connections?: number;
   safe?: boolean;
@@ -89,6 +100,8 @@ export const SYNC_DEFAULTS: Record<Tunable, number> & { deliver: DeliverMode; sa
   deliver: TENTACLE_PULL_PROPERTIES.deliver.default,
   safe: TENTACLE_PULL_PROPERTIES.safe.default,
   /** Pandora's own sync_timeout and sync_retries defaults. */
+  listConcurrency: 64,
+  listWaitMs: 1_000,
   timeout: 10,
   retries: 3,
   journalLimit: 10_000,
@@ -101,6 +114,8 @@ const MINIMUM: Record<Tunable, number> = {
   concurrency: 1,
   connections: 1,
   maxSize: 1,
+  listConcurrency: 1,
+  listWaitMs: 0,
   timeout: 0,
   retries: 0,
   journalLimit: 1,

@@ -21,11 +21,12 @@ import { RoundScheduler } from '../util/round-scheduler';
 import { resolveBufferAddresses } from './addresses';
 import { pullBuffer, type BufferPullHost } from './buffer-pull';
 import { Connections } from './connections';
+import { Semaphore, runInSlots } from './slots';
 import { SyncError } from './errors';
 import { bufferFailureText } from './failure-text';
 import { FirstDownload } from './first-download';
 import { IncomingDir, type StoreResult } from './incoming';
-import { DeliveryJournal } from './journal';
+import { DeliveryJournal, JOURNAL_MOST } from './journal';
 import { resolveOptions, type ResolvedSyncOptions, type SyncPullerOptions } from './options';
 import type { DrainContext } from './share-drain';
 import type {
@@ -63,18 +64,11 @@ export interface RoundOptions {
   origin?: unknown;
 }
 
-/** Runs async jobs with at most `limit` at a time; never rejects (jobs catch their own). */
-async function pool<T>(items: T[], limit: number, job: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await job(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-}
-
 export class SyncPuller extends EventEmitter<SyncPullerEvents> {
   readonly opts: ResolvedSyncOptions;
   private readonly connections: Connections;
+  /** Buffers drained at the same time, across rounds (`concurrency`). */
+  private readonly drainSlots: Semaphore;
   private readonly backoff: BackoffMap<string>;
   private readonly rounds: RoundScheduler<RoundRequest, BufferSummary[]>;
   /** Safe mode: RECV or ZRECV first, per buffer. */
@@ -83,17 +77,18 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
   private readonly reportedOversized = new Map<string, number>();
   private journal: DeliveryJournal | null = null;
   private incoming: IncomingDir | null = null;
-  private ready: Promise<DrainContext> | null = null;
+  private ready: Promise<IncomingDir> | null = null;
   private closedWith: SyncError | null = null;
   private timer: NodeJS.Timeout | null = null;
   private started = false;
-  /** The running round (rounds never overlap). */
-  private round: RoundInfo = { reason: 'request', origins: [] };
+  /** Buffers being pulled, by address (a buffer is never pulled twice at once). */
+  private readonly inFlight = new Map<string, Promise<BufferSummary>>();
 
   constructor(options: SyncPullerOptions) {
     super();
     this.opts = resolveOptions(options);
     this.connections = new Connections(this.opts);
+    this.drainSlots = new Semaphore(this.opts.concurrency);
     this.backoff = new BackoffMap({
       baseMs: this.opts.baseBackoffMs,
       maxMs: this.opts.maxBackoffMs,
@@ -151,7 +146,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     this.assertOpen();
     const targets = this.opts.buffers.filter((b) => !only?.length || only.includes(b.address));
     const out: PushResult[] = [];
-    await pool(targets, this.opts.concurrency, async (b) => {
+    const run = runInSlots(targets, this.opts.concurrency, async (b) => {
       const r: PushResult = {
         address: b.address,
         filename,
@@ -171,6 +166,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       }
       out.push(r);
     });
+    await run.all;
     return out;
   }
 
@@ -186,6 +182,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     this.timer = null;
     this.connections.closeAll(this.closedWith);
     await this.rounds.idle();
+    await Promise.all(this.inFlight.values());
     await this.ready?.catch(() => undefined);
     await this.journal?.close();
   }
@@ -205,7 +202,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
   }
 
   /** Opens the journal and prepares the incoming directory (once; again after a failure). */
-  private prepare(): Promise<DrainContext> {
+  private prepare(): Promise<IncomingDir> {
     this.ready ??= (async () => {
       const journal = await DeliveryJournal.open(this.opts.journalPath, {
         limit: this.opts.journalLimit,
@@ -225,7 +222,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       }
       this.journal = journal;
       this.incoming = incoming;
-      return this.drainContext(incoming);
+      return incoming;
     })();
     // A failed preparation (directory not creatable) is retried by the next round.
     this.ready.catch(() => {
@@ -234,13 +231,14 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     return this.ready;
   }
 
-  private drainContext(incoming: IncomingDir): DrainContext {
+  /** What a share of a round needs; its files carry the round's info. */
+  private drainContext(incoming: IncomingDir, round: RoundInfo): DrainContext {
     return {
       connections: this.connections,
       incoming,
       firstDownload: this.firstDownload,
       safe: this.opts.safe,
-      delivered: (b, name, r) => this.delivered(b, name, r),
+      delivered: (b, name, r) => this.delivered(b, name, r, round),
       oversized: (b, name, size) => this.noteOversized(b, name, size),
       zrecv: (address) => this.emitSafe('zrecv', address),
     };
@@ -249,7 +247,6 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
   /** One pull round over the buffers. Never rejects: failures are in the summaries. */
   private async runRound({ only, reason, origins }: RoundRequest): Promise<BufferSummary[]> {
     const info: RoundInfo = { reason, origins };
-    this.round = info;
     const { gate, shared } = this.opts;
     gate?.offer(this.opts.buffers.map((b) => units.pull(b.address)));
     let settled = true;
@@ -267,25 +264,66 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     const targets = this.opts.buffers.filter(
       (b) =>
         settled &&
+        (reason !== 'timer' || !this.inFlight.has(b.address)) &&
         (only === 'all' || only.has(b.address)) &&
         (!gate || gate.holds(units.pull(b.address))),
     );
     const host: BufferPullHost = {
-      prepare: () => this.prepare(),
+      prepare: async () => this.drainContext(await this.prepare(), info),
       backoff: this.backoff,
       pattern: this.opts.pattern,
       connections: this.opts.connections,
+      drainSlots: this.drainSlots,
       tls: this.opts.tls,
       shared: gate ? shared : undefined,
     };
     const out: BufferSummary[] = [];
-    await pool(targets, this.opts.concurrency, async (b) => {
-      const s = await pullBuffer(host, b, reason !== 'timer');
-      out.push(s);
-      if (!this.closedWith) this.emitSafe('summary', s, info);
+    const manual = reason !== 'timer';
+    /** This round's buffers that were not listed in time: the timer's round does not wait. */
+    const late = new Set<string>();
+    const ended = new Map<string, Promise<void>>();
+    const run = runInSlots(targets, this.opts.listConcurrency, (b, leave) => {
+      const job = (async () => {
+        // A message's round takes a buffer still worked by an earlier round once that ends.
+        const earlier = this.inFlight.get(b.address);
+        if (earlier) {
+          leave();
+          await earlier;
+        }
+        // Listed (its drain waits for a drain slot instead), or not listed in time
+        // (unreachable, blackholed): either way its listing slot goes to the next buffer.
+        const slow = setTimeout(() => {
+          late.add(b.address);
+          leave();
+        }, this.opts.listWaitMs);
+        const pull = pullBuffer(host, b, manual, () => {
+          clearTimeout(slow);
+          leave();
+        });
+        this.inFlight.set(b.address, pull);
+        const s = await pull;
+        clearTimeout(slow);
+        if (this.inFlight.get(b.address) === pull) this.inFlight.delete(b.address);
+        out.push(s);
+        if (!this.closedWith) this.emitSafe('summary', s, info);
+      })();
+      ended.set(b.address, job);
+      return job;
     });
-    if (!this.closedWith) this.emitSafe('round', out, info);
-    return out;
+    await run.slotted;
+    // Every buffer has started by now. A message's round waits for all of them; the timer's
+    // round for those that were listed in time: the others' summaries come when they end, and
+    // the next timer round leaves them out until then.
+    if (manual) await run.all;
+    else {
+      await Promise.all([...ended].filter(([address]) => !late.has(address)).map(([, j]) => j));
+    }
+    const summaries = [...out];
+    // The journal remembers two rounds of deliveries at least (bounded: see journal.ts).
+    const files = summaries.reduce((n, x) => n + x.files, 0);
+    this.journal?.reserve(Math.min(2 * files, JOURNAL_MOST));
+    if (!this.closedWith) this.emitSafe('round', summaries, info);
+    return summaries;
   }
 
   private noteOversized(b: BufferEndpoint, filename: string, size: number): void {
@@ -295,11 +333,11 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
     this.emitSafe('oversized', { address: b.address, filename, size, maxSize: this.opts.maxSize });
   }
 
-  private delivered(b: BufferEndpoint, name: string, r: StoreResult): PulledFile {
+  private delivered(b: BufferEndpoint, name: string, r: StoreResult, round: RoundInfo): PulledFile {
     const f: PulledFile = { address: b.address, filename: name, size: r.size, sha1: r.sha1 };
     if (r.path) f.path = r.path;
     if (r.payload) f.payload = r.payload;
-    this.emitSafe('file', f, this.round);
+    this.emitSafe('file', f, round);
     return f;
   }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SyncError } from '../../lib/sync/errors';
@@ -113,6 +114,46 @@ describe('Sync server puller', () => {
     const after = rounds.length;
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(rounds.length, after, 'no timer round after close');
+  });
+
+  it('a blackholed buffer never holds back the others: its slot goes on after listWaitMs', async () => {
+    // Accepts, then never answers: the puller waits out its timeout on it.
+    const sockets: Socket[] = [];
+    const hole = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+    cleanup.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          hole.close(() => r());
+        }),
+    );
+    const port = (hole.address() as AddressInfo).port;
+    const black = { host: '127.0.0.1', port, address: `127.0.0.1:${port}` };
+    const A = await buffer(dataFiles('beside-hole', 4));
+    const { p, files } = puller({
+      buffers: [black, A.endpoint],
+      listConcurrency: 1,
+      listWaitMs: 100,
+      timeout: 30,
+      retries: 1,
+    });
+    const summaries: string[] = [];
+    p.on('summary', (s) => summaries.push(s.address));
+    const round = await p.requestRound('timer');
+    assert.deepEqual(
+      round.map((s) => s.address),
+      [A.endpoint.address],
+      'the timer round ends without the blackholed buffer',
+    );
+    assert.equal(files.length, 4);
+    // The next timer round leaves it out while it is still being waited for.
+    const again = await p.requestRound('timer');
+    assert.deepEqual(
+      again.map((s) => s.address),
+      [A.endpoint.address],
+    );
+    assert.ok(!summaries.includes(black.address));
   });
 
   it('TLS with a client certificate (buffer -f) and without one (verifying the buffer)', async () => {
