@@ -156,6 +156,23 @@ describe('Sync server puller', () => {
     assert.ok(!summaries.includes(black.address));
   });
 
+  it('buffers with files wait for a drain slot; empty ones are listed meanwhile', async () => {
+    const busy = await Promise.all([1, 2, 3].map((i) => buffer(dataFiles(`slot-${i}`, 12))));
+    const empty = await Promise.all([1, 2, 3, 4].map(() => buffer({})));
+    const { p, files } = puller({
+      buffers: [...busy, ...empty].map((b) => b.endpoint),
+      concurrency: 1,
+      connections: 2,
+    });
+    const round = await p.requestRound('timer');
+    assert.equal(round.length, 7);
+    assert.ok(round.every((s) => s.error === null));
+    assert.equal(files.length, 36);
+    assert.equal(new Set(files.map((f) => `${f.address} ${f.filename}`)).size, 36);
+    // Our buffer unlinks a moved file when the next line (here QUIT) arrives.
+    await until(() => busy.every((b) => dataLeft(b).length === 0), 5000, 'empty buffers');
+  });
+
   it('TLS with a client certificate (buffer -f) and without one (verifying the buffer)', async () => {
     const certs = generateCertificates({ bits: 1024 });
     const dir = tempDir('sync-tls-');
