@@ -135,6 +135,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
    * it); throws ERR_SYNC_ADDRESS when it names none. Empty text: undefined (every buffer).
    */
   addresses(text: string): string[] | undefined {
+    this.assertOpen();
     return resolveBufferAddresses(text, this.opts.buffers);
   }
 
