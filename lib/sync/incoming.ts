@@ -16,19 +16,8 @@ import { extname, join } from 'node:path';
 import { CommitUncertain, type SharedDeliveries } from '../cluster/gate';
 import { CommitGroup, DurableFile, syncDir } from '../util/durable-file';
 import { DeliveryJournal, type JournalEntry } from './journal';
+import { LocalStoreError } from './errors';
 import { pausePoint } from './pause-point';
-
-/** A local failure (disk full, permissions...): the file stays on its buffer. */
-export class LocalStoreError extends Error {
-  constructor(
-    message: string,
-    readonly path: string,
-    override readonly cause?: unknown,
-  ) {
-    super(message);
-    this.name = 'LocalStoreError';
-  }
-}
 
 export interface StoreResult {
   name: string;
@@ -129,11 +118,7 @@ export class IncomingDir {
         if (t && !pidAlive(t.pid)) await unlink(join(this.opts.dir, name)).catch(() => {});
       }
     } catch (err) {
-      throw new LocalStoreError(
-        `incoming directory ${this.opts.dir} is not usable: ${(err as Error).message}`,
-        this.opts.dir,
-        err,
-      );
+      throw new LocalStoreError('dir', this.opts.dir, err);
     }
   }
 
@@ -178,7 +163,7 @@ export class IncomingDir {
       try {
         return await op();
       } catch (err) {
-        throw new LocalStoreError(`cannot write ${temp}: ${(err as Error).message}`, temp, err);
+        throw new LocalStoreError('write', temp, err);
       }
     };
     // A second download announced with the size of the first (safe mode's MV) is most likely
@@ -296,11 +281,7 @@ export class IncomingDir {
     } catch (err) {
       await drop();
       await unrecord();
-      throw new LocalStoreError(
-        `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
-        dir,
-        err,
-      );
+      throw new LocalStoreError('deliver', dir, err, name);
     }
     result.path = target.path;
     if (target.same) {
@@ -351,11 +332,7 @@ export class IncomingDir {
           await this.commits.commit(out, entry);
         } catch (err) {
           await unrecord();
-          throw new LocalStoreError(
-            `cannot deliver ${name} into ${dir}: ${(err as Error).message}`,
-            dir,
-            err,
-          );
+          throw new LocalStoreError('deliver', dir, err, name);
         }
         await placed();
         return result;

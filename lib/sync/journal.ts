@@ -17,6 +17,12 @@ export interface JournalEntry {
   at: number;
 }
 
+/**
+ * The most deliveries the journal widens itself to for large rounds (see `reserve`), about 200
+ * bytes each in memory; beyond it, only a `limit` set by hand.
+ */
+export const JOURNAL_MOST = 200_000;
+
 export interface JournalOptions {
   /** Entries kept; older ones are forgotten. */
   limit?: number;
@@ -28,7 +34,7 @@ const keyOf = (e: Pick<JournalEntry, 'address' | 'name' | 'size' | 'sha1'>) =>
   `${e.address}\0${e.name}\0${e.size}\0${e.sha1}`;
 
 export class DeliveryJournal {
-  private readonly limit: number;
+  private limit: number;
   private readonly sync: boolean;
   private entries: JournalEntry[] = [];
   private keys = new Map<string, number>();
@@ -60,8 +66,11 @@ export class DeliveryJournal {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    for (const line of text.split('\n')) {
-      if (line.trim() === '') continue;
+    const lines = text.split('\n').filter((line) => line.trim() !== '');
+    // What an earlier run kept (a window it widened for large rounds) is kept again: a file it
+    // stored just before it died is listed again in the first round, and must be known then.
+    j.reserve(Math.min(lines.length, JOURNAL_MOST));
+    for (const line of lines) {
       j.lines++;
       try {
         const e = JSON.parse(line) as JournalEntry;
@@ -84,6 +93,16 @@ export class DeliveryJournal {
       if (n <= 0) this.keys.delete(k);
       else this.keys.set(k, n);
     }
+  }
+
+  /**
+   * Keeps at least `entries` deliveries from now on (never fewer than before). A file stored
+   * and moved whose buffer kept it (the connection dropped before the buffer unlinked it) is
+   * listed again a round later: the journal must still know it then, so it has to hold about
+   * two rounds of deliveries.
+   */
+  reserve(entries: number): void {
+    this.limit = Math.max(this.limit, Math.floor(entries));
   }
 
   /** Whether this exact file (same buffer, name, size and content) was delivered already. */

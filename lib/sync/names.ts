@@ -1,5 +1,6 @@
 /** Which names of a buffer's LS listing the Sync server takes. */
 import { isValidName } from '../tentacle/protocol';
+import { SyncError } from './errors';
 
 /** The default `pattern`: agent data files. */
 export const DEFAULT_PATTERN = '\\.data$';
@@ -41,14 +42,12 @@ export function splitShares<T>(items: T[], parts: number): T[][] {
   return shares.filter((s) => s.length > 0);
 }
 
-/** Compiles the node's `pattern` (empty = agent data files), with a clear error. */
+/** Compiles the node's `pattern` (empty = agent data files); throws ERR_SYNC_PATTERN. */
 export function compilePattern(text: string): RegExp {
   const source = text.trim() === '' ? DEFAULT_PATTERN : text;
   try {
     return new RegExp(source);
   } catch (err) {
-    throw new Error(
-      `pattern "${text}" is not a valid regular expression: ${(err as Error).message}`,
-    );
+    throw new SyncError('ERR_SYNC_PATTERN', { pattern: text, message: (err as Error).message });
   }
 }

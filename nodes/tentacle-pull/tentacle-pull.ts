@@ -1,22 +1,25 @@
 /**
  * tentacle-pull: the Sync server. Pulls agent files from the remote Tentacle buffers of a
- * pandora-config (`sync_address`) into its `incomingdir`, and pushes files to them.
+ * pandora-config (`sync_address`) into its `incomingdir`, and pushes files to them (thin adapter
+ * over lib/sync: builds the engine from the properties, maps its events to messages, status and
+ * metrics, and closes it).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { parseSyncAddress } from '../../lib/conf/pandora-conf';
-import { compilePattern } from '../../lib/sync/names';
 import {
+  SyncError,
   SyncPuller,
+  TENTACLE_PULL_PROPERTIES,
+  optionsFromProperties,
   type BufferSummary,
-  type DeliverMode,
   type OversizedFile,
   type PulledFile,
-  type RoundCauses,
-} from '../../lib/sync/puller';
-import { toBool, toText } from '../../lib/util/values';
-import { integerProperty } from '../shared/properties';
+  type RoundInfo,
+  type TentaclePullProps,
+} from '../../lib/sync';
+import { toText } from '../../lib/util/values';
 import type { PandoraConfigNode } from '../pandora-config/types';
 import { forgetHandedOver, joinCluster, type NodeCluster } from '../shared/cluster';
+import { pullRound, watchPull } from '../shared/metrics';
 import {
   WORDS,
   certFill,
@@ -29,17 +32,9 @@ import {
   worst,
   type Fill,
 } from '../shared/status';
-import { pullRound, watchPull } from '../shared/metrics';
 
-interface TentaclePullDef extends NodeDef {
+interface TentaclePullDef extends NodeDef, TentaclePullProps {
   config: string;
-  interval?: unknown;
-  deliver?: unknown;
-  pattern?: unknown;
-  concurrency?: unknown;
-  connections?: unknown;
-  maxSize?: unknown;
-  safe?: unknown;
 }
 
 interface PullMessage extends NodeMessage {
@@ -47,15 +42,16 @@ interface PullMessage extends NodeMessage {
   filename?: unknown;
 }
 
-const DELIVER_MODES: DeliverMode[] = ['dir', 'msg', 'both'];
-
 export = function (RED: NodeAPI) {
   /** This node's catalogue (locales/<lang>/tentacle-pull.json), in the runtime's language. */
   const t = (key: string, vars?: Record<string, string | number>): string =>
     RED._(`tentacle-pull.${key}`, vars);
 
-  /** A whole-number property, refused with a translated reason naming it and its range. */
-  const intProp = integerProperty(t);
+  /** A failure in the runtime's language: the engine's codes through the catalogue. */
+  const words = (err: unknown): Error =>
+    err instanceof SyncError
+      ? Object.assign(new Error(t(`errors.${err.code}`, err.facts)), { code: err.code, cause: err })
+      : (err as Error);
 
   function TentaclePull(this: Node, def: TentaclePullDef) {
     RED.nodes.createNode(this, def);
@@ -64,12 +60,7 @@ export = function (RED: NodeAPI) {
     let puller: SyncPuller | null = null;
     let cluster: NodeCluster | null = null;
     let setupError: Error | null = null;
-    let timer: NodeJS.Timeout | null = null;
-    let closing = false;
     const failing = new Map<string, string>();
-    let intervalMs = 0;
-    // Rounds asked for by a message report their errors through done(err) instead.
-    let manual = 0;
     // The client certificate (sync_cert) the buffers see: its days left go in the status.
     let certNotAfter: Date | undefined;
     const certPart = (): { days?: number; text?: string } => {
@@ -85,47 +76,38 @@ export = function (RED: NodeAPI) {
         throw new Error(t('errors.config', { message: cfg.configError.message }));
       }
       if (cfg.tlsError) throw new Error(t('errors.config', { message: cfg.tlsError.message }));
-      intervalMs = intProp(def.interval, 5, 'interval', 0, 86_400) * 1000;
-      const deliver = toText(def.deliver, 'dir') as DeliverMode;
-      if (!DELIVER_MODES.includes(deliver)) {
-        throw new Error(t('errors.deliver', { modes: DELIVER_MODES.join(', '), value: deliver }));
-      }
+      const options = optionsFromProperties(def);
       certNotAfter = cfg.tls?.notAfter;
       // Nothing to pull from is a configuration to fix, not a degraded state.
       if (cfg.sync.buffers.length === 0) (cluster ?? node).status(status('red', WORDS.noBuffers));
       cluster = joinCluster(node, cfg, (m) => node.send([null, m]));
       puller = new SyncPuller({
+        ...options,
         gate: cluster?.gate,
         shared: cluster?.shared,
         buffers: cfg.sync.buffers,
         incomingDir: cfg.incomingDir,
-        deliver,
-        pattern: compilePattern(toText(def.pattern)),
-        concurrency: intProp(def.concurrency, 4, 'concurrency', 1, 64),
-        connections: intProp(def.connections, 8, 'connections', 1, 64),
-        maxSize: intProp(def.maxSize, 2_000_000, 'maxSize', 1, Number.MAX_SAFE_INTEGER),
-        safe: toBool(def.safe, true, 'safe'),
         tls: cfg.tls ?? undefined,
         password: cfg.sync.password,
         timeout: cfg.sync.timeout,
         retries: cfg.sync.retries,
       });
     } catch (err) {
-      setupError = err as Error;
+      setupError = words(err);
       node.error(setupError.message);
       (cluster ?? node).status(failed(setupError));
     }
 
     /** A message caused by an input message starts as a copy of it, as core nodes do. */
-    const base = (causes: RoundCauses): NodeMessage & Record<string, unknown> => {
-      const cause = causes[0];
-      return cause
-        ? (RED.util.cloneMessage(cause as NodeMessage) as NodeMessage & Record<string, unknown>)
+    const base = (round: RoundInfo): NodeMessage & Record<string, unknown> => {
+      const origin = round.origins[0];
+      return origin
+        ? (RED.util.cloneMessage(origin as NodeMessage) as NodeMessage & Record<string, unknown>)
         : {};
     };
-    const onFile = (f: PulledFile, causes: RoundCauses) => {
+    const onFile = (f: PulledFile, round: RoundInfo) => {
       const msg: NodeMessage & Record<string, unknown> = {
-        ...base(causes),
+        ...base(round),
         topic: f.filename,
         filename: f.filename,
         size: f.size,
@@ -136,11 +118,11 @@ export = function (RED: NodeAPI) {
       if (f.payload) msg.payload = f.payload;
       node.send([msg, null]);
     };
-    const onSummary = (s: BufferSummary, causes: RoundCauses) => {
-      node.send([null, { ...base(causes), topic: s.address, payload: s }]);
+    const onSummary = (s: BufferSummary, round: RoundInfo) => {
+      node.send([null, { ...base(round), topic: s.address, payload: s }]);
       // A buffer that keeps failing is reported when it starts failing or its error changes,
-      // not on every round.
-      if (s.error && !s.skipped && manual === 0 && failing.get(s.address) !== s.error) {
+      // not on every round. Rounds asked for by a message report through done(err) instead.
+      if (s.error && !s.skipped && round.reason === 'timer' && failing.get(s.address) !== s.error) {
         node.error(s.error, { topic: s.address, payload: s });
       }
       if (s.error) failing.set(s.address, s.error);
@@ -175,18 +157,6 @@ export = function (RED: NodeAPI) {
       );
     };
 
-    const schedule = () => {
-      if (closing || !puller || intervalMs <= 0) return;
-      timer = setTimeout(() => {
-        timer = null;
-        if (!puller) return;
-        puller
-          .requestRound(undefined, false)
-          .then(showRound, (err: Error) => node.error(err.message))
-          .finally(schedule);
-      }, intervalMs);
-    };
-
     if (puller) {
       // -- metrics (nodes/shared/metrics.ts) --
       watchPull(RED, node);
@@ -194,6 +164,7 @@ export = function (RED: NodeAPI) {
       // -- end metrics --
       puller.on('file', onFile);
       puller.on('summary', onSummary);
+      puller.on('round', showRound);
       puller.on('oversized', onOversized);
       puller.on('zrecv', (address) => node.log(t('log.zrecv', { address })));
       if (puller.buffers.length) {
@@ -209,37 +180,22 @@ export = function (RED: NodeAPI) {
             : status('grey', WORDS.waiting),
         );
       }
-      schedule();
+      puller.start();
     }
-
-    const resolveAddress = (value: unknown): string[] | undefined => {
-      const text = toText(value);
-      if (!text || !puller) return undefined;
-      const port = puller.buffers[0]?.port ?? 41121;
-      const wanted = parseSyncAddress(text, port).map((e) => e.address);
-      const known = new Set(puller.buffers.map((b) => b.address));
-      // A bare host names every buffer on that host.
-      const out = wanted.flatMap((w) => {
-        if (known.has(w)) return [w];
-        return puller ? puller.buffers.filter((b) => b.host === text).map((b) => b.address) : [];
-      });
-      if (out.length === 0) throw new Error(t('errors.address', { address: text }));
-      return out;
-    };
 
     node.on('input', (msg: PullMessage, send, done) => {
       if (setupError || !puller) {
         done(setupError ?? new Error(t('errors.notConfigured')));
         return;
       }
+      const active = puller;
       let only: string[] | undefined;
       try {
-        only = resolveAddress(msg.address);
+        only = active.addresses(toText(msg.address));
       } catch (err) {
-        done(err as Error);
+        done(words(err));
         return;
       }
-      const active = puller;
       const filename = toText(msg.filename);
       if (filename && msg.payload !== undefined && msg.payload !== null) {
         const payload = Buffer.isBuffer(msg.payload)
@@ -269,40 +225,36 @@ export = function (RED: NodeAPI) {
             );
             done(failed.length ? new Error(failed.map((r) => r.error).join('; ')) : undefined);
           },
-          (err: Error) => done(err),
+          (err: unknown) => done(words(err)),
         );
         return;
       }
       (cluster ?? node).status(status('blue', WORDS.pulling));
-      manual++;
-      active.requestRound(only, true, msg).then(
+      active.requestRound('message', { only, origin: msg }).then(
         (summaries) => {
-          manual--;
-          showRound(summaries);
           const errors = summaries.filter((s) => s.error).map((s) => s.error);
           done(errors.length ? new Error(errors.join('; ')) : undefined);
         },
-        (err: Error) => {
-          manual--;
-          done(err);
-        },
+        (err: unknown) => done(words(err)),
       );
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      closing = true;
+    node.on('close', (removed: boolean, done: () => void) => {
       cluster?.close();
-      if (timer) clearTimeout(timer);
-      timer = null;
       const p = puller;
       puller = null;
       if (!p) return done();
-      p.close().then(
+      p.close(removed ? 'removed' : 'redeployed').then(
         () => done(),
         () => done(),
       );
     });
   }
 
-  RED.nodes.registerType('tentacle-pull', TentaclePull);
+  RED.nodes.registerType('tentacle-pull', TentaclePull, {
+    // The editor reads the defaults and limits from here (tentacle-pull.html): one place for both.
+    settings: {
+      tentaclePullProperties: { value: TENTACLE_PULL_PROPERTIES, exportable: true },
+    },
+  });
 };

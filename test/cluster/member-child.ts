@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   });
   process.stdout.write('member ready\n');
   while (running) {
-    const summaries = await puller.requestRound(undefined, false);
+    const summaries = await puller.requestRound('timer');
     for (const s of summaries) {
       if (s.files > 0 || s.error) {
         process.stdout.write(`round ${s.address} files=${s.files} error=${s.error ?? ''}\n`);

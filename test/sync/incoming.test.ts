@@ -44,3 +44,24 @@ describe('incoming directory: the second download of safe mode', () => {
     });
   }
 });
+
+describe('delivery journal window', () => {
+  const root = mkdtempSync(join(tmpdir(), 'journal-'));
+  after(() => rmSync(root, { recursive: true, force: true }));
+  const entry = (i: number) => ({ address: 'b:1', name: `f${i}.data`, size: i, sha1: `s${i}` });
+
+  it('forgets the oldest past its limit; reserve() widens the window, never narrows it', async () => {
+    const j = await DeliveryJournal.open(join(root, 'j'), { limit: 2, sync: false });
+    for (let i = 0; i < 3; i++) await j.record(entry(i));
+    assert.equal(j.has(entry(0)), false);
+    j.reserve(5);
+    j.reserve(1);
+    for (let i = 3; i < 8; i++) await j.record(entry(i));
+    assert.equal(j.size, 5);
+    assert.equal(j.has(entry(3)), true);
+    await j.close();
+    const again = await DeliveryJournal.open(join(root, 'j'), { limit: 5, sync: false });
+    assert.equal(again.has(entry(7)), true, 'kept across a restart');
+    await again.close();
+  });
+});

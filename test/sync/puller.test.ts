@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { SyncError } from '../../lib/sync/errors';
 import { DeliveryJournal } from '../../lib/sync/journal';
 import { compilePattern } from '../../lib/sync/names';
 import { SyncPuller, type PulledFile, type SyncPullerOptions } from '../../lib/sync/puller';
@@ -89,8 +91,86 @@ describe('Sync server puller', () => {
     await until(() => dataLeft(A).length === 0 && dataLeft(B).length === 0, 5000, 'empty buffers');
     assert.ok(existsSync(join(A.storage, 'notes.txt')), 'names outside the pattern stay');
     // The failed buffer waits (backoff) on automatic rounds, not on manual ones.
-    const again = await p.requestRound(undefined, false);
+    const again = await p.requestRound('timer');
     assert.equal(again.find((s) => s.address === `127.0.0.1:${down}`)?.skipped, true);
+  });
+
+  it('owns its timer: start() pulls every intervalMs; after close every call fails with the reason', async () => {
+    const A = await buffer(dataFiles('timer', 5));
+    const { p, files } = puller({ buffers: [A.endpoint], intervalMs: 50 });
+    const rounds: string[] = [];
+    p.on('round', (_s, round) => rounds.push(round.reason));
+    p.start();
+    await until(() => files.length === 5 && rounds.length >= 2, 10_000, 'timer rounds');
+    assert.ok(rounds.every((r) => r === 'timer'));
+    await p.close('test over');
+    const closed = (err: unknown) =>
+      err instanceof SyncError &&
+      err.code === 'ERR_SYNC_CLOSED' &&
+      err.facts.reason === 'test over';
+    await assert.rejects(p.requestRound('message'), closed);
+    await assert.rejects(p.push('x.conf', Buffer.from('x')), closed);
+    assert.throws(() => p.start(), closed);
+    const after = rounds.length;
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(rounds.length, after, 'no timer round after close');
+  });
+
+  it('a blackholed buffer never holds back the others: its slot goes on after listWaitMs', async () => {
+    // Accepts, then never answers: the puller waits out its timeout on it.
+    const sockets: Socket[] = [];
+    const hole = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+    cleanup.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          hole.close(() => r());
+        }),
+    );
+    const port = (hole.address() as AddressInfo).port;
+    const black = { host: '127.0.0.1', port, address: `127.0.0.1:${port}` };
+    const A = await buffer(dataFiles('beside-hole', 4));
+    const { p, files } = puller({
+      buffers: [black, A.endpoint],
+      listConcurrency: 1,
+      listWaitMs: 100,
+      timeout: 30,
+      retries: 1,
+    });
+    const summaries: string[] = [];
+    p.on('summary', (s) => summaries.push(s.address));
+    const round = await p.requestRound('timer');
+    assert.deepEqual(
+      round.map((s) => s.address),
+      [A.endpoint.address],
+      'the timer round ends without the blackholed buffer',
+    );
+    assert.equal(files.length, 4);
+    // The next timer round leaves it out while it is still being waited for.
+    const again = await p.requestRound('timer');
+    assert.deepEqual(
+      again.map((s) => s.address),
+      [A.endpoint.address],
+    );
+    assert.ok(!summaries.includes(black.address));
+  });
+
+  it('buffers with files wait for a drain slot; empty ones are listed meanwhile', async () => {
+    const busy = await Promise.all([1, 2, 3].map((i) => buffer(dataFiles(`slot-${i}`, 12))));
+    const empty = await Promise.all([1, 2, 3, 4].map(() => buffer({})));
+    const { p, files } = puller({
+      buffers: [...busy, ...empty].map((b) => b.endpoint),
+      concurrency: 1,
+      connections: 2,
+    });
+    const round = await p.requestRound('timer');
+    assert.equal(round.length, 7);
+    assert.ok(round.every((s) => s.error === null));
+    assert.equal(files.length, 36);
+    assert.equal(new Set(files.map((f) => `${f.address} ${f.filename}`)).size, 36);
+    // Our buffer unlinks a moved file when the next line (here QUIT) arrives.
+    await until(() => busy.every((b) => dataLeft(b).length === 0), 5000, 'empty buffers');
   });
 
   it('TLS with a client certificate (buffer -f) and without one (verifying the buffer)', async () => {
