@@ -14,7 +14,9 @@ import {
   KEY_COLUMNS,
   REQUIRED_COPY_COLUMNS,
   sameCheckpoint,
+  stateChecksum,
   toState,
+  type StateSum,
   type Checkpoint,
   type CopyState,
   type EventState,
@@ -137,6 +139,20 @@ export class CommandCenterSide {
       }
     }
     return out;
+  }
+
+  /** As InstanceSide.stateSums, over the copies of one instance's events in (fromId, toId]. */
+  async copyStateSums(
+    serverId: number,
+    fromId: bigint,
+    toId: bigint,
+    bucket: number,
+  ): Promise<StateSum[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT FLOOR((id_source_event - ? - 1) / ?) AS b, COUNT(*) AS n, SUM(${stateChecksum()}) AS s FROM tmetaconsole_event WHERE server_id = ? AND id_source_event > ? AND id_source_event <= ? GROUP BY b`,
+      [fromId, bucket, serverId, fromId, toId],
+    );
+    return rows.map((r) => ({ bucket: Number(r.b), count: Number(r.n), sum: String(r.s) }));
   }
 
   /**

@@ -4,12 +4,46 @@
  * Instance. The reads and writes around them are instance-copy.ts's.
  */
 import { createHash } from 'node:crypto';
-import { sameState, type CopyState, type EventState } from './model';
+import { sameState, type CopyState, type EventState, type StateSum } from './model';
 import type { PullMode } from './options';
 
 /** The first id of the re-check window below the checkpoint (ids above it are re-read). */
 export function recheckFrom(lastId: bigint, window: number): bigint {
   return lastId > BigInt(window) ? lastId - BigInt(window) : 0n;
+}
+
+/** Ids per bucket of the re-check window: both sides sum a bucket; only differing ones are read. */
+export const RECHECK_BUCKET = 100;
+
+/**
+ * The id ranges (from, to] of the re-check window (from, to] whose buckets of RECHECK_BUCKET ids
+ * differ between the Instance and the copy (count or state checksum), merged when adjacent.
+ */
+export function differingRanges(
+  from: bigint,
+  to: bigint,
+  instance: StateSum[],
+  copy: StateSum[],
+): [bigint, bigint][] {
+  const theirs = new Map(copy.map((s) => [s.bucket, s]));
+  const buckets = new Set<number>();
+  for (const s of instance) {
+    const c = theirs.get(s.bucket);
+    if (!c || c.count !== s.count || c.sum !== s.sum) buckets.add(s.bucket);
+    theirs.delete(s.bucket);
+  }
+  // Copies whose event is gone from the window (nothing to refresh them from, but the same
+  // rows as before: the compare below finds nothing to do).
+  for (const b of theirs.keys()) buckets.add(b);
+  const ranges: [bigint, bigint][] = [];
+  for (const b of [...buckets].sort((x, y) => x - y)) {
+    const lo = from + BigInt(b) * BigInt(RECHECK_BUCKET);
+    const hi = lo + BigInt(RECHECK_BUCKET) < to ? lo + BigInt(RECHECK_BUCKET) : to;
+    const last = ranges.at(-1);
+    if (last && last[1] === lo) last[1] = hi;
+    else ranges.push([lo, hi]);
+  }
+  return ranges;
 }
 
 /** Comments can commit out of id order too: the comment re-poll looks this far behind its cursor. */

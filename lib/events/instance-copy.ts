@@ -15,6 +15,8 @@ import {
   changedEvents,
   commentDigest,
   commentScanFrom,
+  differingRanges,
+  RECHECK_BUCKET,
   recheckFrom,
   writeBacks,
 } from './copy-changes';
@@ -232,8 +234,9 @@ export class InstanceCopy {
     const cp = this.checkpoint!;
     if (cp.lastId === 0n) return 0;
     const candidates = new Map<bigint, EventState>();
-    const window = recheckFrom(cp.lastId, opts.recheckWindow);
-    for (const s of await this.side.statesInRange(window, cp.lastId)) candidates.set(s.id, s);
+    for (const [from, to] of await this.recheckRanges(cp.lastId)) {
+      for (const s of await this.side.statesInRange(from, to)) candidates.set(s.id, s);
+    }
     const acked = await this.side.statesAckedSince(
       Math.max(0, cp.lastAck - opts.ackOverlapSeconds),
       cp.lastId,
@@ -283,6 +286,23 @@ export class InstanceCopy {
       if (events.length > 0) this.onBatch('update', events);
     }
     return updated;
+  }
+
+  /**
+   * The parts of the re-check window below the checkpoint to read event by event: with mode
+   * `all`, only the buckets whose count or state checksum differ between the Instance and the
+   * copy (a round reads a few sums, not the window's rows, on each side); with only_validated,
+   * the whole window (events not validated have no copy, so their buckets always differ).
+   */
+  private async recheckRanges(lastId: bigint): Promise<[bigint, bigint][]> {
+    const from = recheckFrom(lastId, this.host.opts.recheckWindow);
+    if (from >= lastId) return [];
+    if (this.host.opts.mode !== 'all') return [[from, lastId]];
+    const [mine, theirs] = await Promise.all([
+      this.side.stateSums(from, lastId, RECHECK_BUCKET),
+      this.onCc(this.host.cc.copyStateSums(this.instance.id, from, lastId, RECHECK_BUCKET)),
+    ]);
+    return differingRanges(from, lastId, mine, theirs);
   }
 
   /** Sends validations made on the Command Center's copy back to the instance. */

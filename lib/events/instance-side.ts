@@ -13,7 +13,9 @@ import { InstanceComments } from './instance-comments';
 import {
   FILLED_COLUMNS,
   REQUIRED_EVENT_COLUMNS,
+  stateChecksum,
   toState,
+  type StateSum,
   type EventState,
   type InstanceTables,
   type Row,
@@ -184,6 +186,15 @@ export class InstanceSide {
       );
     }
     return this.named(out);
+  }
+
+  /** Per bucket of RECHECK_BUCKET ids of (fromId, toId]: its events' count and state checksum. */
+  async stateSums(fromId: bigint, toId: bigint, bucket: number): Promise<StateSum[]> {
+    const rows = await this.q(
+      `SELECT FLOOR((id_evento - ? - 1) / ?) AS b, COUNT(*) AS n, SUM(${stateChecksum()}) AS s FROM tevento WHERE id_evento > ? AND id_evento <= ? GROUP BY b`,
+      [fromId, bucket, fromId, toId],
+    );
+    return rows.map((r) => ({ bucket: Number(r.b), count: Number(r.n), sum: String(r.s) }));
   }
 
   /** Light rows of events in (fromId, toId]: the bounded re-check window of recent events. */

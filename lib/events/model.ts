@@ -38,6 +38,23 @@ export function sameState(a: EventState, b: EventState): boolean {
   );
 }
 
+/**
+ * The SQL checksum of one event's state (the fields sameState compares), the same text on both
+ * sides: `?` is the table alias's prefix. CONCAT_WS skips NULLs, as toState reads NULL as ''.
+ */
+export function stateChecksum(prefix = ''): string {
+  const f = ['estado', 'id_usuario', 'owner_user', 'ack_utimestamp'].map((c) => `${prefix}${c}`);
+  return `CRC32(CONCAT_WS('|', ${f.join(', ')}))`;
+}
+
+/** The events of one bucket of ids (a slice of the re-check window): how many, and their checksum. */
+export interface StateSum {
+  bucket: number;
+  count: number;
+  /** The sum of the events' state checksums, as text (a DECIMAL). */
+  sum: string;
+}
+
 /** Which optional Instance tables exist; Pandora versions and trimmed installs differ. */
 export interface InstanceTables {
   tevento: Set<string>;

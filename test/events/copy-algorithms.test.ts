@@ -9,6 +9,7 @@ import {
   changedEvents,
   commentDigest,
   commentScanFrom,
+  differingRanges,
   recheckFrom,
   writeBacks,
 } from '../../lib/events/copy-changes';
@@ -151,6 +152,34 @@ describe('event copy algorithms (no database)', () => {
       [1n],
     );
     assert.equal(lastCcAck, 60);
+  });
+
+  it('reads only the buckets of the re-check window whose count or checksum differ', () => {
+    const sum = (bucket: number, count = 100, s = '7') => ({ bucket, count, sum: s });
+    // Window (1000, 1450]: buckets of 100 ids, the last one cut at 1450.
+    assert.deepEqual(
+      differingRanges(
+        1000n,
+        1450n,
+        [sum(0), sum(1), sum(2), sum(3), sum(4, 50)],
+        [sum(0), sum(1), sum(2), sum(3), sum(4, 50)],
+      ),
+      [],
+    );
+    assert.deepEqual(
+      differingRanges(
+        1000n,
+        1450n,
+        [sum(0), sum(1, 100, '8'), sum(2, 99), sum(3), sum(4, 50)],
+        [sum(0), sum(1), sum(2), sum(3)],
+      ),
+      [
+        [1100n, 1300n],
+        [1400n, 1450n],
+      ],
+      'a changed state, a missing copy, a bucket never copied; adjacent ones merged',
+    );
+    assert.deepEqual(differingRanges(0n, 100n, [], [sum(0, 1)]), [[0n, 100n]], 'a copy left alone');
   });
 
   it('bounds the re-check windows at zero', () => {
