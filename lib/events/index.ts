@@ -2,6 +2,7 @@
 export { EventPuller } from './puller';
 export type { EventPullTesting } from './puller';
 export {
+  EVENT_PULL_CC_CONNECTIONS,
   EVENT_PULL_DEFAULTS,
   EVENT_PULL_PROPERTIES,
   optionsFromProperties,

@@ -20,6 +20,15 @@ export const EVENT_PULL_PROPERTIES = {
   writeBack: { default: false },
 } as const;
 
+/**
+ * Connections of the puller's own Command Center pool (the node opens it from the pandora-config
+ * facts). Every Instance's batch transaction and re-check go through it: at 100 Instances, one
+ * batch each a second, the shared pool's 4 connections were the queue (lag p50 5.7 s against
+ * 2.0 s with 16, bench/scale-event-pull.ts). mysql2 opens them only as rounds overlap, so a
+ * site of a few Instances still holds a few.
+ */
+export const EVENT_PULL_CC_CONNECTIONS = 16;
+
 export interface EventPullOptions {
   /** The Command Center database (the pandora-config node's pool; not closed by the puller). */
   cc: Pool;

@@ -4,7 +4,9 @@
  * events to messages, status and metrics, and closes it).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { createPool, type Pool } from '../../lib/db/pool';
 import {
+  EVENT_PULL_CC_CONNECTIONS,
   EVENT_PULL_PROPERTIES,
   EventPullError,
   EventPuller,
@@ -40,6 +42,8 @@ export = function (RED: NodeAPI) {
     const cfg = RED.nodes.getNode(def.config) as unknown as PandoraConfigNode | null;
     let puller: EventPuller<NodeMessage> | null = null;
     let cluster: NodeCluster | null = null;
+    /** The puller's own Command Center pool (see EVENT_PULL_CC_CONNECTIONS), ended on close. */
+    let ccPool: Pool | null = null;
 
     const showStatus = (): void => {
       if (puller) node.status(pullerStatus(puller.status(), t));
@@ -56,7 +60,8 @@ export = function (RED: NodeAPI) {
       if (cfg.configError) throw new Worded(cfg.configError.message);
       const options = optionsFromProperties(def);
       cluster = joinCluster(RED, node, cfg, (m) => node.send(m));
-      puller = new EventPuller<NodeMessage>({ cc: cfg.getPool(), ...options, gate: cluster?.gate });
+      ccPool = createPool(cfg.dbFacts, { connectionLimit: EVENT_PULL_CC_CONNECTIONS });
+      puller = new EventPuller<NodeMessage>({ cc: ccPool, ...options, gate: cluster?.gate });
       puller.on('batch', (b) => {
         node.send(
           outMessage(b.requests, { topic: b.kind, payload: b.events, instance: b.instance }),
@@ -87,6 +92,8 @@ export = function (RED: NodeAPI) {
       puller.start();
     } catch (err) {
       puller = null;
+      void ccPool?.end().catch(() => {});
+      ccPool = null;
       // Failures not worded here (the engine's) are worded from its codes, or said as they are.
       const shown =
         err instanceof Worded || err instanceof EventPullError
@@ -113,9 +120,14 @@ export = function (RED: NodeAPI) {
     node.on('close', (removed: boolean, done: () => void) => {
       cluster?.close();
       const p = puller;
+      const pool = ccPool;
       puller = null;
-      if (!p) return done();
-      p.close(removed ? 'removed' : 'redeployed').then(done, () => done());
+      ccPool = null;
+      const end = () => (pool ? pool.end().catch(() => {}) : Promise.resolve());
+      if (!p) return void end().then(done);
+      p.close(removed ? 'removed' : 'redeployed')
+        .then(end, end)
+        .then(done, done);
     });
   }
   RED.nodes.registerType('event-pull', EventPullNode, {
