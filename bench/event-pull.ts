@@ -93,7 +93,7 @@ async function ours(
   puller.on('batch', () => {});
   const cpu0 = cpuNow(db);
   const t0 = performance.now();
-  const r = await puller.round();
+  const r = await puller.requestRound();
   const s = (performance.now() - t0) / 1000;
   const cpu = cpuPer1000(db, cpu0, perInstance * instances.length);
   const copied = r.instances.reduce((a, i) => a + i.copied, 0);

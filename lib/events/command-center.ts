@@ -6,43 +6,27 @@ import type { RowDataPacket } from 'mysql2/promise';
 import { quoteId, quoteList } from '../db/identifier';
 import type { Pool, PoolConnection } from '../db/pool';
 import { schemaStatements } from '../db/schema';
+import { inTransaction, type Fence } from '../db/transaction';
+import { EventPullError } from './errors';
 import { chunks, IN_LIST_MAX } from './in-list';
-import { EventState, toState } from './instance-side';
-
-export interface Checkpoint {
-  /** Every tevento row up to this id has been considered (copied, or skipped by mode). */
-  lastId: bigint;
-  /** How far the re-poll of validations (ack_utimestamp) has looked. */
-  lastAck: number;
-  /** How far the re-poll of tevent_comment has looked. */
-  lastCommentId: bigint;
-  /** How far the write-back has looked at validations made on the copy. */
-  lastCcAck: number;
-}
-
-export const EMPTY_CHECKPOINT: Checkpoint = {
-  lastId: 0n,
-  lastAck: 0,
-  lastCommentId: 0n,
-  lastCcAck: 0,
-};
-
-/** The copy's own columns, beside those that have the same name as in tevento. */
-export const COPY_ONLY_COLUMNS = [
-  'id_source_event',
-  'server_id',
-  'agent_name',
-  'group_name',
-  'module_name',
-  'alert_template_name',
-  'user_comment',
-];
+import {
+  EMPTY_CHECKPOINT,
+  KEY_COLUMNS,
+  REQUIRED_COPY_COLUMNS,
+  sameCheckpoint,
+  stateChecksum,
+  toState,
+  type StateSum,
+  type Checkpoint,
+  type CopyState,
+  type EventState,
+} from './model';
 
 /** SHA-1 of the empty text: the user_comment of an event without comments. */
 export const EMPTY_SHA1 = 'da39a3ee5e6b4b0d3255bfef95601890afd80709';
 
-/** Another puller moved this instance's checkpoint: our batch was not written. */
-export class CheckpointMoved extends Error {}
+/** Test seam: runs inside a batch's transaction after its writes, before the fence and COMMIT. */
+export type BeforeCommit = (info: { serverId: number; threadId: number }) => Promise<void>;
 
 /** One batch for commit(): copies of one instance and the checkpoint move that covers them. */
 export interface BatchWrite {
@@ -53,25 +37,11 @@ export interface BatchWrite {
   expected: Checkpoint;
   next: Checkpoint;
   mode: string;
-  hooks?: CommitHooks;
+  /** Cluster: checks this member's lease of the instance, last thing before COMMIT. */
+  fence?: Fence;
+  beforeCommit?: BeforeCommit;
   /** The commit of the batch before, still running: the checkpoint is checked once it ends. */
   after?: Promise<unknown>;
-}
-
-export interface CommitHooks {
-  /** Test hook: runs inside the transaction after the upsert, before COMMIT. */
-  beforeCommit?: (info: { serverId: number; threadId: number }) => Promise<void>;
-  /** Cluster: checks this member's lease of the instance, last thing before COMMIT. */
-  fence?: (conn: PoolConnection, serverId: number) => Promise<void>;
-}
-
-function sameCheckpoint(a: Checkpoint, b: Checkpoint): boolean {
-  return (
-    a.lastId === b.lastId &&
-    a.lastAck === b.lastAck &&
-    a.lastCommentId === b.lastCommentId &&
-    a.lastCcAck === b.lastCcAck
-  );
 }
 
 interface CheckpointRow extends RowDataPacket {
@@ -125,21 +95,15 @@ export class CommandCenterSide {
       "SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'tmetaconsole_event'",
     );
     this.columns = new Set(cols.map((r) => r.c));
-    const missing = ['id_source_event', 'server_id', 'estado', 'ack_utimestamp'].filter(
-      (c) => !this.columns.has(c),
-    );
+    const missing = REQUIRED_COPY_COLUMNS.filter((c) => !this.columns.has(c));
     if (missing.length > 0) {
-      throw new Error(`tmetaconsole_event on the Command Center lacks ${missing.join(', ')}`);
+      throw new EventPullError('ERR_EVENT_PULL_CC_COLUMNS', { missing: missing.join(', ') });
     }
     const [keys] = await this.pool.query<KeyRow[]>(
       "SELECT INDEX_NAME AS k, GROUP_CONCAT(COLUMN_NAME ORDER BY COLUMN_NAME) AS cols FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'tmetaconsole_event' AND NON_UNIQUE = 0 GROUP BY INDEX_NAME",
     );
     if (!keys.some((k) => k.cols === 'id_source_event,server_id')) {
-      throw new Error(
-        'tmetaconsole_event (Pandora legacy table) has no UNIQUE key on (server_id, id_source_event), so copies could not be made exactly once. ' +
-          'This package never alters Pandora tables: remove duplicates, then run ' +
-          'ALTER TABLE tmetaconsole_event ADD UNIQUE KEY server_source_event (server_id, id_source_event)',
-      );
+      throw new EventPullError('ERR_EVENT_PULL_LEGACY_KEY');
     }
   }
 
@@ -161,11 +125,8 @@ export class CommandCenterSide {
    * (hex) of its user_comment rather than the text: comments are compared, never held by the
    * thousand.
    */
-  async copyStates(
-    serverId: number,
-    ids: bigint[],
-  ): Promise<Map<bigint, EventState & { commentSha1: string }>> {
-    const out = new Map<bigint, EventState & { commentSha1: string }>();
+  async copyStates(serverId: number, ids: bigint[]): Promise<Map<bigint, CopyState>> {
+    const out = new Map<bigint, CopyState>();
     const withComment = this.columns.has('user_comment');
     for (const part of chunks(ids, IN_LIST_MAX)) {
       const [rows] = await this.pool.query<RowDataPacket[]>(
@@ -178,6 +139,20 @@ export class CommandCenterSide {
       }
     }
     return out;
+  }
+
+  /** As InstanceSide.stateSums, over the copies of one instance's events in (fromId, toId]. */
+  async copyStateSums(
+    serverId: number,
+    fromId: bigint,
+    toId: bigint,
+    bucket: number,
+  ): Promise<StateSum[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      `SELECT FLOOR((id_source_event - ? - 1) / ?) AS b, COUNT(*) AS n, SUM(${stateChecksum()}) AS s FROM tmetaconsole_event WHERE server_id = ? AND id_source_event > ? AND id_source_event <= ? GROUP BY b`,
+      [fromId, bucket, serverId, fromId, toId],
+    );
+    return rows.map((r) => ({ bucket: Number(r.b), count: Number(r.n), sum: String(r.s) }));
   }
 
   /**
@@ -194,96 +169,56 @@ export class CommandCenterSide {
 
   /**
    * Writes the rows (multi-row upserts keyed by server_id + id_source_event) and moves the
-   * checkpoint from `expected` to `next`, in one transaction. Throws CheckpointMoved, writing nothing, when the stored
-   * checkpoint is not `expected` (a second puller on the same instance, or `after` failed).
+   * checkpoint from `expected` to `next`, in one transaction. Throws ERR_EVENT_PULL_CHECKPOINT_MOVED,
+   * writing nothing, when the stored checkpoint is not `expected` (a second puller on the same
+   * instance, or `after` failed).
    */
-  async commit(batch: BatchWrite): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.commitOnce(batch);
-      } catch (err) {
-        const code = (err as { code?: string }).code;
-        // InnoDB picked this transaction as a deadlock victim and rolled it back: run it again.
-        if (attempt >= 3 || (code !== 'ER_LOCK_DEADLOCK' && code !== 'ER_LOCK_WAIT_TIMEOUT'))
-          throw err;
-      }
-    }
+  commit(batch: BatchWrite): Promise<void> {
+    return inTransaction(this.pool, (conn) => this.write(conn, batch), { fence: batch.fence });
   }
 
-  private async commitOnce({
-    serverId,
-    columns,
-    rows,
-    expected,
-    next,
-    mode,
-    hooks = {},
-    after,
-  }: BatchWrite): Promise<void> {
-    const conn: PoolConnection = await this.pool.getConnection();
-    let open = false;
-    try {
-      await conn.beginTransaction();
-      open = true;
-      if (rows.length > 0) {
-        const names = quoteList(columns);
-        const updates = columns
-          .filter((c) => c !== 'server_id' && c !== 'id_source_event')
-          .map((c) => `${quoteId(c)} = VALUES(${quoteId(c)})`)
-          .join(', ');
-        const sql = `INSERT INTO tmetaconsole_event (${names}) VALUES ? ON DUPLICATE KEY UPDATE ${updates}`;
-        let part: unknown[][] = [];
-        let size = 0;
-        for (const row of rows) {
-          const s = sqlSize(row);
-          if (part.length > 0 && size + s > MAX_STATEMENT_CHARS) {
-            await conn.query(sql, [part]);
-            part = [];
-            size = 0;
-          }
-          part.push(row);
-          size += s;
+  private async write(
+    conn: PoolConnection,
+    { serverId, columns, rows, expected, next, mode, beforeCommit, after }: BatchWrite,
+  ): Promise<void> {
+    if (rows.length > 0) {
+      const names = quoteList(columns);
+      const key: readonly string[] = KEY_COLUMNS;
+      const updates = columns
+        .filter((c) => !key.includes(c))
+        .map((c) => `${quoteId(c)} = VALUES(${quoteId(c)})`)
+        .join(', ');
+      const sql = `INSERT INTO tmetaconsole_event (${names}) VALUES ? ON DUPLICATE KEY UPDATE ${updates}`;
+      let part: unknown[][] = [];
+      let size = 0;
+      for (const row of rows) {
+        const s = sqlSize(row);
+        if (part.length > 0 && size + s > MAX_STATEMENT_CHARS) {
+          await conn.query(sql, [part]);
+          part = [];
+          size = 0;
         }
-        if (part.length > 0) await conn.query(sql, [part]);
+        part.push(row);
+        size += s;
       }
-      // The rows go in before the checkpoint is locked, so that a batch's rows can be written
-      // while the batch before it (`after`) commits; the check below, made once that one has
-      // ended, still decides before COMMIT whether any of it stays.
-      if (after) await after.catch(() => {});
-      const [cur] = await conn.query<CheckpointRow[]>(
-        'SELECT last_id, last_ack, last_comment_id, last_cc_ack FROM tevent_pull_checkpoint WHERE server_id = ? FOR UPDATE',
-        [serverId],
-      );
-      if (!sameCheckpoint(fromRow(cur[0]), expected)) {
-        throw new CheckpointMoved(
-          `the checkpoint of instance ${serverId} moved under us (is a second event-pull copying the same instance?)`,
-        );
-      }
-      await conn.query(
-        'INSERT INTO tevent_pull_checkpoint (server_id, last_id, last_ack, last_comment_id, last_cc_ack, mode, updated_utimestamp) VALUES (?, ?, ?, ?, ?, ?, UNIX_TIMESTAMP()) ' +
-          'ON DUPLICATE KEY UPDATE last_id = VALUES(last_id), last_ack = VALUES(last_ack), last_comment_id = VALUES(last_comment_id), last_cc_ack = VALUES(last_cc_ack), mode = VALUES(mode), updated_utimestamp = VALUES(updated_utimestamp)',
-        [serverId, next.lastId, next.lastAck, next.lastCommentId, next.lastCcAck, mode],
-      );
-      if (hooks.beforeCommit) await hooks.beforeCommit({ serverId, threadId: conn.threadId });
-      if (hooks.fence) await hooks.fence(conn, serverId);
-      await conn.commit();
-      open = false;
-    } catch (err) {
-      if (open) {
-        try {
-          await conn.rollback();
-        } catch {
-          // The connection is gone; the server rolls the transaction back itself.
-        }
-      }
-      // A connection that failed mid-transaction must not go back to the pool.
-      if (!(err instanceof CheckpointMoved)) {
-        conn.destroy();
-        throw err;
-      }
-      conn.release();
-      throw err;
+      if (part.length > 0) await conn.query(sql, [part]);
     }
-    conn.release();
+    // The rows go in before the checkpoint is locked, so that a batch's rows can be written
+    // while the batch before it (`after`) commits; the check below, made once that one has
+    // ended, still decides before COMMIT whether any of it stays.
+    if (after) await after.catch(() => {});
+    const [cur] = await conn.query<CheckpointRow[]>(
+      'SELECT last_id, last_ack, last_comment_id, last_cc_ack FROM tevent_pull_checkpoint WHERE server_id = ? FOR UPDATE',
+      [serverId],
+    );
+    if (!sameCheckpoint(fromRow(cur[0]), expected)) {
+      throw new EventPullError('ERR_EVENT_PULL_CHECKPOINT_MOVED', { id: serverId });
+    }
+    await conn.query(
+      'INSERT INTO tevent_pull_checkpoint (server_id, last_id, last_ack, last_comment_id, last_cc_ack, mode, updated_utimestamp) VALUES (?, ?, ?, ?, ?, ?, UNIX_TIMESTAMP()) ' +
+        'ON DUPLICATE KEY UPDATE last_id = VALUES(last_id), last_ack = VALUES(last_ack), last_comment_id = VALUES(last_comment_id), last_cc_ack = VALUES(last_cc_ack), mode = VALUES(mode), updated_utimestamp = VALUES(updated_utimestamp)',
+      [serverId, next.lastId, next.lastAck, next.lastCommentId, next.lastCcAck, mode],
+    );
+    if (beforeCommit) await beforeCommit({ serverId, threadId: conn.threadId });
   }
 }

@@ -7,20 +7,12 @@
  */
 import type { RowDataPacket } from 'mysql2/promise';
 import { chunks, IN_LIST_MAX } from './in-list';
-import type { InstanceTables, Row } from './instance-side';
+import type { InstanceTables, NameColumn, Row } from './model';
 
 interface NameRow extends RowDataPacket {
   id: string | number;
   name: string | null;
 }
-
-/** The copy's name columns. */
-export const NAME_COLUMNS = [
-  'agent_name',
-  'group_name',
-  'module_name',
-  'alert_template_name',
-] as const;
 
 /** An id as a map key: INT ids come as numbers, BIGINT ones as strings (big ones stay strings). */
 type Key = number | string;
@@ -29,7 +21,7 @@ const keyOf = (id: unknown): Key =>
 
 interface NameKind {
   /** The copy's column. */
-  column: (typeof NAME_COLUMNS)[number];
+  column: NameColumn;
   /** The tevento column holding the id. */
   idColumn: string;
   /** Ids to names; `?` is the IN list. Null when this Instance lacks the tables. */

@@ -1,5 +1,6 @@
 /** What the event puller reports: its events, round results and state (no wording: nodes word it). */
-import type { Row } from './instance-side';
+import type { EventPullError } from './errors';
+import type { Row } from './model';
 
 export interface InstanceRef {
   id: number;
@@ -8,8 +9,8 @@ export interface InstanceRef {
 
 /**
  * One message's worth: events newly copied (`new`) or copies refreshed after a change (`update`).
- * `requests` are the values given to the round() calls this instance round serves, oldest first
- * (empty for a round the puller started by itself).
+ * `requests` are the reasons given to the requestRound() calls this instance round serves, oldest
+ * first (empty for a round the puller started by itself).
  */
 export interface EventBatch<T = unknown> {
   instance: InstanceRef;
@@ -22,9 +23,8 @@ export interface EventBatch<T = unknown> {
 export interface PullProblem<T = unknown> {
   key: string;
   instance?: InstanceRef;
-  message: string;
-  error: Error;
-  /** As in EventBatch: the round() calls whose round found the failure. */
+  error: EventPullError;
+  /** As in EventBatch: the requestRound() calls whose round found the failure. */
   requests: T[];
 }
 
@@ -34,7 +34,8 @@ export interface PullRecovered {
   instance?: InstanceRef;
 }
 
-export interface InstanceReport {
+/** What one Instance's pull round did (lib/query and lib/replicate have reports of their own). */
+export interface InstancePullReport {
   id: number;
   name: string;
   copied: number;
@@ -42,17 +43,17 @@ export interface InstanceReport {
   writtenBack: number;
   /** Seconds behind the instance; null before the first successful round. */
   lag: number | null;
-  error?: string;
-  /** round() stopped waiting for this instance (it keeps running on its own). */
+  error?: EventPullError;
+  /** requestRound() stopped waiting for this instance (it keeps running on its own). */
   pending?: boolean;
   /** Cluster: another member holds this instance's lease; nothing was done here. */
   elsewhere?: boolean;
 }
 
 export interface RoundResult {
-  instances: InstanceReport[];
+  instances: InstancePullReport[];
   /** Registry rows that could not be used, and Command Center failures. */
-  problems: string[];
+  problems: EventPullError[];
 }
 
 export interface InstanceStatus {
@@ -62,15 +63,15 @@ export interface InstanceStatus {
   lag: number | null;
   down: boolean;
   /** Why it is down. */
-  message?: string;
-  /** Cluster: another member works this instance; its lag and health are that member's to show. */
+  error?: EventPullError;
+  /** Cluster: another member holds this instance's lease; its lag and health are that member's. */
   elsewhere?: boolean;
 }
 
 /** The puller's state at a glance, for a status line. */
 export interface PullerStatus {
   /** Why the Command Center cannot be used (every instance waits for it); null when it can. */
-  commandCenter: string | null;
+  commandCenter: EventPullError | null;
   instances: InstanceStatus[];
 }
 

@@ -1,22 +1,39 @@
 /**
  * event-pull: copies every Instance event (tevento) into the Command Center's tmetaconsole_event
- * exactly once (thin adapter over lib/events).
+ * exactly once (thin adapter over lib/events: builds the puller from the properties, maps its
+ * events to messages, status and metrics, and closes it).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { EventBatch, EventPuller, PullProblem } from '../../lib/events';
+import { createPool, type Pool } from '../../lib/db/pool';
+import {
+  EVENT_PULL_CC_CONNECTIONS,
+  EVENT_PULL_PROPERTIES,
+  EventPullError,
+  EventPuller,
+  optionsFromProperties,
+  type EventPullProps,
+} from '../../lib/events';
 import type { PandoraConfigNode } from '../pandora-config/types';
 import { joinCluster, type NodeCluster } from '../shared/cluster';
-import { WORDS, failed, status } from '../shared/status';
-import { pullerOptions, Worded, type EventPullProps } from './properties';
-import { pullerStatus, type Translate } from './status';
 import { eventState, watchEvents } from '../shared/metrics';
+import { WORDS, failed, status } from '../shared/status';
+import { errorText, pullerStatus, type Translate } from './status';
 
 interface EventPullDef extends NodeDef, EventPullProps {
   config: string;
 }
 
+/** A failure already worded for the user (from a catalogue), shown as it is. */
+class Worded extends Error {}
+
 export = function (RED: NodeAPI) {
   const t: Translate = (key, values) => RED._(key, values);
+
+  /** A failure in the runtime's language: the engine's codes through the catalogue. */
+  const words = (err: unknown): Error =>
+    err instanceof EventPullError
+      ? Object.assign(new Error(errorText(err, t)), { code: err.code, cause: err })
+      : (err as Error);
 
   function EventPullNode(this: Node, def: EventPullDef) {
     RED.nodes.createNode(this, def);
@@ -25,6 +42,8 @@ export = function (RED: NodeAPI) {
     const cfg = RED.nodes.getNode(def.config) as unknown as PandoraConfigNode | null;
     let puller: EventPuller<NodeMessage> | null = null;
     let cluster: NodeCluster | null = null;
+    /** The puller's own Command Center pool (see EVENT_PULL_CC_CONNECTIONS), ended on close. */
+    let ccPool: Pool | null = null;
 
     const showStatus = (): void => {
       if (puller) (cluster ?? node).status(pullerStatus(puller.status(), t));
@@ -39,22 +58,23 @@ export = function (RED: NodeAPI) {
     try {
       if (!cfg) throw new Worded(t('event-pull.errors.noConfig'));
       if (cfg.configError) throw new Worded(cfg.configError.message);
-      const options = pullerOptions(def, t);
+      const options = optionsFromProperties(def);
       cluster = joinCluster(node, cfg, (m) => node.send(m));
-      puller = new EventPuller<NodeMessage>({ cc: cfg.getPool(), ...options, gate: cluster?.gate });
-      puller.on('batch', (b: EventBatch<NodeMessage>) => {
+      ccPool = createPool(cfg.dbFacts, { connectionLimit: EVENT_PULL_CC_CONNECTIONS });
+      puller = new EventPuller<NodeMessage>({ cc: ccPool, ...options, gate: cluster?.gate });
+      puller.on('batch', (b) => {
         node.send(
           outMessage(b.requests, { topic: b.kind, payload: b.events, instance: b.instance }),
         );
       });
-      puller.on('problem', (p: PullProblem<NodeMessage>) => {
+      puller.on('problem', (p) => {
         const msg = outMessage(p.requests, {
           topic: 'error',
-          payload: p.message,
+          payload: errorText(p.error, t),
           instance: p.instance,
         });
         // Once per outage: the puller only emits `problem` when an instance (or the CC) goes down.
-        node.error(Object.assign(new Error(p.message), { cause: p.error }), msg);
+        node.error(words(p.error), msg);
       });
       puller.on('recovered', (r) => {
         node.log(
@@ -72,10 +92,13 @@ export = function (RED: NodeAPI) {
       puller.start();
     } catch (err) {
       puller = null;
-      const e = err as Error;
-      // Messages not from this node's catalogue come from the engine or the property parser.
+      void ccPool?.end().catch(() => {});
+      ccPool = null;
+      // Failures not worded here (the engine's) are worded from its codes, or said as they are.
       const shown =
-        e instanceof Worded ? e : new Error(t('event-pull.errors.setup', { message: e.message }));
+        err instanceof Worded || err instanceof EventPullError
+          ? words(err)
+          : new Error(t('event-pull.errors.setup', { message: (err as Error).message }));
       (cluster ?? node).status(failed(shown));
       node.error(shown);
     }
@@ -85,22 +108,30 @@ export = function (RED: NodeAPI) {
         done(new Error(t('event-pull.errors.notConfigured')));
         return;
       }
-      puller.round(msg).then(
+      puller.requestRound(msg).then(
         () => {
           showStatus();
           done();
         },
-        (err: unknown) => done(err as Error),
+        (err: unknown) => done(words(err)),
       );
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       cluster?.close();
       const p = puller;
+      const pool = ccPool;
       puller = null;
-      if (!p) return done();
-      p.close().then(done, () => done());
+      ccPool = null;
+      const end = () => (pool ? pool.end().catch(() => {}) : Promise.resolve());
+      if (!p) return void end().then(done);
+      p.close(removed ? 'removed' : 'redeployed')
+        .then(end, end)
+        .then(done, done);
     });
   }
-  RED.nodes.registerType('event-pull', EventPullNode);
+  RED.nodes.registerType('event-pull', EventPullNode, {
+    // The editor reads the defaults and limits from here (event-pull.html): one place for both.
+    settings: { eventPullProperties: { value: EVENT_PULL_PROPERTIES, exportable: true } },
+  });
 };

@@ -1,10 +1,15 @@
 /** event-pull's status line, worded from the puller's state through the node's catalogue. */
 import type { NodeStatus } from 'node-red';
-import type { PullerStatus } from '../../lib/events';
+import type { EventPullError, PullerStatus } from '../../lib/events';
 import { WORDS, failed, joinParts, shortText, status } from '../shared/status';
 
 /** RED._ as the node gets it: a key of the node's catalogue and its `__name__` values. */
 export type Translate = (key: string, values?: Record<string, string | number>) => string;
+
+/** An engine error in the runtime's language (errors.<code> of the node's catalogue). */
+export function errorText(err: EventPullError, t: Translate): string {
+  return t(`event-pull.errors.${err.code}`, err.facts);
+}
 
 /** Beyond this many instances the status gives the worst lag instead of each one. */
 const LAGS_SHOWN = 4;
@@ -14,7 +19,7 @@ const BEHIND_S = 60;
 /** "2 inst · lag 0/3 s", red with "down: 2" when an instance is down, yellow when one is behind. */
 export function pullerStatus(state: PullerStatus, t: Translate): NodeStatus {
   if (state.commandCenter !== null) {
-    return failed(t('event-pull.status.commandCenter', { message: state.commandCenter }));
+    return failed(errorText(state.commandCenter, t));
   }
   if (state.instances.length === 0) return status('grey', WORDS.noInstances);
   // Cluster: only the instances worked here; the others' lag is known where they are worked.

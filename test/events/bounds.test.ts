@@ -95,7 +95,7 @@ describe('event-pull bounds what one round holds (real MariaDB)', () => {
     const batches: EventBatch[] = [];
     puller.on('batch', (b: EventBatch) => batches.push(b));
     try {
-      const r = await puller.round();
+      const r = await puller.requestRound();
       assert.equal(r.instances[0].error, undefined);
       assert.equal(r.instances[0].copied, 40);
       // 40 events of ~260 KB each in batches of at most 1 MiB: 3 a batch, at least 14 batches.
@@ -147,7 +147,7 @@ describe('event-pull bounds what one round holds (real MariaDB)', () => {
       await n.query(
         "INSERT INTO tevent_comment (id_event, utimestamp, comment, id_user, action) VALUES (1, 51, 'the latest', 'admin', 'Added comment')",
       );
-      const r2 = await puller.round();
+      const r2 = await puller.requestRound();
       assert.equal(r2.instances[0].error, undefined);
       assert.equal(r2.instances[0].updated, 1);
       list = await commentsOf(1);
@@ -155,7 +155,7 @@ describe('event-pull bounds what one round holds (real MariaDB)', () => {
       assert.match(list[0].comment, /^\[event-pull\] 41 older comment\(s\) not copied/);
       assert.equal(list[10].comment, 'the latest');
       // Nothing changed since: the comparison (by digest) finds nothing to update.
-      const r3 = await puller.round();
+      const r3 = await puller.requestRound();
       assert.equal(r3.instances[0].updated, 0);
     } finally {
       await puller.close();

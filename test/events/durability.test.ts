@@ -5,6 +5,7 @@ import { createPool, Pool } from '../../lib/db/pool';
 import { EventPuller, PullProblem } from '../../lib/events';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { sleep, until } from '../helpers/wait';
+import { worded } from './fixtures/words';
 import { runChild } from '../helpers/child';
 import { createCommandCenter, createInstance, insertEvents } from './fixtures/pandora';
 
@@ -118,6 +119,11 @@ describe('event-pull durability', () => {
     const recovered: string[] = [];
     puller.on('problem', (p: PullProblem) => problems.push(p));
     puller.on('recovered', (r: { key: string }) => recovered.push(r.key));
+    // Status reports while instance 2 is down (each of its failing rounds ends with one).
+    let downReports = 0;
+    puller.on('status', () => {
+      if (puller.status().instances.find((i) => i.id === 2)?.down) downReports++;
+    });
     const n1 = await db.connect('o_node1');
     let n2 = await db2.connect('o_node2');
     await insertEvents(n1, 500);
@@ -146,11 +152,12 @@ describe('event-pull durability', () => {
     );
     assert.ok(Date.now() - t0 < 15_000);
     // Several failing rounds of instance 2 go by.
-    await sleep(1500);
+    const before = downReports;
+    assert.ok(await until(() => downReports >= before + 4, 20_000), 'instance 2 keeps failing');
     const down = problems.filter((p) => p.key === '2');
     assert.equal(down.length, 1, 'one report per outage');
     assert.match(
-      down[0].message,
+      worded(down[0].error),
       /instance 2 \(two\) at root@127.0.0.1:\d+\/o_node2: (connection refused|Connection lost)/,
     );
     const st = puller.status();
@@ -162,8 +169,8 @@ describe('event-pull durability', () => {
         [2, true],
       ],
     );
-    assert.match(st.instances[1].message ?? '', /instance 2 \(two\)/);
-    const r = await puller.round();
+    assert.match(worded(st.instances[1].error), /instance 2 \(two\)/);
+    const r = await puller.requestRound();
     assert.ok(r.instances.find((i) => i.id === 2)?.error);
     assert.equal(problems.filter((p) => p.key === '2').length, 1);
     await db2.start();

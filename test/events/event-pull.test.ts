@@ -6,11 +6,13 @@ import {
   EventBatch,
   EventPuller,
   EventPullOptions,
+  EventPullTesting,
   InstanceSide,
   PullProblem,
 } from '../../lib/events';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { waitFor } from '../helpers/wait';
+import { worded } from './fixtures/words';
 import {
   AGENT_NAME,
   createCommandCenter,
@@ -35,7 +37,7 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
   });
 
   /** A fresh Command Center and two fresh instances (ids 1 and 2), with a puller over them. */
-  async function world(options: Partial<EventPullOptions> = {}) {
+  async function world(options: Partial<EventPullOptions> = {}, testing: EventPullTesting = {}) {
     const tag = `${++seq}`;
     await createInstance(db, `node1_${tag}`);
     await createInstance(db, `node2_${tag}`);
@@ -48,7 +50,7 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     const n1 = await db.connect(`node1_${tag}`);
     const n2 = await db.connect(`node2_${tag}`);
     const c = await db.connect(`cc_${tag}`);
-    const puller = new EventPuller({ cc, intervalMs: 0, batchSize: 500, ...options });
+    const puller = new EventPuller({ cc, intervalMs: 0, batchSize: 500, ...options }, testing);
     const batches: EventBatch[] = [];
     const problems: PullProblem[] = [];
     puller.on('batch', (b: EventBatch) => batches.push(b));
@@ -69,7 +71,7 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     const w = await world();
     await insertEvents(w.n1, 1234);
     await insertEvents(w.n2, 777);
-    const r1 = await w.puller.round();
+    const r1 = await w.puller.requestRound();
     assert.deepEqual(
       r1.instances.map((i) => [i.id, i.copied, i.error]),
       [
@@ -78,10 +80,10 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
       ],
     );
     await insertEvents(w.n1, 10, 5000);
-    const r2 = await w.puller.round();
+    const r2 = await w.puller.requestRound();
     assert.equal(r2.instances[0].copied, 10);
     assert.equal(r2.instances[1].copied, 0);
-    await w.puller.round();
+    await w.puller.requestRound();
     assert.equal(await count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_event'), 2021);
     assert.equal(
       await count(
@@ -112,8 +114,8 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     assert.deepEqual(w.puller.status(), {
       commandCenter: null,
       instances: [
-        { id: 1, name: 'node-one', lag: 0, down: false, message: undefined },
-        { id: 2, name: 'node-two', lag: 0, down: false, message: undefined },
+        { id: 1, name: 'node-one', lag: 0, down: false, error: undefined },
+        { id: 2, name: 'node-two', lag: 0, down: false, error: undefined },
       ],
     });
     await w.close();
@@ -122,7 +124,7 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
   it('names events as the Instance names them at the round that copies them', async () => {
     const w = await world();
     await insertEvents(w.n1, 2);
-    await w.puller.round();
+    await w.puller.requestRound();
     // Renamed between rounds; an instance without tagente_modulo or alert tables names nothing.
     await w.n1.query("UPDATE tagente SET nombre = 'renamed' WHERE id_agente = 7");
     await w.n2.query('SET FOREIGN_KEY_CHECKS = 0');
@@ -133,7 +135,7 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     // A fresh puller reads the trimmed instance's tables anew.
     await w.puller.close();
     const p = new EventPuller({ cc: w.cc, intervalMs: 0 });
-    await p.round();
+    await p.requestRound();
     await p.close();
     const [rows] = (await w.c.query(
       'SELECT server_id, id_source_event, agent_name, group_name, module_name, alert_template_name FROM tmetaconsole_event ORDER BY server_id, id_source_event',
@@ -155,7 +157,7 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
   it('brings validations, owner changes and comments of copied events within one round', async () => {
     const w = await world({ recheckWindow: 50 });
     await insertEvents(w.n1, 600);
-    await w.puller.round();
+    await w.puller.requestRound();
     const now = Math.floor(Date.now() / 1000);
     // A validation (ack_utimestamp moves) on an old event, outside the re-check window of 50.
     await w.n1.query(
@@ -168,7 +170,7 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
       "INSERT INTO tevent_comment (id_event, utimestamp, comment, id_user, action) VALUES (10, ?, 'Looking&#x20;at&#x20;it', 'operator', 'Added comment')",
       [now],
     );
-    const r = await w.puller.round();
+    const r = await w.puller.requestRound();
     assert.equal(r.instances[0].updated, 3);
     const [rows] = (await w.c.query(
       'SELECT id_source_event, estado, id_usuario, owner_user, user_comment FROM tmetaconsole_event WHERE server_id = 1 AND id_source_event IN (3, 10, 590) ORDER BY id_source_event',
@@ -179,16 +181,16 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     const comments = JSON.parse(String(rows[1].user_comment)) as { comment: string }[];
     assert.equal(comments[0].comment, 'Looking&#x20;at&#x20;it');
     // Nothing changed since: the next round re-checks and writes nothing.
-    const r2 = await w.puller.round();
+    const r2 = await w.puller.requestRound();
     assert.equal(r2.instances[0].updated, 0);
     // A second puller on the same instance cannot write a batch the first already covered.
     await insertEvents(w.n1, 5, 900);
     const other = new EventPuller({ cc: w.cc, intervalMs: 0, instances: [1] });
-    await other.round();
+    await other.requestRound();
     await other.close();
-    const r3 = await w.puller.round();
-    assert.match(r3.instances[0].error ?? '', /checkpoint of instance 1 moved/);
-    const r4 = await w.puller.round();
+    const r3 = await w.puller.requestRound();
+    assert.match(worded(r3.instances[0].error), /checkpoint of instance 1 moved/);
+    const r4 = await w.puller.requestRound();
     assert.equal(r4.instances[0].error, undefined);
     assert.equal(
       await count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_event WHERE server_id = 1'),
@@ -224,11 +226,11 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
   it('emits updates as their own batches', async () => {
     const w = await world({ recheckWindow: 10 });
     await insertEvents(w.n2, 20);
-    await w.puller.round();
+    await w.puller.requestRound();
     await w.n2.query(
       "UPDATE tevento SET estado = 2, owner_user = 'me', ack_utimestamp = UNIX_TIMESTAMP() WHERE id_evento = 1",
     );
-    const r = await w.puller.round();
+    const r = await w.puller.requestRound();
     assert.equal(r.instances[1].updated, 1);
     const upd = w.batches.filter((b) => b.kind === 'update');
     assert.equal(upd.length, 1);
@@ -240,11 +242,11 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
   it('carries what round() was given on the batches of that round, and nothing on others', async () => {
     const w = await world();
     await insertEvents(w.n1, 3);
-    await w.puller.round('first');
+    await w.puller.requestRound('first');
     await insertEvents(w.n1, 2, 100);
-    await w.puller.round('second');
+    await w.puller.requestRound('second');
     // A round that copies nothing sends nothing.
-    await w.puller.round('third');
+    await w.puller.requestRound('third');
     assert.deepEqual(
       w.batches.map((x) => [x.instance.id, x.events.length, x.requests]),
       [
@@ -259,7 +261,7 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     const w = await world();
     // Every third event validated (ack_utimestamp set), the rest never touched.
     await insertEvents(w.n1, 30, 0, { estado: (i) => (i % 3 === 0 ? 1 : 0) });
-    await w.puller.round();
+    await w.puller.requestRound();
     // The instance's pool is not at hand here: read its tables through a pool of the same server.
     const inst = createPool({ ...db.facts, database: `node1_${w.tag}` });
     pools.push(inst);
@@ -274,7 +276,7 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
   it('only_validated copies an event only once it is validated', async () => {
     const w = await world({ mode: 'only_validated' });
     await insertEvents(w.n1, 100, 0, { estado: (i) => (i % 10 === 0 ? 1 : 0) });
-    await w.puller.round();
+    await w.puller.requestRound();
     assert.equal(await count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_event'), 10);
     assert.equal(
       await count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_event WHERE estado <> 1'),
@@ -286,7 +288,7 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     await w.n1.query(
       "UPDATE tevento SET estado = 2, owner_user = 'x', ack_utimestamp = UNIX_TIMESTAMP() WHERE id_evento = 4",
     );
-    const r = await w.puller.round();
+    const r = await w.puller.requestRound();
     assert.equal(r.instances[0].updated, 2);
     assert.equal(await count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_event'), 12);
     const [cp] = (await w.c.query(
@@ -301,7 +303,7 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     const base = '18446744073709551000';
     await w.n1.query(`ALTER TABLE tevento AUTO_INCREMENT = ${base}`);
     await insertEvents(w.n1, 10);
-    await w.puller.round();
+    await w.puller.requestRound();
     const [rows] = (await w.c.query(
       'SELECT CAST(id_source_event AS CHAR) AS id FROM tmetaconsole_event WHERE server_id = 1 ORDER BY id_source_event',
     )) as unknown as [{ id: string }[]];
@@ -316,7 +318,7 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     await w.n1.query(
       `UPDATE tevento SET estado = 1, ack_utimestamp = UNIX_TIMESTAMP() WHERE id_evento = ${expected[9]}`,
     );
-    const r = await w.puller.round();
+    const r = await w.puller.requestRound();
     assert.equal(r.instances[0].updated, 1);
     await w.close();
   });
@@ -335,7 +337,7 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
       texts[2],
       'us&#x20;er',
     ]);
-    await w.puller.round();
+    await w.puller.requestRound();
     const [src] = (await w.n1.query(
       'SELECT id_evento, HEX(evento) AS h FROM tevento ORDER BY id_evento',
     )) as unknown as [{ id_evento: string; h: string }[]];
@@ -354,13 +356,13 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
   it('writeBack: a validation made on the copy reaches the instance, and not the other way round', async () => {
     const w = await world({ writeBack: true });
     await insertEvents(w.n1, 5, 0, { utimestamp: () => Math.floor(Date.now() / 1000) - 100 });
-    await w.puller.round();
+    await w.puller.requestRound();
     const t = Math.floor(Date.now() / 1000);
     await w.c.query(
       "UPDATE tmetaconsole_event SET estado = 1, id_usuario = 'cc&#x20;admin', ack_utimestamp = ? WHERE server_id = 1 AND id_source_event = 2",
       [t],
     );
-    const r = await w.puller.round();
+    const r = await w.puller.requestRound();
     assert.equal(r.instances[0].writtenBack, 1);
     const [rows] = (await w.n1.query(
       'SELECT estado, id_usuario, ack_utimestamp FROM tevento WHERE id_evento = 2',
@@ -375,7 +377,7 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
       "UPDATE tevento SET estado = 0, id_usuario = 'node', ack_utimestamp = ? WHERE id_evento = 2",
       [t + 5],
     );
-    const r2 = await w.puller.round();
+    const r2 = await w.puller.requestRound();
     assert.equal(r2.instances[0].writtenBack, 0);
     assert.equal(r2.instances[0].updated, 1);
     assert.equal(
@@ -390,9 +392,9 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
 
   it('survives the Command Center connection dying between the upsert and the commit', async () => {
     let kills = 0;
-    const w = await world({
-      batchSize: 100,
-      hooks: {
+    const w = await world(
+      { batchSize: 100 },
+      {
         beforeCommit: async ({ threadId, serverId }) => {
           if (serverId === 1 && kills < 2) {
             kills++;
@@ -402,12 +404,12 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
           }
         },
       },
-    });
+    );
     await insertEvents(w.n1, 450);
     await insertEvents(w.n2, 250);
-    const r1 = await w.puller.round();
+    const r1 = await w.puller.requestRound();
     assert.ok(r1.instances[0].error, 'the killed transaction is reported');
-    assert.match(r1.instances[0].error ?? '', /Command Center/);
+    assert.match(worded(r1.instances[0].error), /Command Center/);
     assert.equal(r1.instances[1].copied, 250, 'the other instance is not held up');
     assert.equal(
       await count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_event WHERE server_id = 1'),
@@ -419,7 +421,7 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
       (await count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_event WHERE server_id = 1')) < 450;
       i++
     ) {
-      await w.puller.round();
+      await w.puller.requestRound();
     }
     assert.equal(kills, 2);
     assert.equal(
@@ -477,15 +479,15 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     const puller = new EventPuller({ cc, intervalMs: 0, instances: [1, 2, 3, 4, 5, 9] });
     const problems: PullProblem[] = [];
     puller.on('problem', (p: PullProblem) => problems.push(p));
-    const r = await puller.round();
+    const r = await puller.requestRound();
     const byId = new Map(r.instances.map((i) => [i.id, i]));
     assert.equal(byId.get(1)?.copied, 30);
-    assert.match(byId.get(2)?.error ?? '', /instance 2 \(wrong-port\).*connection refused/);
-    assert.match(byId.get(3)?.error ?? '', /instance 3 \(wrong-pass\).*access denied/);
-    assert.match(byId.get(4)?.error ?? '', /database "missing_bad\d+" does not exist/);
-    assert.match(byId.get(5)?.error ?? '', /encryption_passphrase/);
-    assert.ok(r.problems.some((p) => /instance 9 is not in tmetaconsole_setup/.test(p)));
-    await puller.round();
+    assert.match(worded(byId.get(2)?.error), /instance 2 \(wrong-port\).*connection refused/);
+    assert.match(worded(byId.get(3)?.error), /instance 3 \(wrong-pass\).*access denied/);
+    assert.match(worded(byId.get(4)?.error), /database "missing_bad\d+" does not exist/);
+    assert.match(worded(byId.get(5)?.error), /encryption_passphrase/);
+    assert.ok(r.problems.some((p) => /instance 9 is not in tmetaconsole_setup/.test(worded(p))));
+    await puller.requestRound();
     // Once per outage: a second failing round adds nothing.
     assert.equal(problems.length, 5);
     const st = puller.status();
@@ -516,12 +518,15 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     const cc = createPool({ ...db.facts, database: `cc_${tag}` });
     pools.push(cc);
     const puller = new EventPuller({ cc, intervalMs: 0 });
-    const r = await puller.round();
-    assert.match(r.problems.join('\n'), /ALTER TABLE tmetaconsole_event ADD UNIQUE KEY/);
+    const r = await puller.requestRound();
+    assert.match(
+      r.problems.map(worded).join('\n'),
+      /ALTER TABLE tmetaconsole_event ADD UNIQUE KEY/,
+    );
     await c.query('ALTER TABLE tmetaconsole_event ADD UNIQUE KEY k (server_id, id_source_event)');
     const n = await db.connect(`n_${tag}`);
     await insertEvents(n, 3);
-    const r2 = await puller.round();
+    const r2 = await puller.requestRound();
     // The legacy table lacks most columns: the common ones are copied.
     assert.equal(r2.instances[0].copied, 3);
     await puller.close();
@@ -536,11 +541,11 @@ describe('event-pull engine (real MariaDB: a Command Center and two instances)',
     await late.beginTransaction();
     await insertEvents(late, 1, 100);
     await insertEvents(w.n1, 1, 200);
-    await w.puller.round();
+    await w.puller.requestRound();
     assert.equal(await count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_event'), 6);
     await late.commit();
     await late.end();
-    const r = await w.puller.round();
+    const r = await w.puller.requestRound();
     assert.equal(r.instances[0].updated, 1);
     assert.equal(await count(w.c, 'SELECT COUNT(*) AS n FROM tmetaconsole_event'), 7);
     await w.close();

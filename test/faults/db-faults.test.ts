@@ -27,6 +27,7 @@ import { createPool, Pool } from '../../lib/db/pool';
 import { EventPuller, PullProblem } from '../../lib/events';
 import { InstanceState, Replicator } from '../../lib/replicate/replicator';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
+import { worded } from '../events/fixtures/words';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { until, waitFor } from '../helpers/wait';
 import { dump, makeSite, Site } from '../replicate/fixture';
@@ -341,7 +342,7 @@ describe('fault: database outages and a full disk under event-pull and replicati
     console.log(
       `# ${what}: events ${copied}/${all}, queue left ${left}, event-pull problems ${r.problems.map((p) => p.key).join(',') || 'none'} recovered ${r.recovered.join(',') || 'none'}, replicator failing entries ${JSON.stringify(Object.fromEntries(r.loop.failings))}, rounds refused ${r.loop.roundOutages}`,
     );
-    for (const p of r.problems) console.log(`#   problem ${p.key}: ${p.message}`);
+    for (const p of r.problems) console.log(`#   problem ${p.key}: ${worded(p.error)}`);
     const sampleErrors = [...new Set(r.loop.errors.map((e) => e.replace(/\d+/g, 'N')))];
     for (const e of sampleErrors.slice(0, 6)) console.log(`#   replicator: ${e.slice(0, 160)}`);
     assert.ok(ok, `${what}: everything arrived (events ${copied}/${all}, queue ${left})`);
@@ -424,7 +425,7 @@ describe('fault: database outages and a full disk under event-pull and replicati
     assert.equal(r.problems.filter((p) => p.key !== '2').length, 0, 'nothing else reported');
     for (const p of r.problems) {
       assert.match(
-        p.message,
+        worded(p.error),
         /instance 2 \(two\).*(connection refused|Connection lost|closed|ECONNRESET)/i,
       );
     }
@@ -514,7 +515,7 @@ describe('fault: database outages and a full disk under event-pull and replicati
         await c.end();
         r.events[0] += 200;
         if (!(await ccAlive())) ccCrashed = true;
-        return ccCrashed || r.problems.some((p) => /is full/i.test(p.message));
+        return ccCrashed || r.problems.some((p) => /is full/i.test(worded(p.error)));
       },
       15_000,
       200,

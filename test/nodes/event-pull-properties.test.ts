@@ -6,19 +6,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { pullerOptions, type EventPullProps } from '../../nodes/event-pull/properties';
-import type { NodeAPI } from 'node-red';
-import type { Translate } from '../../nodes/event-pull/status';
-import { withCatalogue } from './catalogue';
-
-/** RED._ as the runtime gives it to event-pull (its en-US catalogue). */
-function translator(): Translate {
-  let t: Translate = (key) => key;
-  withCatalogue((red: NodeAPI) => {
-    t = (key, values) => red._(key, values);
-  }, 'event-pull')({} as NodeAPI);
-  return t;
-}
+import {
+  EVENT_PULL_PROPERTIES,
+  optionsFromProperties,
+  type EventPullProps,
+} from '../../lib/events/options';
 
 type Validate = (v: unknown) => boolean;
 
@@ -28,7 +20,9 @@ function editorDefaults(): Record<string, { validate?: Validate }> {
   const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)?.[1];
   assert.ok(script, 'the editor file has its registration script');
   let defaults: Record<string, { validate?: Validate }> = {};
+  // The settings as the runtime exports them (event-pull.ts registers EVENT_PULL_PROPERTIES).
   const RED = {
+    settings: { eventPullProperties: JSON.parse(JSON.stringify(EVENT_PULL_PROPERTIES)) },
     nodes: {
       registerType: (_type: string, def: { defaults: typeof defaults }) => {
         defaults = def.defaults;
@@ -71,7 +65,6 @@ const CASES: Record<keyof EventPullProps, unknown[]> = {
 
 describe('event-pull properties: the editor accepts what the runtime accepts', () => {
   const defaults = editorDefaults();
-  const t = translator();
 
   for (const [prop, values] of Object.entries(CASES)) {
     it(prop, () => {
@@ -79,7 +72,7 @@ describe('event-pull properties: the editor accepts what the runtime accepts', (
       for (const v of values) {
         let runtime = true;
         try {
-          pullerOptions({ [prop]: v }, t);
+          optionsFromProperties({ [prop]: v });
         } catch {
           runtime = false;
         }
@@ -94,7 +87,7 @@ describe('event-pull properties: the editor accepts what the runtime accepts', (
 
   it('the runtime reads the accepted values as the engine expects', () => {
     assert.deepEqual(
-      pullerOptions({ instances: ' 1 , 2 ', interval: '0.2', batchSize: '20', mode: '' }, t),
+      optionsFromProperties({ instances: ' 1 , 2 ', interval: '0.2', batchSize: '20', mode: '' }),
       { instances: [1, 2], intervalMs: 200, batchSize: 20, mode: 'all', writeBack: false },
     );
   });

@@ -8,7 +8,6 @@ import { createCommandCenter, createInstance, insertEvents } from '../events/fix
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { waitFor } from '../helpers/wait';
 import helper from '../helpers/red-helper';
-import { sleep } from '../helpers/wait';
 
 type BatchMsg = NodeMessage & {
   payload: Record<string, unknown>[];
@@ -166,10 +165,12 @@ describe('event-pull node', () => {
       statuses.push(call.args[0]),
     );
     // Several automatic rounds and two manual ones.
-    await sleep(1500);
+    const red = () => statuses.filter((s) => s.fill === 'red').length;
+    await waitFor(() => red() >= 3, 20_000, 'several failing automatic rounds');
+    const before = red();
     pull.receive({} as NodeMessage);
     pull.receive({} as NodeMessage);
-    await sleep(1000);
+    await waitFor(() => red() >= before + 2, 20_000, 'the two manual rounds');
     const about3 = errors.filter((m) => /instance 3 \(gamma\)/.test(String(m.payload)));
     assert.equal(about3.length, 1, 'once per outage, not once per round');
     assert.deepEqual((about3[0] as NodeMessage & { instance: unknown }).instance, {
@@ -248,7 +249,7 @@ describe('event-pull node', () => {
     const errors: unknown[] = [];
     spy(pull).on('call:error', (call: { args: unknown[] }) => errors.push(call.args[0]));
     pull.receive({} as NodeMessage);
-    await sleep(200);
+    await waitFor(() => errors.length >= 2, 5000, 'the setup error and the refused message');
     assert.match(String(errors[0]), /interval must be a number of seconds from 0 to 86400/);
     assert.match(String(errors[1]), /event-pull is not configured/);
   });
