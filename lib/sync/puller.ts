@@ -304,12 +304,12 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
       // Name the settings to check: the client's reason speaks of the protocol, not the node.
       if (err instanceof TentacleError && err.code === 'ERR_AUTH') {
         const check = this.opts.tls?.cert ? 'syncPassword, and syncCert/syncKey' : 'syncPassword';
-        throw new TentacleError('ERR_AUTH', `${err.message} (check ${check})`, undefined, err);
+        throw new TentacleError('ERR_AUTH', { ...err.facts, check }, { cause: err });
       }
       if (err instanceof TentacleError && err.serverCertificate && !this.opts.tls?.ca) {
         const hint =
           "set sync_ca (syncCa) to the CA or self-signed certificate that signed the buffer's certificate";
-        throw new TentacleError('ERR_TLS', `${err.message}: ${hint}`, undefined, err);
+        throw new TentacleError('ERR_TLS', { ...err.facts, hint }, { cause: err });
       }
       throw err;
     }
@@ -644,7 +644,7 @@ export class SyncPuller extends EventEmitter<SyncPullerEvents> {
         if (err instanceof TentacleError && err.code === 'ERR_TOO_BIG') {
           quirks.plainRecv.add(name);
           if (client.connected) return this.takeFirst(b, client, name, quirks);
-          throw new TentacleError('ERR_CLOSED', err.message, undefined, err);
+          throw new TentacleError('ERR_CLOSED', err.facts, { cause: err });
         }
         this.firstDownload.refuseZip(b.address);
         quirks.zipRefused = true;

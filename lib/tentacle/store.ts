@@ -13,7 +13,7 @@ import {
   chmod,
   mkdir,
   open,
-  readdir,
+  opendir,
   stat,
   unlink,
   type FileHandle,
@@ -21,6 +21,7 @@ import {
 import { dirname, join } from 'node:path';
 import { CommitGroup, DurableFile } from '../util/durable-file';
 import { filterDir, type TentacleFilter } from './filters';
+import { listNames } from './listing';
 import { isStorableName, isValidName, Reply } from './protocol';
 
 export interface TentacleEvent {
@@ -140,9 +141,14 @@ export class TentacleStore {
     return join(this.opts.storage, filterDir(this.opts.filters, name), name);
   }
 
-  /** The directory LS lists for its argument. */
-  listDir(arg: string): string {
-    return join(this.opts.storage, filterDir(this.opts.filters, arg));
+  /**
+   * What an LS of `arg` answers besides `.` and `..`: the valid names of the directory the
+   * filters choose for it, at most `limit`, the first the directory gives (./listing). Rejects
+   * when that directory cannot be read.
+   */
+  list(arg: string, limit: number): Promise<string[]> {
+    const dir = join(this.opts.storage, filterDir(this.opts.filters, arg));
+    return listNames(dir, limit, isValidName);
   }
 
   stats(): TentacleStats {
@@ -162,25 +168,29 @@ export class TentacleStore {
     this.notify.stats(this.stats());
   }
 
-  /** Recounts the storage (others may add or remove files behind our back). */
+  /**
+   * Recounts the storage (others may add or remove files behind our back). The directories are
+   * read through a handle, a few entries at a time: a million held files cost time, not memory.
+   */
   async rescan(removeTemps: boolean): Promise<void> {
     const gen = this.generation;
     let files = 0;
     let bytes = 0;
     for (const dir of this.dirs()) {
-      let names: string[];
+      let handle;
       try {
-        names = await readdir(dir);
+        handle = await opendir(dir, { bufferSize: 512 });
       } catch {
         continue;
       }
-      for (const n of names) {
+      for await (const entry of handle) {
+        const n = entry.name;
         const p = join(dir, n);
         if (TEMP_RE.test(n)) {
           if (removeTemps) await unlink(p).catch(() => undefined);
           continue;
         }
-        if (!isValidName(n)) continue;
+        if (!isValidName(n) || entry.isDirectory()) continue;
         try {
           const st = await stat(p);
           if (st.isFile()) {

@@ -184,7 +184,11 @@ describe('tentacle-buffer node', () => {
     raw.write('SEND <partial.data> SIZE 1000\n');
     assert.equal(await raw.line(), 'SEND OK');
     raw.write(Buffer.alloc(400));
-    await sleep(100);
+    await waitFor(
+      async () => (await readdir(d.storage)).some((n) => n.includes('~')),
+      5000,
+      'the upload to be under way',
+    );
     // Keep the upload alive past the grace period so close() has to cut it.
     const keepAlive = setInterval(() => raw.write(Buffer.alloc(1)), 500);
     const t0 = Date.now();
