@@ -42,6 +42,9 @@ export interface TentacleServerEvents {
   error: [Error];
 }
 
+/** How long start() waits for the count of what is held before it resolves anyway. */
+const START_COUNT_WAIT_MS = 2000;
+
 export class TentacleServer extends EventEmitter<TentacleServerEvents> {
   readonly opts: ResolvedServerOptions;
   private readonly digest: string | null;
@@ -80,9 +83,14 @@ export class TentacleServer extends EventEmitter<TentacleServerEvents> {
         stats: (st) => this.safeEmit('stats', st),
       },
     );
+    // The first round is the count at start (temp files of an earlier run removed).
+    let first = true;
     this.rescans = new RoundScheduler({
       run: async () => {
-        await this.store.rescan(false);
+        if (first) {
+          first = false;
+          await this.store.firstCount(Date.now());
+        } else await this.store.rescan();
         return this.store.stats();
       },
       whenBusy: 'skip',
@@ -90,13 +98,16 @@ export class TentacleServer extends EventEmitter<TentacleServerEvents> {
   }
 
   /**
-   * Creates the storage, counts what it holds and starts listening; resolves with the address
-   * and port listened on. Fails with ERR_STORAGE, ERR_PORT_IN_USE or ERR_LISTEN.
+   * Creates the storage, starts listening and counts what the storage holds; resolves with the
+   * address and port listened on once the count is done or START_COUNT_WAIT_MS passed (agents
+   * may send while a week's backlog is being counted; a `stats` event follows the count). Fails
+   * with ERR_STORAGE, ERR_PORT_IN_USE or ERR_LISTEN.
    */
   async start(): Promise<{ address: string; port: number }> {
     this.assertOpen();
     if (this.server) return this.listening(this.server);
     const o = this.opts;
+    const startedAt = Date.now();
     try {
       await this.store.prepare();
     } catch (err) {
@@ -150,7 +161,17 @@ export class TentacleServer extends EventEmitter<TentacleServerEvents> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       throw this.closedWith;
     }
-    this.scheduleRescan(0);
+    const counted = this.rescans.request()!;
+    counted.then(
+      () => this.scheduleRescan(Date.now() - startedAt),
+      () => this.scheduleRescan(Date.now() - startedAt),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      counted.catch(() => undefined),
+      new Promise((r) => (timer = setTimeout(r, START_COUNT_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
     return this.listening(server);
   }
 
@@ -177,6 +198,7 @@ export class TentacleServer extends EventEmitter<TentacleServerEvents> {
     if (!this.closedWith) this.closedWith = new TentacleError('ERR_SERVER_CLOSED', { reason });
     if (this.rescanTimer) clearTimeout(this.rescanTimer);
     this.rescanTimer = null;
+    this.store.stop();
     const server = this.server;
     const closed = server
       ? new Promise<void>((resolve) => server.close(() => resolve()))
