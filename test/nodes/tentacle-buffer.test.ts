@@ -149,6 +149,15 @@ describe('tentacle-buffer node', () => {
     assert.equal(byName.get('q.data')?.correlation, 8);
   });
 
+  it('lsLimit bounds what one LS answers', async () => {
+    const d = await deploy({ lsLimit: '2' });
+    const c = await connect(d.port);
+    for (let i = 0; i < 5; i++) await c.send(`l${i}.data`, Buffer.from('x'));
+    const names = await c.ls('');
+    assert.equal(names.length, 4, names.join(' '));
+    await c.quit();
+  });
+
   it('quota refusal reaches the client and the flow', async () => {
     const d = await deploy({ quotaFiles: '1', quotaBytes: '' });
     const c = await connect(d.port);

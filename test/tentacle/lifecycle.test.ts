@@ -5,7 +5,7 @@
  * the directory into memory, a file listed and not taken listed again.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
@@ -77,6 +77,22 @@ describe('tentacle server: options, lifecycle, bounded LS', () => {
     await assert.rejects(TentacleClient.connect({ host: '127.0.0.1', port: s.port }), {
       code: 'ERR_CONNECT',
     });
+  });
+
+  it("start removes an earlier run's temp files, not those written since it started", async () => {
+    const storage = await storageWith(2);
+    const old = join(storage, 'cut.data~tentacle-0123456789ab');
+    const fresh = join(storage, 'live.data~tentacle-ba9876543210');
+    await writeFile(old, 'left by a crash');
+    await writeFile(fresh, 'an upload in flight');
+    const later = new Date(Date.now() + 60_000);
+    await utimes(fresh, later, later);
+    const s = await startServer({ storage });
+    const names = await readdir(storage);
+    assert.ok(!names.includes('cut.data~tentacle-0123456789ab'), 'the old temp is gone');
+    assert.ok(names.includes('live.data~tentacle-ba9876543210'), 'the newer one is kept');
+    assert.deepEqual(s.server.stats(), { files: 2, bytes: 2 });
+    await s.server.close('test');
   });
 
   it('a port in use is ERR_PORT_IN_USE with the address and port', async () => {
