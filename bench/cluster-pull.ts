@@ -34,7 +34,7 @@ async function start(tag: string): Promise<{ servers: TentacleServer[]; ends: Bu
       writeFileSync(join(storage, `agent${b}.${100000 + i}.data`), body);
     }
     const s = new TentacleServer({ address: '127.0.0.1', port: 0, storage, timeout: 30 });
-    const { port } = await s.listen();
+    const { port } = await s.start();
     servers.push(s);
     ends.push({ host: '127.0.0.1', port, address: `127.0.0.1:${port}` });
   }
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
       );
       await p.close();
       await manager?.close();
-      await Promise.all(b.servers.map((s) => s.close(100)));
+      await Promise.all(b.servers.map((s) => s.close('done', 100)));
     }
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1];
     console.log(

@@ -63,7 +63,7 @@ async function server(n: number): Promise<Run> {
     maxConnections: n + 10,
     timeout: 60,
   });
-  const { port } = await srv.listen();
+  const { port } = await srv.start();
   const r = await timed(n, async (a, times) => {
     const c = await TentacleClient.connect({ host: '127.0.0.1', port, timeout: 60, retries: 3 });
     for (let i = 0; i < each; i++) {
@@ -73,7 +73,7 @@ async function server(n: number): Promise<Run> {
     }
     await c.quit();
   });
-  await srv.close(1000);
+  await srv.close('done', 1000);
   return r;
 }
 

@@ -41,7 +41,7 @@ async function start(
       maxConnections: 16,
       timeout: 30,
     });
-    const { port } = await s.listen();
+    const { port } = await s.start();
     servers.push(s);
     ends.push({ host: '127.0.0.1', port, address: `127.0.0.1:${port}` });
   }
@@ -72,7 +72,7 @@ async function baseline(n: number): Promise<{ ms: number; files: number }> {
     await c.quit();
   });
   const ms = performance.now() - t0;
-  await Promise.all(b.servers.map((s) => s.close(100)));
+  await Promise.all(b.servers.map((s) => s.close('done', 100)));
   return { ms, files };
 }
 
@@ -95,7 +95,7 @@ async function puller(n: number): Promise<{ ms: number; files: number }> {
   const errors = sums.filter((s) => s.error);
   if (errors.length) console.error(`${errors.length} buffers failed: ${errors[0].error}`);
   await p.close();
-  await Promise.all(b.servers.map((s) => s.close(100)));
+  await Promise.all(b.servers.map((s) => s.close('done', 100)));
   return { ms, files: sums.reduce((x, s) => x + s.files, 0) };
 }
 

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       timeout: 10,
       retries: 3,
     });
-    ports.push((await s.listen()).port);
+    ports.push((await s.start()).port);
     servers.push(s);
   }
   const sockets = new Set<Socket>();
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => {
     for (const s of sockets) s.destroy();
     for (const h of holes) h.close();
-    void Promise.all(servers.map((s) => s.close(100))).then(() => process.exit(0));
+    void Promise.all(servers.map((s) => s.close('bench over', 100))).then(() => process.exit(0));
   });
 }
 

@@ -73,9 +73,9 @@ async function main(): Promise<void> {
     maxConnections: clients,
     timeout: 30,
   });
-  const { port: barePort } = await bare.listen();
+  const { port: barePort } = await bare.start();
   const engine = await load(barePort, clients, each, body);
-  await bare.close(1000);
+  await bare.close('done', 1000);
   await rm(bareDir, { recursive: true, force: true });
 
   const nodeDir = await mkdtemp(join(tmpdir(), 'tentacle-bench-node-'));

@@ -60,9 +60,9 @@ async function serverChild(storage: string): Promise<void> {
     timeout: 10,
     retries: 3,
   });
-  const { port } = await server.listen();
+  const { port } = await server.start();
   process.send?.({ port });
-  process.on('message', () => void server.close(0).then(() => process.exit(0)));
+  process.on('message', () => void server.close('done', 0).then(() => process.exit(0)));
 }
 
 async function main(): Promise<void> {

@@ -6,6 +6,11 @@
 export * from './tentacle';
 export * from './sync';
 export * from './conf';
+// tentacle-buffer's and tentacle-pull's property parsers share a name inside their engines; at
+// the top level each is named for its node, and the bare name is tentacle-buffer's.
+export { optionsFromProperties } from './tentacle';
+export { optionsFromProperties as tentacleBufferOptionsFromProperties } from './tentacle';
+export { optionsFromProperties as tentaclePullOptionsFromProperties } from './sync';
 export * from './tls/generate';
 export * from './tls/material';
 export * from './db';

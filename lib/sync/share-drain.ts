@@ -175,7 +175,7 @@ async function downloadFirst(
       }
       quirks.plainRecv.add(name);
       if (next === 'plain') return downloadFirst(ctx, b, client, name, quirks);
-      throw new TentacleError('ERR_CLOSED', (err as Error).message, undefined, err);
+      throw new TentacleError('ERR_CLOSED', (err as TentacleError).facts ?? {}, { cause: err });
     }
   } else {
     const timing: PayloadTiming = { first: 0, last: 0 };

@@ -5,50 +5,20 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import net from 'node:net';
-import { basename } from 'node:path';
+import type net from 'node:net';
 import { Readable } from 'node:stream';
-import tls from 'node:tls';
+import { writeFileDurably } from '../util/durable-file';
+import { reasonOf, type ErrorFacts } from '../util/errors';
+import { openSocket, tlsLike, type TentacleClientOptions } from './connect';
 import { drain } from './drain';
-import { isServerCertificateError, TentacleError, type TentacleErrorCode } from './errors';
+import { TentacleError, type TentacleErrorCode } from './errors';
+import { LineError, LineReader } from './line-reader';
+import { DEFAULT_PORT, inactivityMs, passwordDigest } from './protocol';
+import { createUnzipReader, zipBuffer } from './zip';
 
 export { TentacleError } from './errors';
 export type { TentacleErrorCode } from './errors';
-import { LineError, LineReader } from './line-reader';
-import { DEFAULT_PORT, inactivityMs, passwordDigest } from './protocol';
-import { writeFileDurably } from '../util/durable-file';
-import { createUnzipReader, zipBuffer } from './zip';
-
-export interface TentacleClientOptions {
-  host: string;
-  /** Default 41121. */
-  port?: number;
-  /**
-   * TLS when given. The server's certificate is always verified, with its host name or IP: against
-   * `ca` when given, otherwise against the system's trusted CAs (as any TLS client does).
-   */
-  tls?: {
-    cert?: string | Buffer;
-    key?: string | Buffer;
-    ca?: string | Buffer;
-    servername?: string;
-  };
-  /** Sends `PASS` first when set. */
-  password?: string;
-  /** Seconds and count; inactivity limit = timeout × (retries + 1). Defaults 1 and 3. */
-  timeout?: number;
-  retries?: number;
-  /** Seconds; default timeout × (retries + 1). */
-  connectTimeout?: number;
-  /**
-   * Bytes: a download (RECV, MV, ZRECV) announced larger than this is declined and fails with
-   * ERR_TOO_BIG, the file kept on the server; a ZRECV that inflates past it fails and closes.
-   * Default: no bound.
-   */
-  maxSize?: number;
-  /** Bytes: an LS listing announced larger than this is declined (ERR_TOO_BIG). Default 64 MiB. */
-  maxListing?: number;
-}
+export type { TentacleClientOptions } from './connect';
 
 const DEFAULT_MAX_LISTING = 64 * 1024 * 1024;
 
@@ -65,14 +35,6 @@ export type TentacleConsumer = (data: NodeJS.ReadableStream, size: number) => Pr
 
 type Source = Buffer | string | NodeJS.ReadableStream;
 
-function tlsLike(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  return (
-    /^ERR_SSL|^ERR_TLS|CERT|SELF_SIGNED|UNABLE_TO|HOSTNAME|ALTNAME/.test(e?.code ?? '') ||
-    /ssl|tls|certificate|alert/i.test(e?.message ?? '')
-  );
-}
-
 export class TentacleClient {
   /** `host:port` of the server. */
   readonly address: string;
@@ -82,6 +44,8 @@ export class TentacleClient {
   private busy = false;
   private readonly closedPromise: Promise<void>;
   private passSent = false;
+  /** The server ended the connection itself (FIN or TLS close), not a reset or a timeout. */
+  private peerEnded = false;
   /** A client certificate went out in the handshake: a TLS 1.3 server refuses it only later. */
   private presentedCert = false;
   private maxSize = Infinity;
@@ -94,22 +58,20 @@ export class TentacleClient {
     this.address = address;
     this.reader = new LineReader(socket);
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.once('end', () => (this.peerEnded = true));
     socket.setTimeout(idleMs, () =>
-      this.fail(new TentacleError('ERR_TIMEOUT', `${address}: no activity for ${idleMs / 1000} s`)),
+      this.fail(new TentacleError('ERR_TIMEOUT', { address, seconds: idleMs / 1000 })),
     );
     socket.on('error', (err) =>
       this.fail(
         new TentacleError(
           tlsLike(err) ? 'ERR_TLS' : 'ERR_CLOSED',
-          `${address}: ${err.message}`,
-          undefined,
-          err,
+          { address, message: err.message },
+          { cause: err },
         ),
       ),
     );
-    socket.on('close', () =>
-      this.fail(new TentacleError('ERR_CLOSED', `${address}: connection closed`)),
-    );
+    socket.on('close', () => this.fail(new TentacleError('ERR_CLOSED', { address })));
   }
 
   /** Opens a connection (TLS and PASS included) ready for commands. */
@@ -118,58 +80,7 @@ export class TentacleClient {
     const idleMs = inactivityMs(opts.timeout ?? 1, opts.retries ?? 3);
     const connectMs = opts.connectTimeout !== undefined ? opts.connectTimeout * 1000 : idleMs;
     const address = `${opts.host}:${port}`;
-    const socket = await new Promise<net.Socket>((resolve, reject) => {
-      let s: net.Socket;
-      const onError = (err: Error) => {
-        clearTimeout(timer);
-        s.destroy();
-        const isTls = Boolean(opts.tls) && tlsLike(err);
-        const serverCertificate = isTls && isServerCertificateError(err);
-        // Without a CA the certificate met the system's trusted CAs, which a private CA or a
-        // self-signed buffer certificate is not in: say what was used.
-        const how =
-          serverCertificate && opts.tls?.ca === undefined
-            ? " (no CA given: the server's certificate was checked against the system's trusted CAs)"
-            : '';
-        const e = new TentacleError(
-          isTls ? 'ERR_TLS' : 'ERR_CONNECT',
-          `${address}: ${err.message}${how}`,
-          undefined,
-          err,
-        );
-        if (serverCertificate) e.serverCertificate = true;
-        reject(e);
-      };
-      const timer = setTimeout(
-        () => onError(new Error(`connect timed out after ${connectMs / 1000} s`)),
-        connectMs,
-      );
-      const ready = () => {
-        clearTimeout(timer);
-        s.off('error', onError);
-        resolve(s);
-      };
-      if (opts.tls) {
-        const t = opts.tls;
-        const servername = t.servername ?? (net.isIP(opts.host) ? undefined : opts.host);
-        s = tls.connect({
-          host: opts.host,
-          port,
-          cert: t.cert,
-          key: t.key,
-          ca: t.ca,
-          servername,
-          // Never unverified: without `ca` a man in the middle would get the reusable PASS digest
-          // and could feed or drop files (the stock client's flaw).
-          rejectUnauthorized: true,
-        });
-        s.once('secureConnect', ready);
-      } else {
-        s = net.connect({ host: opts.host, port });
-        s.once('connect', ready);
-      }
-      s.once('error', onError);
-    });
+    const socket = await openSocket(opts, port, address, connectMs);
     socket.setNoDelay(true);
     const client = new TentacleClient(socket, address, idleMs);
     client.presentedCert = Boolean(opts.tls?.cert);
@@ -242,14 +153,14 @@ export class TentacleClient {
   /** Sends QUIT and waits for the connection to close. */
   async quit(): Promise<void> {
     if (this.closed) return;
-    if (this.busy) throw new TentacleError('ERR_BUSY', `${this.address}: a request is running`);
+    if (this.busy) throw new TentacleError('ERR_BUSY', { address: this.address });
     this.busy = true;
     await this.quiet();
     this.socket.end('QUIT\n');
     const timer = setTimeout(() => this.socket.destroy(), 2000);
     await this.closedPromise;
     clearTimeout(timer);
-    this.fail(new TentacleError('ERR_CLOSED', `${this.address}: connection closed by QUIT`));
+    this.fail(new TentacleError('ERR_CLOSED', { address: this.address, command: 'QUIT' }));
   }
 
   /** Closes the connection at once; running and later calls reject with `err` or ERR_CLOSED. */
@@ -259,9 +170,8 @@ export class TentacleClient {
         ? err
         : new TentacleError(
             'ERR_CLOSED',
-            `${this.address}: ${err ? err.message : 'connection destroyed'}`,
-            undefined,
-            err,
+            err ? { address: this.address, message: err.message } : { address: this.address },
+            { cause: err },
           ),
     );
   }
@@ -281,10 +191,7 @@ export class TentacleClient {
   private async run<T>(task: () => Promise<T>): Promise<T> {
     if (this.closed) throw this.closed;
     if (this.busy) {
-      throw new TentacleError(
-        'ERR_BUSY',
-        `${this.address}: a request is already running on this connection`,
-      );
+      throw new TentacleError('ERR_BUSY', { address: this.address });
     }
     this.busy = true;
     try {
@@ -309,44 +216,49 @@ export class TentacleClient {
     // With TLS 1.3 a refused client certificate is only reported after the client has sent
     // its first line, so a TLS failure recorded by then is the real reason, not the password.
     if (this.closed?.code === 'ERR_TLS') return this.closed;
-    if (this.passSent && closedKind) {
+    // A Tentacle server refuses a password by ending the connection without a word; a reset, a
+    // timeout or a close with an error is a dropped connection, whatever was sent before it.
+    const refused = this.peerEnded && this.closed?.facts.message === undefined;
+    if (this.passSent && closedKind && refused) {
       const e = new TentacleError(
         'ERR_AUTH',
-        `${this.address}: the server closed the connection after PASS: ` +
-          (this.presentedCert
-            ? 'wrong password, or it refused this client certificate (not signed by its CA, or expired)'
-            : 'wrong password, or the server has no password (-x)'),
-        undefined,
-        err,
+        {
+          address: this.address,
+          credentials: this.presentedCert ? 'password, certificate' : 'password',
+        },
+        { cause: err },
       );
       this.fail(e);
       return e;
     }
     if (err instanceof TentacleError) return err;
     if (err instanceof LineError) {
-      if (err.kind === 'closed') return this.closed ?? this.closedWith('ERR_CLOSED', err.message);
-      return this.closedWith('ERR_PROTOCOL', `server ${err.message}`);
+      if (err.kind === 'closed') {
+        // The peer ended the connection: nothing underneath said why.
+        return this.closed ?? this.closedWith('ERR_CLOSED', {});
+      }
+      return this.closedWith('ERR_PROTOCOL', { message: err.message });
     }
     return this.closed ?? (err as Error);
   }
 
-  private closedWith(code: TentacleErrorCode, message: string): TentacleError {
-    const e = new TentacleError(code, `${this.address}: ${message}`);
+  private closedWith(code: TentacleErrorCode, facts: ErrorFacts): TentacleError {
+    const e = new TentacleError(code, { address: this.address, ...facts });
     this.fail(e);
     return this.closed ?? e;
   }
 
   private unexpected(cmd: string, reply: string): TentacleError {
-    return new TentacleError(
-      reply.startsWith(`${cmd} ERR`) ? 'ERR_REPLY' : 'ERR_PROTOCOL',
-      `${this.address}: ${cmd} refused: server answered "${reply}"`,
+    return new TentacleError(reply.startsWith(`${cmd} ERR`) ? 'ERR_REPLY' : 'ERR_PROTOCOL', {
+      address: this.address,
+      command: cmd,
       reply,
-    );
+    });
   }
 
   private checkName(name: string): string {
     if (/[\n>]/.test(name)) {
-      throw new TentacleError('ERR_PROTOCOL', `file name ${JSON.stringify(name)} cannot be sent`);
+      throw new TentacleError('ERR_PROTOCOL', { address: this.address, name });
     }
     return name;
   }
@@ -410,10 +322,7 @@ export class TentacleClient {
           if (sent >= n) break;
         }
         if (sent < n) {
-          throw this.closedWith(
-            'ERR_PROTOCOL',
-            `${name}: source ended after ${sent} of ${n} bytes`,
-          );
+          throw this.closedWith('ERR_PROTOCOL', { command: cmd, name, sent, size: n });
         }
       }
       const second = (await this.reader.readLine()).toString('utf8');
@@ -428,19 +337,20 @@ export class TentacleClient {
   private async refuseAbove(cmd: string, name: string, size: number, bound: number): Promise<void> {
     if (size <= bound) return;
     await this.write(`${cmd} NO\n`);
-    const e = new TentacleError(
-      'ERR_TOO_BIG',
-      `${this.address}: ${cmd} ${name}: the server offers ${size} bytes, more than the limit of ${bound}`,
-    );
-    e.size = size;
-    throw e;
+    throw new TentacleError('ERR_TOO_BIG', {
+      address: this.address,
+      command: cmd,
+      name,
+      size,
+      limit: bound,
+    });
   }
 
   private async drained(): Promise<void> {
     try {
       await drain(this.socket);
     } catch {
-      throw this.closed ?? new TentacleError('ERR_CLOSED', `${this.address}: closed`);
+      throw this.closed ?? new TentacleError('ERR_CLOSED', { address: this.address });
     }
   }
 
@@ -465,10 +375,13 @@ export class TentacleClient {
               createUnzipReader({
                 check: (n) =>
                   n > bound
-                    ? new TentacleError(
-                        'ERR_TOO_BIG',
-                        `${this.address}: ZRECV ${name} inflates past ${bound} bytes`,
-                      )
+                    ? new TentacleError('ERR_TOO_BIG', {
+                        address: this.address,
+                        command: cmd,
+                        name,
+                        inflated: n,
+                        limit: bound,
+                      })
                     : null,
               }),
             )
@@ -486,9 +399,8 @@ export class TentacleClient {
         // The bytes were not taken: end the connection so an MV'd file stays on the server.
         const e = new TentacleError(
           'ERR_CLOSED',
-          `${this.address}: ${cmd} ${name}: ${(err as Error).message}`,
-          undefined,
-          err,
+          { address: this.address, command: cmd, name, message: reasonOf(err) },
+          { cause: err },
         );
         this.fail(e);
         throw err;
@@ -523,9 +435,4 @@ async function toBuffer(source: Source, size?: number): Promise<Buffer> {
   }
   const all = Buffer.concat(parts);
   return size !== undefined ? all.subarray(0, size) : all;
-}
-
-/** The base name the Perl client would send for a local path. */
-export function sendName(path: string): string {
-  return basename(path);
 }

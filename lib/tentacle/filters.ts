@@ -2,13 +2,14 @@
  * tentacle_server's `-i` filters: `regex:dir;regex:dir`. Each regex is unanchored and tested
  * against the base name; the first match chooses the subdirectory of the storage.
  */
+import { TentacleError } from './errors';
 
 export interface TentacleFilter {
   regex: RegExp;
   dir: string;
 }
 
-/** Parses a `-i` spec; pieces without both a regex and a directory are skipped, extra fields ignored. */
+/** Parses a `-i` spec (a regex that does not compile: ERR_FILTERS); pieces without both a regex and a directory are skipped, extra fields ignored. */
 export function parseFilters(spec: string | undefined): TentacleFilter[] {
   const out: TentacleFilter[] = [];
   if (!spec) return out;
@@ -21,7 +22,11 @@ export function parseFilters(spec: string | undefined): TentacleFilter[] {
     try {
       regex = new RegExp(source);
     } catch (err) {
-      throw new SyntaxError(`filter ${JSON.stringify(piece)}: ${(err as Error).message}`);
+      throw new TentacleError(
+        'ERR_FILTERS',
+        { value: piece, message: (err as Error).message },
+        { cause: err },
+      );
     }
     out.push({ regex, dir });
   }

@@ -4,13 +4,9 @@ export * from './errors';
 export * from './filters';
 export * from './zip';
 export { LineReader, LineError } from './line-reader';
-export { TentacleClient, sendName } from './client';
+export { TentacleClient } from './client';
 export type { TentacleClientOptions, TentacleConsumer } from './client';
 export { TentacleServer } from './server';
-export type {
-  TentacleServerOptions,
-  TentacleServerEvents,
-  TentacleEvent,
-  TentacleStats,
-} from './server';
+export type { TentacleServerEvents, TentacleEvent, TentacleStats } from './server';
+export * from './options';
 export { normalizeFingerprint } from './pullers';

@@ -3,6 +3,7 @@
  * fingerprints, matched against the verified client certificate of a TLS connection.
  */
 import type tls from 'node:tls';
+import { TentacleError } from './errors';
 
 /** What names a client: its certificate's subject CN and SHA-256 fingerprint (lowercase hex). */
 export interface ClientIdentity {
@@ -33,7 +34,7 @@ export class Pullers {
       else this.cns.add(e);
     }
     if (this.cns.size === 0 && this.fingerprints.size === 0) {
-      throw new TypeError('pullers: give at least one certificate CN or SHA-256 fingerprint');
+      throw new TentacleError('ERR_PULLERS_EMPTY');
     }
   }
 

@@ -10,50 +10,21 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
-import { parseFilters } from './filters';
+import { reasonOf } from '../util/errors';
+import { RoundScheduler } from '../util/round-scheduler';
+import { TentacleError } from './errors';
+import {
+  resolveServerOptions,
+  type ResolvedServerOptions,
+  type TentacleServerOptions,
+} from './options';
 import { describeClient, Pullers } from './pullers';
-import { DEFAULT_PORT, inactivityMs, passwordDigest } from './protocol';
+import { passwordDigest } from './protocol';
 import { TentacleSession } from './session';
-import { TentacleStore, type TentacleEvent, type TentacleStats } from './store';
+import { Refusal, TentacleStore, type TentacleEvent, type TentacleStats } from './store';
 
 export type { TentacleEvent, TentacleStats } from './store';
-
-export interface TentacleServerOptions {
-  /** `-a`, default 0.0.0.0. */
-  address?: string;
-  /** `-p`, default 41121; 0 picks a free port. */
-  port?: number;
-  /** `-s`; created if missing, with the filter directories. */
-  storage: string;
-  /** `-i` `regex:dir;regex:dir`. */
-  filters?: string;
-  /** `-I`: allow LS and MV. Default true. */
-  insecure?: boolean;
-  /** `-o`. */
-  overwrite?: boolean;
-  /** `-m` bytes, default 2000000. */
-  maxSize?: number;
-  /** `-c`, default 10. */
-  maxConnections?: number;
-  /** `-t` seconds, default 1. */
-  timeout?: number;
-  /** `-r`, default 3. */
-  retries?: number;
-  /** `-x`. */
-  password?: string;
-  /** `-e` `-k` `-f`, PEM contents. With `ca` a client certificate is required. */
-  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
-  /**
-   * Clients that may take files (LS, RECV, ZRECV, MV): certificate subject CNs or SHA-256
-   * fingerprints (./pullers). Everyone else may only SEND/ZSEND and is hung up on at any other
-   * command, as the stock server does for LS/MV without `-I`. Empty: everyone (stock). Needs
-   * `tls.ca` (only a verified certificate names a client).
-   */
-  pullers?: readonly string[];
-  /** Bounds on what the storage holds; 0 = none. */
-  quotaBytes?: number;
-  quotaFiles?: number;
-}
+export type { TentacleServerOptions } from './options';
 
 export interface TentacleServerEvents {
   /** A file stored (SEND, ZSEND or `put`). */
@@ -67,72 +38,87 @@ export interface TentacleServerEvents {
   connection: [{ peer: string }];
   /** A client not in `pullers` asked to take files and was hung up on. */
   refused: [{ peer: string; command: string; client: string }];
-  /** The listening socket failed, or a listener of another event threw. */
+  /** The listening socket failed (ERR_LISTEN), or a listener of another event threw. */
   error: [Error];
 }
 
-const QUEUE_LIMIT = 1024;
+/** How long start() waits for the count of what is held before it resolves anyway. */
+const START_COUNT_WAIT_MS = 2000;
 
 export class TentacleServer extends EventEmitter<TentacleServerEvents> {
-  private readonly address: string;
-  private readonly port: number;
-  private readonly insecure: boolean;
-  private readonly maxConnections: number;
-  private readonly tlsOptions: TentacleServerOptions['tls'];
-  private readonly idleMs: number;
+  readonly opts: ResolvedServerOptions;
   private readonly digest: string | null;
   private readonly pullers: Pullers | null;
   private readonly store: TentacleStore;
+  /** Recounts of the storage; one at a time, a request during one is answered by it. */
+  private readonly rescans: RoundScheduler<void, TentacleStats>;
   private server: net.Server | null = null;
   private readonly sessions = new Map<TentacleSession, Promise<void>>();
   private readonly sockets = new Set<net.Socket>();
   private readonly queue: net.Socket[] = [];
   private active = 0;
-  private closing = false;
+  private closedWith: TentacleError | null = null;
   private rescanTimer: NodeJS.Timeout | null = null;
 
+  /** Checks and resolves the options (TentacleError ERR_OPTION and kin); nothing is opened yet. */
   constructor(options: TentacleServerOptions) {
     super();
-    if (!options.storage) throw new TypeError('storage directory is required');
-    // Field by field: an explicit `undefined` never replaces a default.
-    this.address = options.address || '0.0.0.0';
-    this.port = options.port ?? DEFAULT_PORT;
-    this.insecure = options.insecure ?? true;
-    this.maxConnections = Math.max(1, options.maxConnections ?? 10);
-    this.tlsOptions = options.tls;
-    this.idleMs = inactivityMs(options.timeout ?? 1, options.retries ?? 3);
-    this.digest = options.password ? passwordDigest(options.password) : null;
-    this.pullers = options.pullers?.length ? new Pullers(options.pullers) : null;
-    if (this.pullers && !options.tls?.ca) {
-      throw new TypeError(
-        'pullers needs TLS with a CA (tls.ca): only a verified client certificate names a puller',
-      );
-    }
-    const storage =
-      options.storage.length > 1 ? options.storage.replace(/\/$/, '') : options.storage;
+    this.opts = resolveServerOptions(options);
+    const o = this.opts;
+    this.digest = o.password ? passwordDigest(o.password) : null;
+    this.pullers = o.pullers.length ? new Pullers(o.pullers) : null;
     this.store = new TentacleStore(
       {
-        storage,
-        filters: parseFilters(options.filters),
-        overwrite: options.overwrite ?? false,
-        maxSize: options.maxSize ?? 2_000_000,
-        quotaBytes: options.quotaBytes ?? 0,
-        quotaFiles: options.quotaFiles ?? 0,
+        storage: o.storage,
+        filters: o.filters,
+        overwrite: o.overwrite,
+        maxSize: o.maxSize,
+        quotaBytes: o.quotaBytes,
+        quotaFiles: o.quotaFiles,
       },
       {
         received: (ev) => this.safeEmit('received', ev),
         pulled: (ev) => this.safeEmit('pulled', ev),
         rejected: (ev) => this.safeEmit('rejected', ev),
-        stats: (s) => this.safeEmit('stats', s),
+        stats: (st) => this.safeEmit('stats', st),
       },
     );
+    // The first round is the count at start (temp files of an earlier run removed).
+    let first = true;
+    this.rescans = new RoundScheduler({
+      run: async () => {
+        if (first) {
+          first = false;
+          await this.store.firstCount(Date.now());
+        } else await this.store.rescan();
+        return this.store.stats();
+      },
+      whenBusy: 'skip',
+    });
   }
 
-  /** Creates the storage, counts what it holds and starts listening. */
-  async listen(): Promise<{ address: string; port: number }> {
-    if (this.server) throw new Error('already listening');
-    await this.store.prepare();
-    const t = this.tlsOptions;
+  /**
+   * Creates the storage, starts listening and counts what the storage holds; resolves with the
+   * address and port listened on once the count is done or START_COUNT_WAIT_MS passed (agents
+   * may send while a week's backlog is being counted; a `stats` event follows the count). Fails
+   * with ERR_STORAGE, ERR_PORT_IN_USE or ERR_LISTEN.
+   */
+  async start(): Promise<{ address: string; port: number }> {
+    this.assertOpen();
+    if (this.server) return this.listening(this.server);
+    const o = this.opts;
+    const startedAt = Date.now();
+    try {
+      await this.store.prepare();
+    } catch (err) {
+      throw new TentacleError(
+        'ERR_STORAGE',
+        { path: o.storage, message: reasonOf(err) },
+        { cause: err },
+      );
+    }
+    this.assertOpen();
+    const t = o.tls;
     const server = t
       ? tls.createServer(
           {
@@ -141,62 +127,149 @@ export class TentacleServer extends EventEmitter<TentacleServerEvents> {
             ca: t.ca,
             requestCert: true,
             rejectUnauthorized: t.ca !== undefined,
-            handshakeTimeout: this.idleMs,
+            handshakeTimeout: o.idleMs,
           },
-          (s) => this.acceptTls(s),
+          (sock) => this.acceptTls(sock),
         )
-      : net.createServer((s) => this.accept(s));
+      : net.createServer((sock) => this.accept(sock));
     if (t) server.on('tlsClientError', () => undefined);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host: this.address, port: this.port, backlog: 511 }, () => {
+      server.listen({ host: o.address, port: o.port, backlog: 511 }, () => {
         server.off('error', reject);
         resolve();
       });
+    }).catch((err: NodeJS.ErrnoException) => {
+      const facts = { address: o.address, port: o.port };
+      if (err.code === 'EADDRINUSE') {
+        throw new TentacleError('ERR_PORT_IN_USE', facts, { cause: err });
+      }
+      throw new TentacleError('ERR_LISTEN', { ...facts, message: reasonOf(err) }, { cause: err });
     });
-    server.on('error', (err) => this.emit('error', err));
-    this.server = server;
-    this.rescanTimer = setInterval(
-      () => void this.store.rescan(false).catch(() => undefined),
-      30_000,
+    server.on('error', (err) =>
+      this.safeEmit(
+        'error',
+        new TentacleError(
+          'ERR_LISTEN',
+          { address: o.address, port: o.port, message: reasonOf(err) },
+          { cause: err },
+        ),
+      ),
     );
-    this.rescanTimer.unref();
+    this.server = server;
+    if (this.closedWith) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw this.closedWith;
+    }
+    const counted = this.rescans.request()!;
+    counted.then(
+      () => this.scheduleRescan(Date.now() - startedAt),
+      () => this.scheduleRescan(Date.now() - startedAt),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      counted.catch(() => undefined),
+      new Promise((r) => (timer = setTimeout(r, START_COUNT_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    return this.listening(server);
+  }
+
+  /**
+   * Recounts the files and bytes the storage holds now (others may add or remove files behind
+   * the server's back; a timer does this too) and resolves with the count. A recount already
+   * running answers the request.
+   */
+  async requestRound(reason: string): Promise<TentacleStats> {
+    void reason;
+    this.assertOpen();
+    await this.rescans.request()?.catch(() => undefined);
+    await this.rescans.idle();
+    this.assertOpen();
+    return this.store.stats();
+  }
+
+  /**
+   * Stops accepting, lets running commands finish for up to `closeGraceMs`, then cuts the rest.
+   * Temp files of cut uploads are removed; the port is free when this resolves. Every call after
+   * this fails with ERR_SERVER_CLOSED carrying `reason`.
+   */
+  async close(reason: string, graceMs = this.opts.closeGraceMs): Promise<void> {
+    if (!this.closedWith) this.closedWith = new TentacleError('ERR_SERVER_CLOSED', { reason });
+    if (this.rescanTimer) clearTimeout(this.rescanTimer);
+    this.rescanTimer = null;
+    this.store.stop();
+    const server = this.server;
+    const closed = server
+      ? new Promise<void>((resolve) => server.close(() => resolve()))
+      : Promise.resolve();
+    for (const sock of this.queue.splice(0)) sock.destroy();
+    for (const session of this.sessions.keys()) if (!session.busy) session.socket.destroy();
+    const all = () => Promise.allSettled([...this.sessions.values()]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+    for (const sock of this.sockets) sock.destroy();
+    await all();
+    await closed;
+    await this.rescans.idle();
+    this.server = null;
+  }
+
+  /** Files and bytes the storage holds (root and filter directories), as last counted. */
+  stats(): TentacleStats {
+    return this.store.stats();
+  }
+
+  /**
+   * Stores a file as a SEND would, with the same checks; a refusal rejects with ERR_REFUSED
+   * (`reply`: the SEND ERR line a client would get, `reason`).
+   */
+  async put(filename: string, payload: Buffer, peer = 'local'): Promise<TentacleEvent> {
+    this.assertOpen();
+    try {
+      return await this.store.put(filename, payload, peer);
+    } catch (err) {
+      if (err instanceof Refusal) {
+        throw new TentacleError(
+          'ERR_REFUSED',
+          { name: filename, reply: err.reply, reason: err.reason },
+          { cause: err },
+        );
+      }
+      throw new TentacleError(
+        'ERR_STORAGE',
+        { path: this.store.pathFor(filename), message: reasonOf(err) },
+        { cause: err },
+      );
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closedWith) throw this.closedWith;
+  }
+
+  private listening(server: net.Server): { address: string; port: number } {
     const a = server.address() as net.AddressInfo;
     return { address: a.address, port: a.port };
   }
 
   /**
-   * Stops accepting, lets running commands finish for up to `graceMs`, then cuts the rest.
-   * Temp files of cut uploads are removed; the port is free when this resolves.
+   * The next recount, at least `rescanMs` from now and at least 20 times as long as the last
+   * one took: counting a million held files must not become the server's main work.
    */
-  async close(graceMs = 5000): Promise<void> {
-    this.closing = true;
-    if (this.rescanTimer) clearInterval(this.rescanTimer);
-    this.rescanTimer = null;
-    const server = this.server;
-    const closed = server
-      ? new Promise<void>((resolve) => server.close(() => resolve()))
-      : Promise.resolve();
-    for (const s of this.queue.splice(0)) s.destroy();
-    for (const s of this.sessions.keys()) if (!s.busy) s.socket.destroy();
-    const all = () => Promise.allSettled([...this.sessions.values()]);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([all(), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
-    clearTimeout(timer);
-    for (const s of this.sockets) s.destroy();
-    await all();
-    await closed;
-    this.server = null;
-  }
-
-  /** Files and bytes the storage holds (root and filter directories). */
-  stats(): TentacleStats {
-    return this.store.stats();
-  }
-
-  /** Stores a file as a SEND would, with the same checks; rejects with the SEND ERR line. */
-  put(filename: string, payload: Buffer, peer = 'local'): Promise<TentacleEvent> {
-    return this.store.put(filename, payload, peer);
+  private scheduleRescan(lastMs: number): void {
+    if (this.closedWith) return;
+    const wait = Math.max(this.opts.rescanMs, 20 * lastMs);
+    this.rescanTimer = setTimeout(() => {
+      const t0 = Date.now();
+      const round = this.rescans.request() ?? this.rescans.idle();
+      void round.then(
+        () => this.scheduleRescan(Date.now() - t0),
+        () => this.scheduleRescan(Date.now() - t0),
+      );
+    }, wait);
+    this.rescanTimer.unref();
   }
 
   private safeEmit<K extends keyof TentacleServerEvents>(
@@ -215,7 +288,7 @@ export class TentacleServer extends EventEmitter<TentacleServerEvents> {
   private acceptTls(socket: tls.TLSSocket): void {
     // Without -f the reference asks for a certificate without requiring it, but a presented one
     // must still verify against the default store.
-    if (!this.tlsOptions?.ca && !socket.authorized) {
+    if (!this.opts.tls?.ca && !socket.authorized) {
       const cert = socket.getPeerCertificate();
       if (cert && Object.keys(cert).length > 0) {
         socket.destroy();
@@ -227,7 +300,7 @@ export class TentacleServer extends EventEmitter<TentacleServerEvents> {
 
   private accept(socket: net.Socket): void {
     socket.on('error', () => undefined);
-    if (this.closing) {
+    if (this.closedWith) {
       socket.destroy();
       return;
     }
@@ -237,8 +310,8 @@ export class TentacleServer extends EventEmitter<TentacleServerEvents> {
       const i = this.queue.indexOf(socket);
       if (i >= 0) this.queue.splice(i, 1);
     });
-    if (this.active >= this.maxConnections) {
-      if (this.queue.length >= QUEUE_LIMIT) {
+    if (this.active >= this.opts.maxConnections) {
+      if (this.queue.length >= this.opts.queueLimit) {
         socket.destroy();
         return;
       }
@@ -246,18 +319,19 @@ export class TentacleServer extends EventEmitter<TentacleServerEvents> {
       this.queue.push(socket);
       return;
     }
-    this.start(socket);
+    this.serve(socket);
   }
 
-  private start(socket: net.Socket): void {
+  private serve(socket: net.Socket): void {
     this.active++;
     const client = this.pullers ? describeClient(socket as tls.TLSSocket) : null;
     const session = new TentacleSession(socket, this.store, {
       digest: this.digest,
-      insecure: this.insecure,
+      insecure: this.opts.insecure,
       mayTake: !this.pullers || (client !== null && this.pullers.allows(client)),
-      idleMs: this.idleMs,
-      closing: () => this.closing,
+      idleMs: this.opts.idleMs,
+      lsLimit: this.opts.lsLimit,
+      closing: () => this.closedWith !== null,
       refused: (command) =>
         this.safeEmit('refused', {
           peer: session.peer,
@@ -270,7 +344,7 @@ export class TentacleServer extends EventEmitter<TentacleServerEvents> {
       this.sessions.delete(session);
       this.active--;
       const next = this.queue.shift();
-      if (next && !this.closing) this.start(next);
+      if (next && !this.closedWith) this.serve(next);
     });
     this.sessions.set(session, done);
   }

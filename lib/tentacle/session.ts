@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
-import { open, readdir, unlink, type FileHandle } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import { drain } from './drain';
@@ -26,6 +26,8 @@ export interface SessionOptions {
   /** Told when a command is refused because of `mayTake`. */
   refused?: (command: string) => void;
   idleMs: number;
+  /** Names one LS answers at most; 0 = all. */
+  lsLimit: number;
   /** True once the server is closing: no new command is started. */
   closing: () => boolean;
 }
@@ -292,16 +294,14 @@ export class TentacleSession {
     }
     let names: string[];
     try {
-      names = await readdir(this.store.listDir(arg));
+      names = await this.store.list(arg, this.opts.lsLimit);
     } catch {
       writeLine(socket, Reply.LS_ERR);
       return true;
     }
+    // `.` and `..` first, as a readdir gives them and whatever the limit.
     const listing = Buffer.from(
-      ['.', '..', ...names]
-        .filter(isValidName)
-        .map((n) => `${n}\n`)
-        .join(''),
+      ['.', '..', ...names.filter((n) => n !== '.' && n !== '..')].map((n) => `${n}\n`).join(''),
       'utf8',
     );
     writeLine(socket, `LS SIZE ${listing.length}`);

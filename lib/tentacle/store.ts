@@ -8,19 +8,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsc } from 'node:fs';
-import {
-  access,
-  chmod,
-  mkdir,
-  open,
-  readdir,
-  stat,
-  unlink,
-  type FileHandle,
-} from 'node:fs/promises';
+import { access, chmod, mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CommitGroup, DurableFile } from '../util/durable-file';
+import { countHeld } from './count';
 import { filterDir, type TentacleFilter } from './filters';
+import { listNames } from './listing';
 import { isStorableName, isValidName, Reply } from './protocol';
 
 export interface TentacleEvent {
@@ -88,9 +81,6 @@ export interface HandedOut {
 export const STORAGE_DIR_MODE = 0o750;
 export const STORED_FILE_MODE = 0o640;
 
-/** Suffix of temp files: `~` keeps them out of reach of every Tentacle command. */
-const TEMP_RE = /~tentacle-[0-9a-f]{12}$/;
-
 function tempName(dir: string, name: string): string {
   // Keep well under NAME_MAX even for multi-byte names.
   return join(dir, `${name.slice(0, 40)}~tentacle-${randomBytes(6).toString('hex')}`);
@@ -103,6 +93,10 @@ export class TentacleStore {
   private readonly uploads = new Map<string, number>();
   private held: TentacleStats = { files: 0, bytes: 0 };
   private generation = 0;
+  /** The server is closing: a count in progress ends without a result. */
+  private stopped = false;
+  /** The first count, once started. */
+  private counted: Promise<void> | null = null;
   private readonly commits = new CommitGroup();
 
   constructor(
@@ -118,8 +112,9 @@ export class TentacleStore {
 
   /**
    * Creates the directories (those it creates 0750, whatever the umask: agent data is not for
-   * every local user), checks they are writable, counts what they hold. A directory that exists
-   * keeps its mode: the administrator chose it.
+   * every local user) and checks they are writable. A directory that exists keeps its mode: the
+   * administrator chose it. What they hold is counted by firstCount(), which may run while the
+   * server already takes files (a week's backlog takes a while to count).
    */
   async prepare(): Promise<void> {
     const dirs = this.dirs();
@@ -133,16 +128,36 @@ export class TentacleStore {
       }
     }
     for (const d of dirs) await access(d, fsc.W_OK | fsc.X_OK);
-    await this.rescan(true);
+  }
+
+  /** Ends a count in progress (the server is closing). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /**
+   * The count at start: removes the temp files of uploads cut by an earlier stop (those older
+   * than `startedAt`; newer ones belong to uploads in flight now) and sets what is held. Files
+   * moved while it runs may be missed or counted twice until a later recount; an upload under a
+   * quota waits for it.
+   */
+  firstCount(startedAt: number): Promise<void> {
+    this.counted ??= this.rescan(startedAt, true);
+    return this.counted;
   }
 
   pathFor(name: string): string {
     return join(this.opts.storage, filterDir(this.opts.filters, name), name);
   }
 
-  /** The directory LS lists for its argument. */
-  listDir(arg: string): string {
-    return join(this.opts.storage, filterDir(this.opts.filters, arg));
+  /**
+   * What an LS of `arg` answers besides `.` and `..`: the valid names of the directory the
+   * filters choose for it, at most `limit`, the first the directory gives (./listing). Rejects
+   * when that directory cannot be read.
+   */
+  list(arg: string, limit: number): Promise<string[]> {
+    const dir = join(this.opts.storage, filterDir(this.opts.filters, arg));
+    return listNames(dir, limit, isValidName);
   }
 
   stats(): TentacleStats {
@@ -162,37 +177,19 @@ export class TentacleStore {
     this.notify.stats(this.stats());
   }
 
-  /** Recounts the storage (others may add or remove files behind our back). */
-  async rescan(removeTemps: boolean): Promise<void> {
+  /**
+   * Recounts the storage (others may add or remove files behind our back). The directories are
+   * read through a handle, a few entries at a time: a million held files cost time, not memory.
+   * A recount during which the server itself stored or removed a file is dropped (the server's
+   * own count is exact), unless `authoritative`. With `tempsBefore`, temp files last written
+   * before that time are removed.
+   */
+  async rescan(tempsBefore: number | null = null, authoritative = false): Promise<void> {
     const gen = this.generation;
-    let files = 0;
-    let bytes = 0;
-    for (const dir of this.dirs()) {
-      let names: string[];
-      try {
-        names = await readdir(dir);
-      } catch {
-        continue;
-      }
-      for (const n of names) {
-        const p = join(dir, n);
-        if (TEMP_RE.test(n)) {
-          if (removeTemps) await unlink(p).catch(() => undefined);
-          continue;
-        }
-        if (!isValidName(n)) continue;
-        try {
-          const st = await stat(p);
-          if (st.isFile()) {
-            files++;
-            bytes += st.size;
-          }
-        } catch {
-          // vanished meanwhile
-        }
-      }
-    }
-    if (gen !== this.generation) return;
+    const counted = await countHeld(this.dirs(), tempsBefore, () => this.stopped);
+    if (!counted) return;
+    const { files, bytes } = counted;
+    if (gen !== this.generation && !authoritative) return;
     if (files !== this.held.files || bytes !== this.held.bytes) {
       this.held = { files, bytes };
       this.notify.stats(this.stats());
@@ -222,6 +219,7 @@ export class TentacleStore {
     }
     const { quotaBytes, quotaFiles } = this.opts;
     if (quotaBytes > 0 || quotaFiles > 0) {
+      await this.counted;
       let resFiles = 0;
       let resBytes = 0;
       for (const v of this.uploads.values()) {

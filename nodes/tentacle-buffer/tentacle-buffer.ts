@@ -1,14 +1,20 @@
 /**
  * tentacle-buffer: a Tentacle server for an isolated network. Agents SEND to it; the central
  * Sync server pulls with LS + MV. A thin adapter over TentacleServer: properties mirror
- * tentacle_server's options, events become messages, holdings become the status.
+ * tentacle_server's options (lib/tentacle/options), events become messages, holdings the status.
  */
-import { X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { TentacleServer, type TentacleEvent, type TentacleServerOptions } from '../../lib/tentacle';
-import { toBool, toText } from '../../lib/util/values';
-import { integerProperty } from '../shared/properties';
+import {
+  optionsFromProperties,
+  TENTACLE_BUFFER_PROPERTIES,
+  TENTACLE_BUFFER_TEXT_DEFAULTS,
+  TentacleServer,
+  type TentacleBufferProps,
+  type TentacleEvent,
+} from '../../lib/tentacle';
+import { readServerPems } from '../../lib/tls/pem';
+import { isCoded } from '../../lib/util/errors';
+import { toText } from '../../lib/util/values';
 import { registerCertificateEndpoint } from '../shared/certificates';
 import {
   WORDS,
@@ -23,24 +29,7 @@ import {
 } from '../shared/status';
 import { watchBuffer } from '../shared/metrics';
 
-interface TentacleBufferDef extends NodeDef {
-  address?: unknown;
-  port?: unknown;
-  storage?: unknown;
-  filters?: unknown;
-  insecure?: unknown;
-  overwrite?: unknown;
-  maxSize?: unknown;
-  maxConnections?: unknown;
-  timeout?: unknown;
-  retries?: unknown;
-  tlsCert?: unknown;
-  tlsKey?: unknown;
-  tlsCa?: unknown;
-  pullers?: unknown;
-  quotaBytes?: unknown;
-  quotaFiles?: unknown;
-}
+interface TentacleBufferDef extends NodeDef, TentacleBufferProps {}
 
 interface BufferCredentials {
   password?: string;
@@ -52,8 +41,7 @@ interface PutMessage extends NodeMessage {
 
 /** The peer of files put by a message (`put` with a tag of the node and the message). */
 const FLOW_PEER = 'flow';
-/** Node-RED waits about 15 s for close handlers; stay well inside that. */
-const CLOSE_GRACE_MS = 5000;
+/** Node-RED waits about 15 s for close handlers; the server's grace (5 s) stays well inside. */
 const STATUS_EVERY_MS = 300;
 /** An idle buffer still shows the certificate's days going down. */
 const CERT_STATUS_EVERY_MS = 3_600_000;
@@ -63,55 +51,13 @@ export = function (RED: NodeAPI) {
   const t = (key: string, vars?: Record<string, string | number>): string =>
     RED._(`tentacle-buffer.${key}`, vars);
 
-  /** A whole-number property, refused with a translated reason naming it and its range. */
-  const intProp = integerProperty(t);
-
-  /** Server options from the node's properties; throws a clear error for a bad value. */
-  function bufferOptions(
-    def: TentacleBufferDef,
-    password: string | undefined,
-  ): Omit<TentacleServerOptions, 'tls'> & { tlsFiles: { cert: string; key: string; ca: string } } {
-    const storage = toText(def.storage);
-    if (!storage) throw new Error(t('errors.storage'));
-    return {
-      address: toText(def.address, '0.0.0.0'),
-      port: intProp(def.port, 41121, 'port', 1, 65535),
-      storage,
-      filters: toText(def.filters) || undefined,
-      insecure: toBool(def.insecure, true, 'insecure'),
-      overwrite: toBool(def.overwrite, false, 'overwrite'),
-      maxSize: intProp(def.maxSize, 2_000_000, 'maxSize', 1, Number.MAX_SAFE_INTEGER),
-      maxConnections: intProp(def.maxConnections, 10, 'maxConnections', 1, 10_000),
-      timeout: intProp(def.timeout, 1, 'timeout', 1, 3600),
-      retries: intProp(def.retries, 3, 'retries', 1, 1000),
-      quotaBytes: intProp(def.quotaBytes, 0, 'quotaBytes', 0, Number.MAX_SAFE_INTEGER),
-      quotaFiles: intProp(def.quotaFiles, 0, 'quotaFiles', 0, Number.MAX_SAFE_INTEGER),
-      password: password || undefined,
-      tlsFiles: { cert: toText(def.tlsCert), key: toText(def.tlsKey), ca: toText(def.tlsCa) },
-      // Commas only: a CN may hold spaces.
-      pullers: toText(def.pullers)
-        .split(',')
-        .map((p) => p.trim())
-        .filter((p) => p !== ''),
-    };
-  }
-
-  async function readPem(path: string, what: string): Promise<Buffer> {
-    try {
-      return await readFile(path);
-    } catch (err) {
-      throw new Error(t('errors.read', { what, path, message: (err as Error).message }));
-    }
-  }
-
-  /** The end of validity of the buffer's certificate (the first one of a chain file). */
-  function certNotAfter(pem: Buffer, path: string): Date {
-    try {
-      return new Date(new X509Certificate(pem).validTo);
-    } catch (err) {
-      throw new Error(t('errors.notPem', { path, message: (err as Error).message }));
-    }
-  }
+  /** A failure in the runtime's language: the engine's codes through the catalogue. */
+  const words = (err: unknown): Error =>
+    isCoded(err)
+      ? Object.assign(new Error(t(`errors.${err.code}`, err.facts)), { code: err.code, cause: err })
+      : err instanceof Error
+        ? err
+        : new Error(String(err));
 
   function TentacleBuffer(this: Node, def: TentacleBufferDef) {
     RED.nodes.createNode(this, def);
@@ -177,32 +123,24 @@ export = function (RED: NodeAPI) {
     };
 
     const start = async () => {
-      const opts = bufferOptions(
+      const { options, tlsPaths } = optionsFromProperties(
         def,
         (node.credentials as BufferCredentials | undefined)?.password,
       );
-      const { tlsFiles, ...base } = opts;
-      let tls: TentacleServerOptions['tls'];
-      if (tlsFiles.cert || tlsFiles.key || tlsFiles.ca) {
-        if (!tlsFiles.cert || !tlsFiles.key) {
-          throw new Error(t('errors.tlsPair'));
-        }
-        tls = {
-          cert: await readPem(tlsFiles.cert, 'tlsCert'),
-          key: await readPem(tlsFiles.key, 'tlsKey'),
-          ca: tlsFiles.ca ? await readPem(tlsFiles.ca, 'tlsCa') : undefined,
-        };
-        notAfter = certNotAfter(tls.cert as Buffer, tlsFiles.cert);
+      const pems = await readServerPems(tlsPaths);
+      const tls = pems ? { cert: pems.cert, key: pems.key, ca: pems.ca } : undefined;
+      if (pems) {
+        notAfter = pems.notAfter;
         const days = daysUntil(notAfter);
         if (days < 0) {
-          node.warn(t('warn.certExpired', { path: tlsFiles.cert, date: notAfter.toISOString() }));
+          node.warn(t('warn.certExpired', { path: tlsPaths.cert, date: notAfter.toISOString() }));
         } else if (certFill(days)) {
           node.warn(
-            t('warn.certExpires', { path: tlsFiles.cert, days, date: notAfter.toISOString() }),
+            t('warn.certExpires', { path: tlsPaths.cert, days, date: notAfter.toISOString() }),
           );
         }
       }
-      if (base.pullers?.length && !tls?.ca) throw new Error(t('errors.pullersNeedCa'));
+      const base = options;
       const s = new TentacleServer({ ...base, tls });
       // -- metrics (nodes/shared/metrics.ts) --
       watchBuffer(RED, node, s);
@@ -211,7 +149,9 @@ export = function (RED: NodeAPI) {
       s.on('pulled', forward);
       s.on('rejected', forward);
       s.on('stats', scheduleStatus);
-      s.on('error', (err: Error) => node.error(t('errors.failed', { message: err.message })));
+      s.on('error', (err: Error) =>
+        node.error(t('errors.failed', { message: words(err).message })),
+      );
       // One warning per client identity that is turned away, not one per connection.
       const warned = new Set<string>();
       s.on('refused', (r) => {
@@ -219,11 +159,9 @@ export = function (RED: NodeAPI) {
         warned.add(r.client);
         node.warn(t('warn.refused', { command: r.command, peer: r.peer, client: r.client }));
       });
-      const at = await s.listen();
-      if (closed) {
-        await s.close(0);
-        return;
-      }
+      if (closed) return;
+      server = s;
+      const at = await s.start();
       if (!tls?.ca) {
         // As stock tentacle_server: no CA, no way to tell clients apart. Said once, at start.
         node.log(
@@ -233,7 +171,6 @@ export = function (RED: NodeAPI) {
           }),
         );
       }
-      server = s;
       listening = `${at.address}:${at.port}`;
       showStatus();
       if (notAfter) {
@@ -243,17 +180,9 @@ export = function (RED: NodeAPI) {
     };
 
     node.status(status('grey', WORDS.starting));
-    const ready = start().catch((err: Error) => {
-      fail(
-        (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
-          ? new Error(
-              t('errors.portInUse', {
-                address: toText(def.address, '0.0.0.0'),
-                port: toText(def.port, '41121'),
-              }),
-            )
-          : err,
-      );
+    const ready = start().catch((err: unknown) => {
+      server = null;
+      if (!closed) fail(words(err));
     });
 
     node.on('input', (msg: PutMessage, send, done) => {
@@ -270,7 +199,9 @@ export = function (RED: NodeAPI) {
             ? Buffer.from(p, 'utf8')
             : null;
         if (!payload) throw new Error(t('errors.payload'));
-        return server.put(filename, payload, peer);
+        return server.put(filename, payload, peer).catch((err: unknown) => {
+          throw words(err);
+        });
       })().then(
         (ev) => {
           send(toMessage({ ...ev, peer: FLOW_PEER }, msg));
@@ -291,9 +222,11 @@ export = function (RED: NodeAPI) {
       statusTimer = null;
       if (certTimer) clearInterval(certTimer);
       certTimer = null;
-      void ready
-        .then(() => server?.close(CLOSE_GRACE_MS))
-        .catch((err: Error) => node.error(t('errors.close', { message: err.message })))
+      // A server still starting is closed too: its start() then fails and frees the port.
+      const s = server;
+      void (s ? s.close(_removed ? 'removed' : 'redeployed') : Promise.resolve())
+        .then(() => ready)
+        .catch((err: unknown) => node.error(t('errors.close', { message: words(err).message })))
         .finally(() => {
           server = null;
           node.status({});
@@ -304,6 +237,13 @@ export = function (RED: NodeAPI) {
 
   RED.nodes.registerType('tentacle-buffer', TentacleBuffer, {
     credentials: { password: { type: 'password' } },
+    // The editor reads the defaults and limits from here (tentacle-buffer.html): one place.
+    settings: {
+      tentacleBufferProperties: {
+        value: { ...TENTACLE_BUFFER_PROPERTIES, ...TENTACLE_BUFFER_TEXT_DEFAULTS },
+        exportable: true,
+      },
+    },
   });
   registerCertificateEndpoint(RED);
 };

@@ -10,10 +10,10 @@ async function main(): Promise<void> {
     (storage) => new TentacleServer({ address: '127.0.0.1', port: 0, storage }),
   );
   const ports: number[] = [];
-  for (const s of servers) ports.push((await s.listen()).port);
+  for (const s of servers) ports.push((await s.start()).port);
   process.send?.({ ports });
   const close = async (): Promise<void> => {
-    await Promise.all(servers.map((s) => s.close(500)));
+    await Promise.all(servers.map((s) => s.close('test', 500)));
     process.exit(0);
   };
   process.on('message', (m: unknown) => {

@@ -139,7 +139,7 @@ describe('example flows', () => {
         overwrite: true,
         tls: { cert: certs.server.cert, key: certs.server.key, ca: certs.ca.cert },
       });
-      const at = await server.listen();
+      const at = await server.start();
       for (let i = 1; i <= 3; i++) {
         await server.put(`agent-${name}${i}.${i}.data`, Buffer.from(`<agent_data n="${i}"/>`));
       }
@@ -189,7 +189,7 @@ describe('example flows', () => {
 
   after(async () => {
     runtimeEvents.off('node-status', onStatus);
-    for (const b of buffers) await b.server.close(100);
+    for (const b of buffers) await b.server.close('test', 100);
     await db?.destroy();
     if (work) rmSync(work, { recursive: true, force: true });
   });

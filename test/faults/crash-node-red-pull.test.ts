@@ -26,7 +26,7 @@ describe('node-red running tentacle-pull, killed with SIGKILL 20 times', () => {
     const incoming = join(root, 'data_in');
     const expected = seedAgentFiles(storage, FILES, () => 64);
     const buffer = new TentacleServer({ address: '127.0.0.1', port: 0, storage });
-    const { port } = await buffer.listen();
+    const { port } = await buffer.start();
     const tab = 'c4a5e1f0b2d30001';
     const prepared = await prepareUserDir({
       flows: [
@@ -76,7 +76,7 @@ describe('node-red running tentacle-pull, killed with SIGKILL 20 times', () => {
       await sleep(1500);
     } finally {
       await nr?.stop();
-      await buffer.close(1000);
+      await buffer.close('test', 1000);
     }
     console.log(
       `crash-node-red-pull seed=${seed}: ${FILES} files, ${killedAt.length} SIGKILLs of node-red, ` +

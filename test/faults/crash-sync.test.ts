@@ -39,7 +39,7 @@ async function crashDrain(safe: boolean): Promise<void> {
     retries: 2,
     maxConnections: 40,
   });
-  const { port } = await server.listen();
+  const { port } = await server.start();
   const args = { port, incomingDir: incoming, safe };
   const t0 = Date.now();
   const atKill: number[] = [];
@@ -70,7 +70,7 @@ async function crashDrain(safe: boolean): Promise<void> {
     const last = spawnChild(CHILD, { args: [JSON.stringify(args)] });
     assert.equal(await last.done, 0, 'the last puller finishes the drain');
   } finally {
-    await server.close(1000);
+    await server.close('test', 1000);
   }
   const got = hashesIn(incoming);
   console.log(

@@ -127,7 +127,7 @@ describe('hostile buffers against the Sync puller', { timeout: 300_000 }, () => 
         { maxSize: 10_000_000 },
       );
       cleanup.push(async () => {
-        await b.server.close(100);
+        await b.server.close('test', 100);
         removeDir(b.storage);
       });
       const { p, incoming, oversized } = makePuller({

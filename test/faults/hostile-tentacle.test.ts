@@ -21,7 +21,7 @@ import { CENTRAL_TAIL, member } from '../tentacle/zip-members';
 import { ChildServer } from './child-server';
 import { RawPeer } from './raw-peer';
 import { removeDir, seedFromEnv, seeded, sha1, sleep, snapshot, tempDir, tempNames } from './util';
-import { waitFor } from '../helpers/wait';
+import { until, waitFor } from '../helpers/wait';
 
 const CASES = Number(process.env.FAULT_CASES) || 10_500;
 const WORKERS = 48;
@@ -640,7 +640,11 @@ describe('hostile input to a TentacleServer', { timeout: 180_000 }, () => {
           p.destroy();
         }
       }
-      await sleep(500);
+      // A full exchange after them: every upload above has been dealt with.
+      await goodClient(own.port, 3);
+      for (const k of snapshot(root).keys()) {
+        if (!before.has(k) && !k.startsWith('outside/storage/')) seen.push(`after: ${k}`);
+      }
     } finally {
       await own.stop();
     }
@@ -657,14 +661,14 @@ describe('hostile input to a TentacleServer', { timeout: 180_000 }, () => {
         p.destroy();
         await sleep(20);
       }
-      await sleep(300);
+      // A full exchange after them: the server has dealt with every close before it answers.
+      await goodClient(own.port, 2);
       assert.deepEqual(
         own.crashes.map((c) => c.split('\n')[0]),
         [],
         'no uncaught exception',
       );
       assert.ok(own.alive, 'the server process is up');
-      await goodClient(own.port, 2);
     } finally {
       await own.stop();
     }
@@ -677,14 +681,13 @@ describe('hostile input to a TentacleServer', { timeout: 180_000 }, () => {
       p.write('SEND <a\0b.data> SIZE 5\n');
       await expectLine(p, 'SEND ERR (invalid file name)', 'SEND with NUL');
       p.destroy();
-      await sleep(500);
+      await goodClient(own.port, 1);
       assert.deepEqual(
         own.crashes.map((c) => c.split('\n')[0]),
         [],
         'no uncaught exception',
       );
       assert.ok(own.alive, 'the server process is up');
-      await goodClient(own.port, 1);
     } finally {
       await own.stop();
     }
@@ -711,8 +714,8 @@ describe('hostile input to a TentacleServer', { timeout: 180_000 }, () => {
         } finally {
           p.destroy();
         }
-        await sleep(50);
-        if (readdirSync(dir).includes(name)) survivors++;
+        // The server removes the file once it has read the QUIT; give it up to 2 s.
+        if (!(await until(() => !readdirSync(dir).includes(name), 2000))) survivors++;
       }
     } finally {
       await own.stop();

@@ -44,7 +44,7 @@ async function drainWithCuts(safe: boolean): Promise<void> {
     retries: 2,
     maxConnections: 20,
   });
-  const { port } = await server.listen();
+  const { port } = await server.start();
   // A round's first connection opens with an LS of every name left (tens of KB at first); the
   // others start straight with transfers. On the first, offsets are the listing's size plus a
   // few KB most of the time and inside the listing otherwise; on the others, a few KB. So cuts
@@ -102,7 +102,7 @@ async function drainWithCuts(safe: boolean): Promise<void> {
     debug('closing proxy');
     await proxy.close();
     debug('closing server');
-    await server.close(1000);
+    await server.close('test', 1000);
   }
   const ms = Date.now() - t0;
   const got = hashesIn(incoming);

@@ -21,11 +21,11 @@ process.on('uncaughtException', (err) => {
 async function main(): Promise<void> {
   const opts = JSON.parse(process.argv[2] ?? '{}') as TentacleServerOptions;
   const server = new TentacleServer({ ...opts, address: '127.0.0.1', port: 0 });
-  const { port } = await server.listen();
+  const { port } = await server.start();
   send({ type: 'listening', port });
   process.on('message', (m: unknown) => {
     if (m === 'rss') send({ type: 'rss', rss: process.memoryUsage().rss });
-    if (m === 'close') void server.close(1000).then(() => process.exit(0));
+    if (m === 'close') void server.close('test', 1000).then(() => process.exit(0));
   });
   // Die with the parent.
   process.on('disconnect', () => process.exit(0));

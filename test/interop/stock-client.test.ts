@@ -34,7 +34,7 @@ describe("Pandora's stock tentacle_client against our buffer", { skip: PEERS_SKI
       ...opts,
     });
     servers.push(server);
-    const { port } = await server.listen();
+    const { port } = await server.start();
     return { storage, server, args: ['-a', '127.0.0.1', '-p', String(port)] };
   }
   const dataIn = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.data'));
@@ -52,7 +52,7 @@ describe("Pandora's stock tentacle_client against our buffer", { skip: PEERS_SKI
     writeFileSync(join(work, 'empty.1.data'), '');
   });
   after(async () => {
-    for (const s of servers) await s.close();
+    for (const s of servers) await s.close('done');
     if (work) removeDir(work);
   });
 

@@ -149,6 +149,15 @@ describe('tentacle-buffer node', () => {
     assert.equal(byName.get('q.data')?.correlation, 8);
   });
 
+  it('lsLimit bounds what one LS answers', async () => {
+    const d = await deploy({ lsLimit: '2' });
+    const c = await connect(d.port);
+    for (let i = 0; i < 5; i++) await c.send(`l${i}.data`, Buffer.from('x'));
+    const names = await c.ls('');
+    assert.equal(names.length, 4, names.join(' '));
+    await c.quit();
+  });
+
   it('quota refusal reaches the client and the flow', async () => {
     const d = await deploy({ quotaFiles: '1', quotaBytes: '' });
     const c = await connect(d.port);
@@ -184,7 +193,11 @@ describe('tentacle-buffer node', () => {
     raw.write('SEND <partial.data> SIZE 1000\n');
     assert.equal(await raw.line(), 'SEND OK');
     raw.write(Buffer.alloc(400));
-    await sleep(100);
+    await waitFor(
+      async () => (await readdir(d.storage)).some((n) => n.includes('~')),
+      5000,
+      'the upload to be under way',
+    );
     // Keep the upload alive past the grace period so close() has to cut it.
     const keepAlive = setInterval(() => raw.write(Buffer.alloc(1)), 500);
     const t0 = Date.now();

@@ -47,7 +47,7 @@ describe('tentacle-pull node', () => {
     const B = await startBuffer(...args);
     const root = tempDir('pull-node-');
     cleanup.push(async () => {
-      await B.server.close(100);
+      await B.server.close('test', 100);
       rmSync(B.storage, { recursive: true, force: true });
       rmSync(root, { recursive: true, force: true });
     });

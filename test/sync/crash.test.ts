@@ -52,7 +52,7 @@ for (const safe of [true, false]) {
           'empty buffer',
         );
       } finally {
-        await B.server.close(100);
+        await B.server.close('test', 100);
         rmSync(root, { recursive: true, force: true });
         rmSync(B.storage, { recursive: true, force: true });
       }

@@ -33,7 +33,7 @@ export async function startBuffer(
     ...opts,
     storage,
   });
-  const { port } = await server.listen();
+  const { port } = await server.start();
   return { server, storage, endpoint: { host: '127.0.0.1', port, address: `127.0.0.1:${port}` } };
 }
 

@@ -28,7 +28,7 @@ after(async () => {
 async function buffer(...args: Parameters<typeof startBuffer>): Promise<TestBuffer> {
   const b = await startBuffer(...args);
   cleanup.push(async () => {
-    await b.server.close(100);
+    await b.server.close('test', 100);
     rmSync(b.storage, { recursive: true, force: true });
   });
   return b;

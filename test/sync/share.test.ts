@@ -111,19 +111,19 @@ describe('share state machine', () => {
 describe('download strategy', () => {
   const local = new LocalStoreError('write', '/x/f~pull~1', new Error('ENOSPC'));
   it('classifies step failures, looking inside the connection error for ours and the lease', () => {
-    const wrapped = new TentacleError('ERR_CLOSED', 'closed', undefined, local);
+    const wrapped = new TentacleError('ERR_CLOSED', { message: 'closed' }, { cause: local });
     assert.equal(classifyFailure(wrapped, true), 'local');
     assert.equal(shareFailure(wrapped), local);
     const lost = new LeaseLost('pull:a');
     assert.equal(
-      classifyFailure(new TentacleError('ERR_CLOSED', 'x', undefined, lost), false),
+      classifyFailure(new TentacleError('ERR_CLOSED', { message: 'x' }, { cause: lost }), false),
       'lease',
     );
-    const big = new TentacleError('ERR_TOO_BIG', 'too big');
+    const big = new TentacleError('ERR_TOO_BIG', { message: 'too big' });
     assert.equal(classifyFailure(big, true), 'declined');
     assert.equal(classifyFailure(big, false), 'connection', 'declined needs the connection');
-    assert.equal(classifyFailure(new TentacleError('ERR_REPLY', 'RECV ERR'), true), 'gone');
-    assert.equal(classifyFailure(new TentacleError('ERR_TIMEOUT', 't'), true), 'connection');
+    assert.equal(classifyFailure(new TentacleError('ERR_REPLY', { message: 'RECV ERR' }), true), 'gone');
+    assert.equal(classifyFailure(new TentacleError('ERR_TIMEOUT', { message: 't' }), true), 'connection');
   });
 
   it('chooses the first command, and what a failed ZRECV means', () => {
@@ -131,11 +131,11 @@ describe('download strategy', () => {
     assert.equal(firstCommandFor('ZRECV', 'a', quirks), 'ZRECV');
     assert.equal(firstCommandFor('ZRECV', 'big', quirks), 'RECV');
     assert.equal(firstCommandFor('RECV', 'a', quirks), 'RECV');
-    const big = new TentacleError('ERR_TOO_BIG', 'inflated too far');
+    const big = new TentacleError('ERR_TOO_BIG', { message: 'inflated too far' });
     assert.equal(zipFailure(big, true), 'plain');
     assert.equal(zipFailure(big, false), 'plain-closed');
-    assert.equal(zipFailure(new TentacleError('ERR_REPLY', 'gone'), true), 'rethrow');
+    assert.equal(zipFailure(new TentacleError('ERR_REPLY', { message: 'gone' }), true), 'rethrow');
     assert.equal(zipFailure(local, true), 'rethrow');
-    assert.equal(zipFailure(new TentacleError('ERR_CLOSED', 'closed'), false), 'refused');
+    assert.equal(zipFailure(new TentacleError('ERR_CLOSED', { message: 'closed' }), false), 'refused');
   });
 });

@@ -24,7 +24,7 @@ export async function startServer(
 ): Promise<Started> {
   const storage = opts.storage ?? (await tempDir());
   const server = new TentacleServer({ address: '127.0.0.1', port: 0, ...opts, storage });
-  const { port } = await server.listen();
+  const { port } = await server.start();
   return { server, port, storage };
 }
 

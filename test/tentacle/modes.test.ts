@@ -62,7 +62,7 @@ describe('modes of what the buffer and the puller create', () => {
             assert.equal(octal(modeOf(join(incoming, f))), octal(0o644 & ~umask), f);
           }
         } finally {
-          await s.server.close(100);
+          await s.server.close('test', 100);
         }
       } finally {
         process.umask(previous);
@@ -78,7 +78,7 @@ describe('modes of what the buffer and the puller create', () => {
     const previous = process.umask(0o022);
     try {
       const s = await startServer({ storage, filters: '.*\\.md5:md5' });
-      await s.server.close(100);
+      await s.server.close('test', 100);
     } finally {
       process.umask(previous);
     }

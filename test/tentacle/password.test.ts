@@ -15,7 +15,7 @@ describe('buffer password check', () => {
     s = await startServer({ password: 's3cret' });
   });
   after(async () => {
-    await s.server.close(100);
+    await s.server.close('test', 100);
     await removeDir(s.storage);
   });
 

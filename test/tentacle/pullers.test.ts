@@ -83,7 +83,7 @@ describe('buffer pullers: who may take files', () => {
 
   after(async () => {
     for (const s of [byCn, byFingerprint, open]) {
-      await s.server.close(100);
+      await s.server.close('test', 100);
       await removeDir(s.storage);
     }
   });
@@ -158,18 +158,16 @@ describe('buffer pullers: who may take files', () => {
     const cert = { cert: central.server.cert, key: central.server.key };
     const storage = mkdtempSync(join(tmpdir(), 'pullers-'));
     try {
-      assert.throws(
-        () => new TentacleServer({ storage, pullers: ['sync-central'] }),
-        /pullers needs TLS with a CA/,
-      );
-      assert.throws(
-        () => new TentacleServer({ storage, pullers: ['sync-central'], tls: cert }),
-        /pullers needs TLS with a CA/,
-      );
+      assert.throws(() => new TentacleServer({ storage, pullers: ['sync-central'] }), {
+        code: 'ERR_PULLERS_NEED_CA',
+      });
+      assert.throws(() => new TentacleServer({ storage, pullers: ['sync-central'], tls: cert }), {
+        code: 'ERR_PULLERS_NEED_CA',
+      });
       assert.throws(
         () =>
           new TentacleServer({ storage, pullers: [' '], tls: { ...cert, ca: central.ca.cert } }),
-        /at least one/,
+        { code: 'ERR_PULLERS_EMPTY' },
       );
     } finally {
       rmSync(storage, { recursive: true, force: true });

@@ -24,7 +24,7 @@ describe('ZSEND bounds and checks', () => {
   const started: Started[] = [];
   after(async () => {
     for (const s of started) {
-      await s.server.close();
+      await s.server.close('done');
       await removeDir(s.storage);
     }
   });
