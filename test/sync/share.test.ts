@@ -122,8 +122,14 @@ describe('download strategy', () => {
     const big = new TentacleError('ERR_TOO_BIG', { message: 'too big' });
     assert.equal(classifyFailure(big, true), 'declined');
     assert.equal(classifyFailure(big, false), 'connection', 'declined needs the connection');
-    assert.equal(classifyFailure(new TentacleError('ERR_REPLY', { message: 'RECV ERR' }), true), 'gone');
-    assert.equal(classifyFailure(new TentacleError('ERR_TIMEOUT', { message: 't' }), true), 'connection');
+    assert.equal(
+      classifyFailure(new TentacleError('ERR_REPLY', { message: 'RECV ERR' }), true),
+      'gone',
+    );
+    assert.equal(
+      classifyFailure(new TentacleError('ERR_TIMEOUT', { message: 't' }), true),
+      'connection',
+    );
   });
 
   it('chooses the first command, and what a failed ZRECV means', () => {
@@ -136,6 +142,9 @@ describe('download strategy', () => {
     assert.equal(zipFailure(big, false), 'plain-closed');
     assert.equal(zipFailure(new TentacleError('ERR_REPLY', { message: 'gone' }), true), 'rethrow');
     assert.equal(zipFailure(local, true), 'rethrow');
-    assert.equal(zipFailure(new TentacleError('ERR_CLOSED', { message: 'closed' }), false), 'refused');
+    assert.equal(
+      zipFailure(new TentacleError('ERR_CLOSED', { message: 'closed' }), false),
+      'refused',
+    );
   });
 });
