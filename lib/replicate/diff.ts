@@ -6,7 +6,7 @@
 import { ReplicateError } from './errors';
 import type { RowDataPacket } from 'mysql2';
 import { quoteId as q, quoteList } from '../db/identifier';
-import { Db, tableColumns } from './schema-info';
+import type { Db } from './schema-info';
 import { keySql, TableDef } from './tables';
 
 export type { Db } from './schema-info';
@@ -28,11 +28,10 @@ export interface TableDiff {
 }
 
 /**
- * The columns both sides have (read from each one's information_schema), in the Command
- * Center's order, less the node-local ones.
+ * The columns both sides have (from each one's information_schema), in the Command Center's
+ * order, less the node-local ones: what is copied, and what is compared.
  */
-export async function columnsFor(def: TableDef, cc: Db, inst: Db): Promise<TableColumns> {
-  const [a, b] = await Promise.all([tableColumns(cc, def.table), tableColumns(inst, def.table)]);
+export function commonColumns(def: TableDef, a: string[], b: string[]): TableColumns {
   if (!a.includes(def.key))
     throw new ReplicateError('ERR_REPLICATE_TABLE_MISSING', { table: def.table, side: 'cc' });
   const theirs = new Set(b);

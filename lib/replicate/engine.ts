@@ -17,8 +17,9 @@ import type { MergeOptions } from './merge';
 import { runMergingTool } from './merging-tool';
 import { resolveOptions, type ReplicatorOptions, type ResolvedReplicatorOptions } from './options';
 import { ccIdentity } from './progress';
-import { pendingCount, readItem, takeItem } from './queue-store';
+import { pendingCount, queueHeads, readItem, takeItem } from './queue-store';
 import { DEFAULT_QUEUE_ITEMS_MAX, queueItemsMax } from './settings';
+import { CcSnapshot } from './table-check';
 import { chosenTables, type TableDef } from './tables';
 import type {
   InstanceState,
@@ -37,12 +38,20 @@ export class Replicator extends EventEmitter<ReplicateEvents> implements RoundHo
   private readonly states = new Map<number, InstanceState>();
   /** Per Instance: its last reported failures (a key of their codes and facts). */
   private readonly problems = new Map<number, string>();
+  /**
+   * Instances the queue's look found due while they were busy, with the newest id it saw: a queue
+   * round when they end, unless that round drained it already.
+   */
+  private readonly wanted = new Map<number, string>();
   private readonly refreshes: RoundScheduler<void, Instance[]>;
+  /** The queue's look between rounds: never two at once. */
+  private readonly polls: RoundScheduler<void, void>;
   private uid: Promise<string> | null = null;
   private limit: number | null = null;
   private closedWith: ReplicateError | null = null;
   private ccDown = false;
   private timer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
   private started = false;
 
   constructor(
@@ -61,6 +70,7 @@ export class Replicator extends EventEmitter<ReplicateEvents> implements RoundHo
     });
     this.refreshes = new RoundScheduler({ run: () => this.registry.refresh() });
     this.rounds = new InstanceRounds(this);
+    this.polls = new RoundScheduler({ run: () => this.poll(), whenBusy: 'skip' });
   }
 
   /** Starts the timer: a round on every Instance after startDelayMs, then every intervalMs. */
@@ -68,7 +78,10 @@ export class Replicator extends EventEmitter<ReplicateEvents> implements RoundHo
     this.assertOpen();
     if (this.started) return;
     this.started = true;
-    if (this.opts.intervalMs > 0) this.schedule(this.opts.startDelayMs);
+    if (this.opts.intervalMs > 0) {
+      this.schedule(this.opts.startDelayMs);
+      if (this.opts.queuePollMs > 0) this.schedulePoll();
+    }
   }
 
   /**
@@ -161,7 +174,8 @@ export class Replicator extends EventEmitter<ReplicateEvents> implements RoundHo
     if (this.closedWith) return;
     this.closedWith = new ReplicateError('ERR_REPLICATE_CLOSED', { reason });
     if (this.timer) clearTimeout(this.timer);
-    await Promise.all([this.refreshes.idle(), this.idle()]);
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    await Promise.all([this.refreshes.idle(), this.polls.idle(), this.idle()]);
     await this.registry.close();
   }
 
@@ -218,13 +232,15 @@ export class Replicator extends EventEmitter<ReplicateEvents> implements RoundHo
     const { gate } = this.opts;
     gate?.offer(instances.map((i) => units.replicate(i.id)));
     const started: Promise<ReplicaRoundReport>[] = [];
+    // What the Command Center holds is read once for all the Instances of this round.
+    const snapshot = new CcSnapshot(this.opts.cc);
     for (const inst of instances) {
       if (gate && !gate.holds(units.replicate(inst.id))) {
         // Another member works it: its state here would be stale.
         this.states.delete(inst.id);
         continue;
       }
-      const round = this.lane(inst.id).tryRun(() => this.rounds.run(inst, topic, reason));
+      const round = this.lane(inst.id).tryRun(() => this.rounds.run(inst, topic, reason, snapshot));
       if (!round) continue;
       started.push(
         round.then(
@@ -243,6 +259,15 @@ export class Replicator extends EventEmitter<ReplicateEvents> implements RoundHo
 
   /** An Instance's round ended: its state, the event, its failures once per change. */
   private reported(r: ReplicaRoundReport): void {
+    // Items were queued while it was busy: drained now rather than at the next look.
+    const last = this.wanted.get(r.instance.id);
+    if (last !== undefined && !this.closedWith) {
+      this.wanted.delete(r.instance.id);
+      const inst = this.registry.instances().find((i) => i.id === r.instance.id);
+      if (inst && this.rounds.queueDue(inst.id, last)) {
+        queueMicrotask(() => this.queueRound(inst, last));
+      }
+    }
     this.states.set(r.instance.id, r.state);
     this.emitSafe('report', r);
     if (r.topic === 'sync') {
@@ -281,6 +306,45 @@ export class Replicator extends EventEmitter<ReplicateEvents> implements RoundHo
       },
     );
     if (!this.closedWith) this.schedule(this.opts.intervalMs);
+  }
+
+  private schedulePoll(): void {
+    this.pollTimer = setTimeout(() => {
+      if (this.closedWith) return;
+      void this.polls.request()?.catch(() => undefined);
+      this.schedulePoll();
+    }, this.opts.queuePollMs);
+    this.pollTimer.unref?.();
+  }
+
+  /**
+   * Between the timer's rounds: one grouped query says which Instances have items queued since
+   * their last drain; each of those that is idle gets a queue round now. A Command Center that
+   * cannot be read is left to the timer's rounds to report.
+   */
+  private async poll(): Promise<void> {
+    const heads = await queueHeads(this.opts.cc);
+    const { gate } = this.opts;
+    for (const inst of this.registry.instances()) {
+      const head = heads.get(inst.id);
+      if (!head || !this.rounds.queueDue(inst.id, head.last)) continue;
+      if (gate && !gate.holds(units.replicate(inst.id))) continue;
+      this.queueRound(inst, head.last);
+    }
+  }
+
+  /** A queue round on `inst` now, or as soon as its lane is free (`last`: the newest id seen). */
+  private queueRound(inst: Instance, last: string): void {
+    const round = this.lane(inst.id).tryRun(() => this.rounds.run(inst, 'sync', 'queue', null));
+    if (!round) {
+      this.wanted.set(inst.id, last);
+      return;
+    }
+    this.wanted.delete(inst.id);
+    round.then(
+      (r) => this.reported(r),
+      () => undefined,
+    );
   }
 
   /** A listener's exception must not break a round. */

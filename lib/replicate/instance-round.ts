@@ -7,7 +7,7 @@ import type { Instance } from '../db/registry';
 import type { Pool } from '../db/pool';
 import { units } from '../cluster/gate';
 import { BackoffMap } from '../util/backoff';
-import { instanceError } from './errors';
+import { instanceError, type ReplicateError } from './errors';
 import type { ResolvedReplicatorOptions } from './options';
 import { ensureInstanceTables } from './progress';
 import { drainQueue } from './queue-drain';
@@ -17,6 +17,7 @@ import { pendingCount, readItems } from './queue-store';
 import { presentTables } from './schema-info';
 import { syncTables } from './table-sync';
 import type { TableCounts } from './apply';
+import type { CcSnapshot } from './table-check';
 import type { TableDef } from './tables';
 import type { BlockingItem, QueueReport, ReplicaRoundReport } from './types';
 
@@ -60,6 +61,18 @@ export class InstanceRounds {
   private readonly blocking = new Map<number, BlockingItem>();
   /** Pools whose Instance has our bookkeeping tables (created once per pool). */
   private readonly prepared = new WeakSet<Pool>();
+  /** Per Instance: the newest queue item id its last drain read. */
+  private readonly readUpTo = new Map<number, bigint>();
+  /** Instances whose last round could not reach them: only the timer's rounds retry them. */
+  private readonly unreachable = new Set<number>();
+  /**
+   * Per Instance: the failures and kept rows of its last table comparison, still reported by the
+   * queue rounds in between (they say nothing new about the tables).
+   */
+  private readonly lastTables = new Map<
+    number,
+    { errors: ReplicateError[]; kept: Record<string, number> }
+  >();
 
   constructor(private readonly host: RoundHost) {
     const { backoffBaseMs, backoffMaxMs } = host.opts;
@@ -75,13 +88,32 @@ export class InstanceRounds {
     this.prepared.add(inst.pool);
   }
 
+  /**
+   * Whether a queue round is due for this Instance, its newest queued id being `last`: items
+   * queued since its last drain. Never while it is down or blocked by a failing item: the timer's
+   * rounds retry those.
+   */
+  queueDue(id: number, last: string): boolean {
+    if (this.unreachable.has(id) || this.blocking.has(id)) return false;
+    return BigInt(last) > (this.readUpTo.get(id) ?? 0n);
+  }
+
   /** A skipped head: the node's next round drains at once. */
   forgetHead(id: number): void {
     this.backoff.delete(id);
     this.blocking.delete(id);
   }
 
-  async run(inst: Instance, topic: 'sync' | 'plan', reason: string): Promise<ReplicaRoundReport> {
+  /**
+   * One round: the queue, then the table comparison against the Command Center as `tables` holds
+   * it (null: a queue round between the timer's, no comparison). A plan writes nothing.
+   */
+  async run(
+    inst: Instance,
+    topic: 'sync' | 'plan',
+    reason: string,
+    tables: CcSnapshot | null,
+  ): Promise<ReplicaRoundReport> {
     const { opts } = this.host;
     const report: ReplicaRoundReport = {
       instance: { id: inst.id, name: inst.name },
@@ -101,6 +133,7 @@ export class InstanceRounds {
       await this.prepare(inst);
     } catch (err) {
       failed(err);
+      this.unreachable.add(inst.id);
       report.state = 'failing';
       await this.countBacklog(inst.id, report.queue);
       return report;
@@ -110,19 +143,25 @@ export class InstanceRounds {
       try {
         if (topic === 'sync') await this.drain(inst, ccUid, report);
         else await this.planQueue(inst, report.queue);
+        this.unreachable.delete(inst.id);
       } catch (err) {
         failed(err);
-        if (topic === 'sync') await this.countBacklog(inst.id, report.queue);
+        if (topic === 'sync') {
+          this.unreachable.add(inst.id);
+          await this.countBacklog(inst.id, report.queue);
+        }
       }
     }
 
-    if (opts.useTables) {
+    if (opts.useTables && tables) {
+      const before = report.errors.length;
       try {
         const res = await syncTables(this.host.tables, opts.cc, inst.pool, {
           ccUid,
           unified: inst.unified,
           chunk: opts.chunkSize,
           dryRun: topic === 'plan',
+          snapshot: tables,
         });
         addTables(report.applied, res.applied);
         addCounts(report.cascaded, res.cascaded);
@@ -131,6 +170,13 @@ export class InstanceRounds {
       } catch (err) {
         failed(err);
       }
+      if (topic === 'sync') {
+        this.lastTables.set(inst.id, { errors: report.errors.slice(before), kept: report.kept });
+      }
+    } else if (opts.useTables) {
+      const last = this.lastTables.get(inst.id);
+      report.errors.push(...(last?.errors ?? []));
+      report.kept = last?.kept ?? {};
     }
     report.state = roundState(report.errors.length > 0, report.queue.pending, report.queue.limit);
     return report;
@@ -164,6 +210,7 @@ export class InstanceRounds {
     report.queue.pending = q.pending;
     report.queue.operations = q.operations;
     report.queue.error = q.error;
+    if (q.readUpTo !== null) this.readUpTo.set(inst.id, BigInt(q.readUpTo));
     if (q.error) {
       report.errors.push(q.error.error);
       // Another item failing starts the waits again from the first one.

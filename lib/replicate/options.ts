@@ -27,6 +27,13 @@ export interface ReplicatorOptions {
   intervalMs?: number;
   /** Milliseconds from start() to the first automatic round. */
   startDelayMs?: number;
+  /**
+   * Between rounds, how often the Command Center's queue is looked at (one grouped query for
+   * every Instance); an Instance with items queued since its last drain gets a queue round at
+   * once, so a change the console queues is on every node within about this time instead of
+   * `intervalMs`. 0 = the queue only in rounds.
+   */
+  queuePollMs?: number;
   /** Keys compared per chunk by the table comparison. */
   chunkSize?: number;
   /** Queue items read per page and at most applied in one Instance transaction. */
@@ -75,6 +82,7 @@ export interface ReplicatorOptions {
 type Numeric =
   | 'intervalMs'
   | 'startDelayMs'
+  | 'queuePollMs'
   | 'chunkSize'
   | 'queueBatch'
   | 'queueStatementTimeLimitMs'
@@ -100,6 +108,7 @@ export type ResolvedReplicatorOptions = Required<Pick<ReplicatorOptions, Numeric
 export const REPLICATE_DEFAULTS: Required<Pick<ReplicatorOptions, Numeric>> = {
   intervalMs: REPLICATE_PROPERTIES.interval.default * 1000,
   startDelayMs: 500,
+  queuePollMs: 250,
   chunkSize: 1000,
   queueBatch: 200,
   queueStatementTimeLimitMs: 60_000,
@@ -113,6 +122,7 @@ export const REPLICATE_DEFAULTS: Required<Pick<ReplicatorOptions, Numeric>> = {
 const MINIMUM: Record<Numeric, number> = {
   intervalMs: 0,
   startDelayMs: 0,
+  queuePollMs: 0,
   chunkSize: 1,
   queueBatch: 1,
   queueStatementTimeLimitMs: 1,

@@ -32,6 +32,8 @@ export interface DrainResult {
   operations: NamedOperation[];
   /** The item that stopped the drain: its failure, also written to its `error` column. */
   error?: BlockingItem;
+  /** The newest item id the drain read (null: it found none queued). */
+  readUpTo: string | null;
 }
 
 export interface DrainOptions {
@@ -88,6 +90,7 @@ class Drain {
     dequeued: 0,
     pending: 0,
     operations: [],
+    readUpTo: null,
   };
   /** The Instance's declared cascades, read at the first DELETE or REPLACE of the drain. */
   private edges: CascadeEdge[] | null = null;
@@ -268,11 +271,20 @@ export async function drainQueue(
   opts: DrainOptions,
 ): Promise<DrainResult> {
   const drain = new Drain(cc, inst, opts);
+  const batch = Math.max(1, opts.batch);
   let after: string | null = null;
+  /** Named operations read: they stay queued. */
+  let named = 0;
+  /** The node's items were read to the end with none failing. */
+  let exhausted = false;
   pages: while (!opts.stopping()) {
-    const items = await readItems(cc, inst.id, after, Math.max(1, opts.batch));
-    if (items.length === 0) break;
+    const items = await readItems(cc, inst.id, after, batch);
+    if (items.length === 0) {
+      exhausted = true;
+      break;
+    }
     after = items[items.length - 1].id;
+    drain.result.readUpTo = after;
     for (const segment of planPage(items)) {
       if (segment.kind === 'apply') {
         const failure = await drain.commit(segment.steps);
@@ -281,13 +293,20 @@ export async function drainQueue(
           break pages;
         }
       } else if (segment.kind === 'operation') {
+        named += 1;
         await drain.passOver(segment.item);
       } else {
         await drain.fail(segment.item.id, segment.error);
         break pages;
       }
     }
+    if (items.length < batch) {
+      exhausted = true;
+      break;
+    }
   }
-  drain.result.pending = await pendingCount(cc, inst.id);
+  // Read to the end: what is left is the named operations (items queued since then come with
+  // the next round); no second scan of the queue to count them.
+  drain.result.pending = exhausted ? named : await pendingCount(cc, inst.id);
   return drain.result;
 }

@@ -16,6 +16,23 @@ export async function pendingCount(cc: Pool, target: number): Promise<number> {
   return Number(rows[0].n);
 }
 
+/** Per target: how many items are queued and the newest one's id. */
+export interface QueueHead {
+  n: number;
+  last: string;
+}
+
+/**
+ * Every target's backlog in one query (tsync_queue has no index on `target`: one scan for all
+ * the Instances instead of one per Instance).
+ */
+export async function queueHeads(cc: Pool): Promise<Map<number, QueueHead>> {
+  const [rows] = await cc.query<
+    ({ target: string | number; n: string | number; last: string | number } & RowDataPacket)[]
+  >('SELECT target, COUNT(*) AS n, MAX(id) AS last FROM tsync_queue GROUP BY target');
+  return new Map(rows.map((r) => [Number(r.target), { n: Number(r.n), last: String(r.last) }]));
+}
+
 /** Up to `limit` of the node's items after `afterId`, in id order. */
 export async function readItems(
   cc: Pool,

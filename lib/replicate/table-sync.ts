@@ -5,6 +5,7 @@
 import type { Pool } from '../db/pool';
 import { inTransaction } from '../db/transaction';
 import { applyPlans, type ApplyResult, planCounts, planInstance, type TableCounts } from './apply';
+import type { CcSnapshot } from './table-check';
 import type { TableDef } from './tables';
 
 export interface TableSyncOptions {
@@ -18,6 +19,8 @@ export interface TableSyncOptions {
   protectCascades?: boolean;
   /** Merge with removeInstanceOnly: delete every extra row. */
   removeExtra?: boolean;
+  /** The Command Center as this round read it (shared by the round's Instances). */
+  snapshot?: CcSnapshot;
 }
 
 /** Counts without the tables nothing happened to. */
@@ -41,6 +44,7 @@ export async function syncTables(
     chunk: opts.chunk,
     protectCascades: opts.protectCascades,
     removeExtra: opts.removeExtra,
+    snapshot: opts.snapshot,
   });
   const counts = planCounts(plans);
   if (opts.dryRun) return { applied: counts.applied, cascaded: {}, kept: counts.kept, conflicts };
