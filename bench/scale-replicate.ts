@@ -145,6 +145,7 @@ async function size(db: PrivateMariaDb, n: number): Promise<Figures> {
     all.push(Math.max(...times));
   }
   const fanoutCpu = cpuMs(cpu0) / CHANGES;
+  console.log(`      each change -> all (ms): ${all.map((v) => v.toFixed(0)).join(' ')}`);
   await rep.close('bench');
   const [[cc10]] = (await cc.query('SELECT max_agents FROM tgrupo WHERE id_grupo = ?', [
     COUNTER_GROUP,

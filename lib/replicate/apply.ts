@@ -51,6 +51,8 @@ export interface PlanOptions {
   removeExtra?: boolean;
   /** The Command Center as this round read it (shared by the round's Instances). */
   snapshot?: CcSnapshot;
+  /** The Instance's columns per table as last read (default: read now). */
+  instSchema?: Map<string, string[]>;
 }
 
 async function trackedKeys(
@@ -153,7 +155,10 @@ export async function planInstance(
   const removeAll = opts.removeExtra ?? opts.unified;
   const edges = opts.protectCascades ? await cascadeEdges(inst) : [];
   const snapshot = opts.snapshot ?? new CcSnapshot(cc);
-  const [ccSchema, instSchema] = await Promise.all([snapshot.columns(), schemaColumns(inst)]);
+  const [ccSchema, instSchema] = await Promise.all([
+    snapshot.columns(),
+    opts.instSchema ?? schemaColumns(inst),
+  ]);
   const columns = tables.map((def) =>
     commonColumns(def, ccSchema.get(def.table) ?? [], instSchema.get(def.table) ?? []),
   );

@@ -12,6 +12,7 @@ import { InstanceRegistry, type Instance } from '../db/registry';
 import { RoundScheduler } from '../util/round-scheduler';
 import { ccError, ReplicateError } from './errors';
 import { InstanceLane } from './instance-lane';
+import { RoundSlots } from './round-slots';
 import { InstanceRounds, type ReplicatorSeams, type RoundHost } from './instance-round';
 import type { MergeOptions } from './merge';
 import { runMergingTool } from './merging-tool';
@@ -29,6 +30,11 @@ import type {
   SkipReport,
 } from './types';
 
+/** The reports of the Instances a round reached. */
+function done(reports: (ReplicaRoundReport | null)[]): ReplicaRoundReport[] {
+  return reports.filter((r): r is ReplicaRoundReport => r !== null);
+}
+
 export class Replicator extends EventEmitter<ReplicateEvents> implements RoundHost {
   readonly opts: ResolvedReplicatorOptions;
   readonly tables: TableDef[];
@@ -36,6 +42,9 @@ export class Replicator extends EventEmitter<ReplicateEvents> implements RoundHo
   private readonly rounds: InstanceRounds;
   private readonly lanes = new Map<number, InstanceLane>();
   private readonly states = new Map<number, InstanceState>();
+  private readonly slots: RoundSlots;
+  /** Instances waiting for a round slot (not asked again meanwhile). */
+  private readonly waiting = new Set<number>();
   /** Per Instance: its last reported failures (a key of their codes and facts). */
   private readonly problems = new Map<number, string>();
   /**
@@ -71,6 +80,7 @@ export class Replicator extends EventEmitter<ReplicateEvents> implements RoundHo
     this.refreshes = new RoundScheduler({ run: () => this.registry.refresh() });
     this.rounds = new InstanceRounds(this);
     this.polls = new RoundScheduler({ run: () => this.poll(), whenBusy: 'skip' });
+    this.slots = new RoundSlots(this.opts.roundConcurrency);
   }
 
   /** Starts the timer: a round on every Instance after startDelayMs, then every intervalMs. */
@@ -89,12 +99,12 @@ export class Replicator extends EventEmitter<ReplicateEvents> implements RoundHo
    * (each also emitted as `report` as soon as it is ready).
    */
   async requestRound(reason: string): Promise<ReplicaRoundReport[]> {
-    return Promise.all(await this.begin('sync', reason));
+    return done(await Promise.all(await this.begin('sync', reason)));
   }
 
   /** A dry run on every Instance not busy: what a round would do now. Writes nothing. */
   async requestPlan(reason: string): Promise<ReplicaRoundReport[]> {
-    return Promise.all(await this.begin('plan', reason));
+    return done(await Promise.all(await this.begin('plan', reason)));
   }
 
   /**
@@ -218,7 +228,7 @@ export class Replicator extends EventEmitter<ReplicateEvents> implements RoundHo
   private async begin(
     topic: 'sync' | 'plan',
     reason: string,
-  ): Promise<Promise<ReplicaRoundReport>[]> {
+  ): Promise<Promise<ReplicaRoundReport | null>[]> {
     this.assertOpen();
     let instances: Instance[];
     try {
@@ -231,7 +241,7 @@ export class Replicator extends EventEmitter<ReplicateEvents> implements RoundHo
     for (const p of this.registry.lastProblems()) this.states.set(p.id, 'failing');
     const { gate } = this.opts;
     gate?.offer(instances.map((i) => units.replicate(i.id)));
-    const started: Promise<ReplicaRoundReport>[] = [];
+    const started: Promise<ReplicaRoundReport | null>[] = [];
     // What the Command Center holds is read once for all the Instances of this round.
     const snapshot = new CcSnapshot(this.opts.cc);
     for (const inst of instances) {
@@ -240,18 +250,27 @@ export class Replicator extends EventEmitter<ReplicateEvents> implements RoundHo
         this.states.delete(inst.id);
         continue;
       }
-      const round = this.lane(inst.id).tryRun(() => this.rounds.run(inst, topic, reason, snapshot));
-      if (!round) continue;
+      if (this.waiting.has(inst.id) || this.lane(inst.id).busy) continue;
+      this.waiting.add(inst.id);
       started.push(
-        round.then(
-          (r) => {
-            this.reported(r);
-            return r;
-          },
-          (err: unknown) => {
-            throw ccError(err);
-          },
-        ),
+        this.slots.run(async () => {
+          this.waiting.delete(inst.id);
+          if (this.closedWith) return null;
+          // Busy by now (a queue round, a skip): that Instance is left out of this round.
+          const round = this.lane(inst.id).tryRun(() =>
+            this.rounds.run(inst, topic, reason, snapshot),
+          );
+          if (!round) return null;
+          return round.then(
+            (r) => {
+              this.reported(r);
+              return r;
+            },
+            (err: unknown) => {
+              throw ccError(err);
+            },
+          );
+        }),
       );
     }
     return started;

@@ -17,7 +17,7 @@ import { pendingCount, readItems } from './queue-store';
 import { presentTables } from './schema-info';
 import { syncTables } from './table-sync';
 import type { TableCounts } from './apply';
-import type { CcSnapshot } from './table-check';
+import { schemaColumns, type CcSnapshot } from './table-check';
 import type { TableDef } from './tables';
 import type { BlockingItem, QueueReport, ReplicaRoundReport } from './types';
 
@@ -61,6 +61,8 @@ export class InstanceRounds {
   private readonly blocking = new Map<number, BlockingItem>();
   /** Pools whose Instance has our bookkeeping tables (created once per pool). */
   private readonly prepared = new WeakSet<Pool>();
+  /** Per Instance pool: its schema as last read, and when. */
+  private readonly schemas = new WeakMap<Pool, { at: number; columns: Map<string, string[]> }>();
   /** Per Instance: the newest queue item id its last drain read. */
   private readonly readUpTo = new Map<number, bigint>();
   /** Instances whose last round could not reach them: only the timer's rounds retry them. */
@@ -96,6 +98,16 @@ export class InstanceRounds {
   queueDue(id: number, last: string): boolean {
     if (this.unreachable.has(id) || this.blocking.has(id)) return false;
     return BigInt(last) > (this.readUpTo.get(id) ?? 0n);
+  }
+
+  /** The Instance's columns per table, read again once schemaTtlMs has passed. */
+  private async schemaOf(pool: Pool): Promise<Map<string, string[]>> {
+    const now = Date.now();
+    const known = this.schemas.get(pool);
+    if (known && now - known.at < this.host.opts.schemaTtlMs) return known.columns;
+    const columns = await schemaColumns(pool);
+    this.schemas.set(pool, { at: now, columns });
+    return columns;
   }
 
   /** A skipped head: the node's next round drains at once. */
@@ -162,6 +174,7 @@ export class InstanceRounds {
           chunk: opts.chunkSize,
           dryRun: topic === 'plan',
           snapshot: tables,
+          instSchema: await this.schemaOf(inst.pool),
         });
         addTables(report.applied, res.applied);
         addCounts(report.cascaded, res.cascaded);
@@ -169,6 +182,8 @@ export class InstanceRounds {
         report.conflicts.push(...res.conflicts);
       } catch (err) {
         failed(err);
+        // The schema may have changed under it (an upgrade): read it again next time.
+        this.schemas.delete(inst.pool);
       }
       if (topic === 'sync') {
         this.lastTables.set(inst.id, { errors: report.errors.slice(before), kept: report.kept });

@@ -34,6 +34,18 @@ export interface ReplicatorOptions {
    * `intervalMs`. 0 = the queue only in rounds.
    */
   queuePollMs?: number;
+  /**
+   * Instances in a round at once (the rest wait, their lanes free for queue rounds). The Command
+   * Center's share of a round is read once for all Instances; this bounds the Instances' share
+   * running together, so that a round over 100 Instances does not hold all their lanes at once.
+   */
+  roundConcurrency?: number;
+  /**
+   * How long an Instance's schema (its tables' columns) is used before it is read again; any
+   * failure of its table comparison reads it again at once. A schema read per round per Instance
+   * is what a round over many Instances on one server spent most on.
+   */
+  schemaTtlMs?: number;
   /** Keys compared per chunk by the table comparison. */
   chunkSize?: number;
   /** Queue items read per page and at most applied in one Instance transaction. */
@@ -83,6 +95,8 @@ type Numeric =
   | 'intervalMs'
   | 'startDelayMs'
   | 'queuePollMs'
+  | 'roundConcurrency'
+  | 'schemaTtlMs'
   | 'chunkSize'
   | 'queueBatch'
   | 'queueStatementTimeLimitMs'
@@ -109,6 +123,8 @@ export const REPLICATE_DEFAULTS: Required<Pick<ReplicatorOptions, Numeric>> = {
   intervalMs: REPLICATE_PROPERTIES.interval.default * 1000,
   startDelayMs: 500,
   queuePollMs: 250,
+  roundConcurrency: 8,
+  schemaTtlMs: 300_000,
   chunkSize: 1000,
   queueBatch: 200,
   queueStatementTimeLimitMs: 60_000,
@@ -123,6 +139,8 @@ const MINIMUM: Record<Numeric, number> = {
   intervalMs: 0,
   startDelayMs: 0,
   queuePollMs: 0,
+  roundConcurrency: 1,
+  schemaTtlMs: 0,
   chunkSize: 1,
   queueBatch: 1,
   queueStatementTimeLimitMs: 1,

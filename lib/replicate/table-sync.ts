@@ -21,6 +21,8 @@ export interface TableSyncOptions {
   removeExtra?: boolean;
   /** The Command Center as this round read it (shared by the round's Instances). */
   snapshot?: CcSnapshot;
+  /** The Instance's columns per table as last read (default: read now). */
+  instSchema?: Map<string, string[]>;
 }
 
 /** Counts without the tables nothing happened to. */
@@ -45,6 +47,7 @@ export async function syncTables(
     protectCascades: opts.protectCascades,
     removeExtra: opts.removeExtra,
     snapshot: opts.snapshot,
+    instSchema: opts.instSchema,
   });
   const counts = planCounts(plans);
   if (opts.dryRun) return { applied: counts.applied, cascaded: {}, kept: counts.kept, conflicts };

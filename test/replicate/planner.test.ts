@@ -19,6 +19,8 @@ import {
   roundState,
 } from '../../lib/replicate';
 import { InstanceLane } from '../../lib/replicate/instance-lane';
+import { RoundSlots } from '../../lib/replicate/round-slots';
+import { waitFor } from '../helpers/wait';
 import type { QueueItem } from '../../lib/replicate/queue-items';
 
 let next = 0;
@@ -143,6 +145,33 @@ describe('metaconsole-replicate: options, lane and lifecycle', () => {
     assert.deepEqual(order, ['first', 'skip']);
     await lane.idle();
     assert.equal(lane.busy, false);
+  });
+
+  it('lets at most `size` rounds run at once, the others in the order they asked', async () => {
+    const slots = new RoundSlots(2);
+    let running = 0;
+    let most = 0;
+    const order: number[] = [];
+    const gates: (() => void)[] = [];
+    const all = [1, 2, 3, 4].map((i) =>
+      slots.run(async () => {
+        running += 1;
+        most = Math.max(most, running);
+        order.push(i);
+        await new Promise<void>((r) => gates.push(r));
+        running -= 1;
+      }),
+    );
+    await waitFor(() => gates.length === 2, 5000, 'two rounds running');
+    assert.deepEqual(order, [1, 2]);
+    gates.shift()?.();
+    await waitFor(() => order.length === 3, 5000, 'the third round once one ended');
+    gates.shift()?.();
+    await waitFor(() => order.length === 4, 5000, 'the fourth round once another ended');
+    for (const g of gates.splice(0)) g();
+    await Promise.all(all);
+    assert.equal(most, 2);
+    assert.deepEqual(order, [1, 2, 3, 4]);
   });
 
   it('fails every call after close() with the closed error and its reason', async () => {
