@@ -10,7 +10,7 @@
  */
 import { createPool, Pool } from '../lib/db/pool';
 import { applySchema } from '../test/helpers/schema';
-import { Replicator } from '../lib/replicate/replicator';
+import { Replicator } from '../lib/replicate';
 import { startMariaDb } from '../test/helpers/mariadb';
 import { consoleRound, playOnCc, PLUGIN_REFRESH, seedConsoleBase } from '../test/replicate/console';
 
@@ -78,9 +78,9 @@ async function main(): Promise<void> {
 
     const rep = new Replicator({ cc, useTables: false });
     t = performance.now();
-    const reports = await rep.round('sync');
+    const reports = await rep.requestRound('test');
     const queueMs = performance.now() - t;
-    await rep.close();
+    await rep.close('test');
     const dequeued = reports.reduce((n, r) => n + r.queue.dequeued, 0);
     const errors = reports.flatMap((r) => r.errors);
     if (dequeued !== queued || errors.length > 0) {

@@ -8,7 +8,7 @@
  */
 import { createPool, Pool } from '../lib/db/pool';
 import { applySchema } from '../test/helpers/schema';
-import { Replicator } from '../lib/replicate/replicator';
+import { Replicator } from '../lib/replicate';
 import { startMariaDb } from '../test/helpers/mariadb';
 
 const N = Number(process.argv[2] ?? process.env.INSTANCES ?? 20);
@@ -66,16 +66,16 @@ async function main(): Promise<void> {
     console.log(`baseline  COUNT(*) on ${N} instances: ${(performance.now() - t).toFixed(1)} ms`);
 
     const tables = new Replicator({ cc, useQueue: false, objects: ['groups'] });
-    await tables.round('sync');
+    await tables.requestRound('test');
     await cc.query("INSERT INTO tgrupo (id_grupo, nombre) VALUES (1, 'bench')");
     t = performance.now();
-    await tables.round('sync');
+    await tables.requestRound('test');
     console.log(
       `table source: change on CC -> on ${N} instances: ${(performance.now() - t).toFixed(1)} ms`,
     );
 
     const queue = new Replicator({ cc, useTables: false, objects: ['groups'] });
-    await queue.round('sync');
+    await queue.requestRound('test');
     for (let i = 1; i <= N; i++) {
       await cc.query(
         "INSERT INTO tsync_queue (`sql`, target, utimestamp, operation, `table`, error, result) VALUES (\"UPDATE tgrupo SET nombre = 'b2' WHERE id_grupo = 1\", ?, 0, 'UPDATE', 'tgrupo', '', '')",
@@ -83,12 +83,12 @@ async function main(): Promise<void> {
       );
     }
     t = performance.now();
-    await queue.round('sync');
+    await queue.requestRound('test');
     console.log(
       `queue source: change on CC -> on ${N} instances: ${(performance.now() - t).toFixed(1)} ms`,
     );
-    await tables.close();
-    await queue.close();
+    await tables.close('test');
+    await queue.close('test');
 
     await fillUsers(cc, USERS);
     for (const p of nodes) await fillUsers(p, USERS);
@@ -106,20 +106,20 @@ async function main(): Promise<void> {
       instances: [1],
     });
     t = performance.now();
-    await one.round('plan');
+    await one.requestPlan('test');
     const single = performance.now() - t;
     console.log(
       `baseline  compare ${USERS} users + profiles vs 1 instance: ${single.toFixed(0)} ms`,
     );
     t = performance.now();
-    const reports = await users.round('plan');
+    const reports = await users.requestPlan('test');
     const all = performance.now() - t;
     const diffs = reports.reduce((n, r) => n + Object.keys(r.applied).length, 0);
     console.log(
       `compare ${USERS} users + profiles vs ${N} instances: ${all.toFixed(0)} ms, ${(all / N).toFixed(0)} ms per instance (differences found: ${diffs})`,
     );
-    await users.close();
-    await one.close();
+    await users.close('test');
+    await one.close('test');
   } finally {
     for (const p of pools) await p.end().catch(() => undefined);
     await db.destroy();

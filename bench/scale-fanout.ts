@@ -9,7 +9,7 @@
  */
 import { createPool } from '../lib/db/pool';
 import { applySchema } from '../test/helpers/schema';
-import { Replicator } from '../lib/replicate/replicator';
+import { Replicator } from '../lib/replicate';
 import { startMariaDb, PrivateMariaDb } from '../test/helpers/mariadb';
 
 const N = Number(process.argv[2] ?? 25);
@@ -38,8 +38,8 @@ async function site(db: PrivateMariaDb, n: number): Promise<Figures> {
   }
   const tables = new Replicator({ cc, useQueue: false, objects: ['groups'] });
   const queue = new Replicator({ cc, useTables: false, objects: ['groups'] });
-  await tables.round('sync');
-  await queue.round('sync');
+  await tables.requestRound('test');
+  await queue.requestRound('test');
   const instances = await tables.registry.refresh();
   let t = performance.now();
   await Promise.all(instances.map((i) => i.pool.query('SELECT COUNT(*) FROM tgrupo')));
@@ -47,7 +47,7 @@ async function site(db: PrivateMariaDb, n: number): Promise<Figures> {
 
   await cc.query("INSERT INTO tgrupo (id_grupo, nombre) VALUES (1, 'fanout')");
   t = performance.now();
-  await tables.round('sync');
+  await tables.requestRound('test');
   const table = performance.now() - t;
 
   for (let i = 1; i <= n; i++) {
@@ -57,7 +57,7 @@ async function site(db: PrivateMariaDb, n: number): Promise<Figures> {
     );
   }
   t = performance.now();
-  await queue.round('sync');
+  await queue.requestRound('test');
   const q = performance.now() - t;
   for (const i of instances) {
     const [[g]] = (await i.pool.query(
@@ -65,8 +65,8 @@ async function site(db: PrivateMariaDb, n: number): Promise<Figures> {
     )) as unknown as [[{ nombre: string }]];
     if (g?.nombre !== 'fanout2') throw new Error(`instance ${i.id} did not get the change`);
   }
-  await tables.close();
-  await queue.close();
+  await tables.close('test');
+  await queue.close('test');
   await cc.end();
   return { base, table, queue: q };
 }

@@ -6,7 +6,8 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2';
 import { quoteId as q, quoteList } from '../db/identifier';
 import type { Pool, PoolConnection } from '../db/pool';
-import { columnsFor, Db, diffTable, fetchRows, TableDiff } from './diff';
+import { commonColumns, Db, diffTable, fetchRows, TableDiff } from './diff';
+import { CcSnapshot, schemaColumns, tableSums } from './table-check';
 import { CascadeEdge, cascadeEdges, cascadeTargets, tableExists } from './schema-info';
 import { keyColumnsOf, keyOf, keySql, SYNCHRONIZED, TableDef } from './tables';
 
@@ -48,6 +49,10 @@ export interface PlanOptions {
   protectCascades?: boolean;
   /** Delete every extra row (merge with removeInstanceOnly); default: by `unified`. */
   removeExtra?: boolean;
+  /** The Command Center as this round read it (shared by the round's Instances). */
+  snapshot?: CcSnapshot;
+  /** The Instance's columns per table as last read (default: read now). */
+  instSchema?: Map<string, string[]>;
 }
 
 async function trackedKeys(
@@ -149,8 +154,26 @@ export async function planInstance(
   const conflicts: Conflict[] = [];
   const removeAll = opts.removeExtra ?? opts.unified;
   const edges = opts.protectCascades ? await cascadeEdges(inst) : [];
-  for (const def of tables) {
-    const cols = await columnsFor(def, cc, inst);
+  const snapshot = opts.snapshot ?? new CcSnapshot(cc);
+  const [ccSchema, instSchema] = await Promise.all([
+    snapshot.columns(),
+    opts.instSchema ?? schemaColumns(inst),
+  ]);
+  const columns = tables.map((def) =>
+    commonColumns(def, ccSchema.get(def.table) ?? [], instSchema.get(def.table) ?? []),
+  );
+  const targets = tables.map((def, i) => ({ def, cols: columns[i].hash }));
+  const [ccSums, instSums] = await Promise.all([
+    snapshot.tableSums(targets),
+    tableSums(inst, targets),
+  ]);
+  for (const [i, def] of tables.entries()) {
+    const cols = columns[i];
+    // Same rows on both sides (count and hash sum): nothing to walk.
+    if (ccSums[i] === instSums[i]) {
+      plans.push({ def, cols, insert: [], update: [], extra: [], remove: [], keep: [] });
+      continue;
+    }
     const diff = await diffTable(def, cols, cc, inst, opts.chunk);
     let remove: string[];
     let keep: string[];

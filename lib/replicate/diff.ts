@@ -3,9 +3,10 @@
  * row hashes are computed by each server in SQL, a chunk of keys at a time, so no table is ever
  * pulled into memory; only the keys that differ are kept.
  */
+import { ReplicateError } from './errors';
 import type { RowDataPacket } from 'mysql2';
 import { quoteId as q, quoteList } from '../db/identifier';
-import { Db, tableColumns } from './schema-info';
+import type { Db } from './schema-info';
 import { keySql, TableDef } from './tables';
 
 export type { Db } from './schema-info';
@@ -27,14 +28,15 @@ export interface TableDiff {
 }
 
 /**
- * The columns both sides have (read from each one's information_schema), in the Command
- * Center's order, less the node-local ones.
+ * The columns both sides have (from each one's information_schema), in the Command Center's
+ * order, less the node-local ones: what is copied, and what is compared.
  */
-export async function columnsFor(def: TableDef, cc: Db, inst: Db): Promise<TableColumns> {
-  const [a, b] = await Promise.all([tableColumns(cc, def.table), tableColumns(inst, def.table)]);
-  if (!a.includes(def.key)) throw new Error(`table ${def.table} is missing on the Command Center`);
+export function commonColumns(def: TableDef, a: string[], b: string[]): TableColumns {
+  if (!a.includes(def.key))
+    throw new ReplicateError('ERR_REPLICATE_TABLE_MISSING', { table: def.table, side: 'cc' });
   const theirs = new Set(b);
-  if (!theirs.has(def.key)) throw new Error(`table ${def.table} is missing on the instance`);
+  if (!theirs.has(def.key))
+    throw new ReplicateError('ERR_REPLICATE_TABLE_MISSING', { table: def.table, side: 'instance' });
   const local = new Set(def.local ?? []);
   const copy = a.filter((c) => theirs.has(c) && !local.has(c));
   const optional = new Set((def.optionalRefs ?? []).map((r) => r.column));

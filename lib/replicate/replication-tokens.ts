@@ -17,6 +17,7 @@ import type { RowDataPacket } from 'mysql2';
 import { isIP } from 'node:net';
 import { createPool, describeDb, DbFacts, Pool } from '../db/pool';
 import { parseHostList } from '../db/host-list';
+import { ReplicateError } from './errors';
 
 export interface DbAddress {
   host: string;
@@ -44,16 +45,16 @@ export function parseDbAddress(text: string): DbAddress | null {
     portText = v6[2];
   } else if (isIP(s) !== 6) {
     const parts = s.split(':');
-    if (parts.length > 2) throw new Error(`ccDbAddress "${text}": use host or host:port`);
+    if (parts.length > 2) throw new ReplicateError('ERR_REPLICATE_ADDRESS_FORM', { text });
     [host, portText] = parts;
   }
   if (!/^[A-Za-z0-9._:-]+$/.test(host)) {
-    throw new Error(`ccDbAddress "${text}": "${host}" is not a host name or address`);
+    throw new ReplicateError('ERR_REPLICATE_ADDRESS_HOST', { text, host });
   }
   if (portText === undefined) return { host };
   const port = Number(portText);
   if (!/^[0-9]+$/.test(portText) || port < 1 || port > 65535) {
-    throw new Error(`ccDbAddress "${text}": the port must be 1-65535`);
+    throw new ReplicateError('ERR_REPLICATE_ADDRESS_PORT', { text });
   }
   return { host, port };
 }
@@ -98,9 +99,7 @@ export function replicationFacts(
     // one the members try first.
     const first = parseHostList(cc.host, cc.port)[0];
     if (isLoopback(first.host)) {
-      throw new Error(
-        `the Command Center's dbHost "${first.host}" is a loopback address, which the node's console would take for its own machine: set ccDbAddress to the address the Instances reach the Command Center database at (or the registry row's meta_dbhost)`,
-      );
+      throw new ReplicateError('ERR_REPLICATE_CC_LOOPBACK', { host: first.host });
     }
     host = first.host;
     port = first.port;
@@ -142,8 +141,10 @@ export async function checkReplicationFacts(f: DbFacts, timeoutMs = 5000): Promi
     await pool.query<RowDataPacket[]>("SELECT `value` FROM tconfig WHERE token = 'MR' LIMIT 1");
   } catch (err) {
     const e = err as { code?: string; message?: string };
-    throw new Error(
-      `the replication_db* tokens would not reach the Command Center database (${describeDb(f)}): ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`,
+    throw new ReplicateError(
+      'ERR_REPLICATE_CC_UNREACHABLE',
+      { at: describeDb(f), message: `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}` },
+      { cause: err },
     );
   } finally {
     await pool?.end().catch(() => undefined);

@@ -11,6 +11,7 @@
  */
 import type { RowDataPacket } from 'mysql2';
 import type { Pool, PoolConnection } from '../db/pool';
+import { ReplicateError } from './errors';
 import { tableExists } from './schema-info';
 
 /** ConsoleSupervisor::MIN_SYNC_QUEUE_LENGTH: the backlog warning's fallback threshold. */
@@ -51,7 +52,7 @@ export async function writeTokens(
   dryRun = false,
 ): Promise<SettingChange[]> {
   if (!(await tableExists(db, 'tconfig'))) {
-    throw new Error('no tconfig table: this is not a Pandora FMS database');
+    throw new ReplicateError('ERR_REPLICATE_NOT_PANDORA');
   }
   const out: SettingChange[] = [];
   for (const [token, to] of Object.entries(tokens)) {

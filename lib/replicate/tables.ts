@@ -5,6 +5,8 @@
  * (schema-info.ts), so a Pandora version that adds columns loses none of them.
  */
 
+import { ReplicateError } from './errors';
+
 export type ObjectKind =
   | 'groups'
   | 'tags'
@@ -191,7 +193,10 @@ export function parseObjects(list: string[]): ObjectKind[] {
   if (list.length === 0) return [...ALL_KINDS];
   const unknown = list.filter((k) => !(ALL_KINDS as readonly string[]).includes(k));
   if (unknown.length > 0) {
-    throw new Error(`unknown object kind(s) ${unknown.join(', ')}: use ${ALL_KINDS.join(', ')}`);
+    throw new ReplicateError('ERR_REPLICATE_OBJECTS', {
+      unknown: unknown.join(', '),
+      known: ALL_KINDS.join(', '),
+    });
   }
   return ALL_KINDS.filter((k) => list.includes(k));
 }

@@ -1,31 +1,26 @@
 /**
  * metaconsole-replicate: keeps the objects shared by the Command Center and its Instances
- * identical on every Instance (thin adapter over lib/replicate). Its own texts come from its
- * en-US / es-ES catalogues through RED._; the reports' technical details (table names, SQL
- * errors) stay as the engine and the database give them.
+ * identical on every Instance (thin adapter over lib/replicate: builds the engine from the
+ * properties, maps its events to messages, status and metrics, and closes it).
  */
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import {
-  InstanceReport,
-  MergeReport,
+  optionsFromProperties,
+  REPLICATE_PROPERTIES,
+  ReplicateError,
   Replicator,
-  SkipReport,
-} from '../../lib/replicate/replicator';
-import { parseObjects } from '../../lib/replicate/tables';
-import { parseDbAddress } from '../../lib/replicate/replication-tokens';
-import { toInteger, toList, toNumber, toText } from '../../lib/util/values';
+  type ReplicaRoundReport,
+  type ReplicateProps,
+} from '../../lib/replicate';
+import { toInteger, toList, toText } from '../../lib/util/values';
 import type { PandoraConfigNode } from '../pandora-config/types';
 import { joinCluster, type NodeCluster } from '../shared/cluster';
-import { translated } from '../shared/i18n';
-import { WORDS, failed, status } from '../shared/status';
 import { replicateReport, watchReplicate } from '../shared/metrics';
+import { WORDS, failed, status } from '../shared/status';
+import { countsStatus, errorText, mergePayload, reportPayload, type Translate } from './status';
 
-interface ReplicateDef extends NodeDef {
+interface ReplicateDef extends NodeDef, ReplicateProps {
   config: string;
-  instances: string | number;
-  objects: string;
-  interval: string | number;
-  ccDbAddress?: string;
 }
 
 interface ReplicateMsg extends NodeMessage {
@@ -34,176 +29,117 @@ interface ReplicateMsg extends NodeMessage {
 }
 
 export = function (RED: NodeAPI) {
-  /** A text of this node's catalogue, the English one where no catalogue answers. */
-  const t = (key: string, english: string, vars?: Record<string, string | number>): string =>
-    translated(RED, `metaconsole-replicate.${key}`, english, vars);
+  const t: Translate = (key, values) => RED._(key, values);
+
+  /** A failure in the runtime's language: the engine's codes through the catalogue. */
+  const words = (err: unknown): Error =>
+    err instanceof ReplicateError
+      ? Object.assign(new Error(errorText(err, t)), { code: err.code, cause: err })
+      : (err as Error);
 
   function MetaconsoleReplicateNode(this: Node, def: ReplicateDef) {
     RED.nodes.createNode(this, def);
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- handlers below are arrows and closures that need the node
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the handlers below are closures that need the node
     const node = this;
     const cfg = RED.nodes.getNode(def.config) as unknown as PandoraConfigNode | null;
-    let replicator: Replicator | null = null;
+    let engine: Replicator | null = null;
     let cluster: NodeCluster | null = null;
-    let timer: NodeJS.Timeout | null = null;
-    let closing = false;
-    /** Each Instance's last reported errors: a Catch node hears each failure once, not each round. */
-    const lastErrors = new Map<number, string>();
+    /** The input message of each round a message asked for, by the round's reason. */
+    const asked = new Map<string, NodeMessage>();
+    let asks = 0;
 
-    const fail = (text: string): void => (cluster ?? node).status(failed(text));
-    const showStatus = (): void => {
-      if (!replicator) return;
-      const s = replicator.status();
-      (cluster ?? node).status(
-        status(
-          s.failing > 0 ? 'red' : s.degraded + s.behind > 0 ? 'yellow' : 'green',
-          t(
-            'status.counts',
-            `${s['in sync']} in sync · ${s.behind} behind · ${s.degraded} degraded · ${s.failing} failing`,
-            {
-              inSync: s['in sync'],
-              behind: s.behind,
-              degraded: s.degraded,
-              failing: s.failing,
-            },
-          ),
-        ),
-      );
-    };
+    const message = (r: ReplicaRoundReport): NodeMessage & Record<string, unknown> => ({
+      ...(asked.get(r.reason) ?? {}),
+      topic: r.topic,
+      payload: reportPayload(r, t),
+    });
 
     try {
-      if (!cfg) throw new Error(t('errors.noConfig', 'no pandora-config selected'));
+      if (!cfg) throw new Error(t('metaconsole-replicate.errors.noConfig'));
       if (cfg.configError) throw cfg.configError;
-      const interval = toNumber(def.interval, 10, 'interval');
-      if (interval < 0)
-        throw new RangeError(
-          t('errors.interval', `interval must be 0 or more seconds, got ${String(def.interval)}`, {
-            value: String(def.interval),
-          }),
-        );
+      const options = optionsFromProperties(def);
       cluster = joinCluster(node, cfg, (m) => node.send(m));
       watchReplicate(RED, node); // metrics (nodes/shared/metrics.ts)
-      replicator = new Replicator({
-        gate: cluster?.gate,
+      const rep = new Replicator({
         cc: cfg.getPool(),
-        instances: toList(def.instances).map((v) => toInteger(v, 0, 'instances', 1)),
-        objects: parseObjects(toList(def.objects)),
+        ...options,
         ccFacts: cfg.dbFacts,
-        ccDbAddress: parseDbAddress(toText(def.ccDbAddress ?? '')),
+        gate: cluster?.gate,
+        // The words Pandora's console shows in a held item's `error` column.
+        wordNote: (err) => errorText(err, t),
       });
-      if (interval > 0) {
-        const tick = (): void => {
-          if (closing) return;
-          void round('sync', null).finally(() => {
-            if (!closing) timer = setTimeout(tick, interval * 1000);
-          });
-        };
-        timer = setTimeout(tick, 500);
-        (cluster ?? node).status(status('grey', WORDS.starting));
-      } else {
-        (cluster ?? node).status(status('grey', WORDS.waiting));
-      }
-    } catch (err) {
-      replicator = null;
-      fail((err as Error).message);
-      node.error(err);
-    }
-
-    const emit = (r: InstanceReport, msg: NodeMessage | null): void => {
-      replicateReport(RED, node, r); // metrics (nodes/shared/metrics.ts)
-      const out: NodeMessage & Record<string, unknown> = {
-        ...(msg ?? {}),
-        topic: r.topic,
-        payload: {
-          instance: r.instance,
-          applied: r.applied,
-          cascaded: r.cascaded,
-          kept: r.kept,
-          queue: r.queue,
-          conflicts: r.conflicts,
-          errors: r.errors,
-          state: r.state,
-        },
-      };
-      node.send(out);
-      if (r.topic !== 'sync') return;
-      const text = r.errors.join('; ');
-      if (text === '') lastErrors.delete(r.instance.id);
-      else if (lastErrors.get(r.instance.id) !== text) {
-        lastErrors.set(r.instance.id, text);
-        node.error(
-          t('errors.instance', `instance ${r.instance.id} (${r.instance.name}): ${text}`, {
-            id: r.instance.id,
-            name: r.instance.name,
-            errors: text,
-          }),
-          out,
-        );
-      }
-      for (const op of r.queue.operations) {
-        node.warn(
-          t(
-            'warnings.namedOperation',
-            `tsync_queue item ${op.id} for instance ${r.instance.id} is the named operation "${op.operation}" (table ${op.table}, carrying "${op.carries}"), which is not SQL: left in the queue with its error set; do it by hand, then discard it with msg.topic skip`,
-            {
+      engine = rep;
+      rep.on('report', (r) => {
+        replicateReport(RED, node, r); // metrics (nodes/shared/metrics.ts)
+        node.send(message(r));
+        if (r.topic !== 'sync') return;
+        for (const op of r.queue.operations) {
+          node.warn(
+            t('metaconsole-replicate.warnings.namedOperation', {
               id: op.id,
               operation: op.operation,
               table: op.table,
               carries: op.carries,
               instance: r.instance.id,
-            },
-          ),
+            }),
+          );
+        }
+      });
+      // Once per change of an Instance's failures: a Catch node hears each one once.
+      rep.on('problem', (p) => {
+        node.error(
+          t('metaconsole-replicate.errors.instance', {
+            id: p.instance.id,
+            name: p.instance.name,
+            errors: p.report.errors.map((e) => errorText(e, t)).join('; '),
+          }),
+          message(p.report),
         );
-      }
-    };
-
-    async function round(topic: 'sync' | 'plan', msg: NodeMessage | null): Promise<void> {
-      if (!replicator) return;
-      try {
-        await replicator.round(topic, (r) => {
-          emit(r, msg);
-          showStatus();
-        });
-        showStatus();
-      } catch (err) {
-        fail((err as Error).message);
-        node.error(err, msg ?? {});
-      }
+      });
+      rep.on('failure', (err) => {
+        const shown = words(err);
+        (cluster ?? node).status(failed(shown.message));
+        node.error(shown);
+      });
+      rep.on('status', (s) => (cluster ?? node).status(countsStatus(s, t)));
+      (cluster ?? node).status(
+        status('grey', (options.intervalMs ?? 0) > 0 ? WORDS.starting : WORDS.waiting),
+      );
+      rep.start();
+    } catch (err) {
+      engine = null;
+      const shown = words(err);
+      (cluster ?? node).status(failed(shown.message));
+      node.error(shown);
     }
 
-    node.on('input', (msg, _send, done) => {
+    node.on('input', (msg, send, done) => {
       const m = msg as ReplicateMsg;
-      if (!replicator) {
-        done(
-          new Error(
-            t('errors.notConfigured', 'metaconsole-replicate is not configured (see its status)'),
-          ),
-        );
+      const rep = engine;
+      if (!rep) {
+        done(new Error(t('metaconsole-replicate.errors.notConfigured')));
         return;
       }
+      const failedWith = (err: unknown): void => {
+        const shown = words(err);
+        (cluster ?? node).status(failed(shown.message));
+        done(shown);
+      };
       const topic = toText(m.topic, 'sync');
       if (topic === 'skip') {
         const payload = m.payload as { id?: unknown } | undefined;
         const id = toText(payload && typeof payload === 'object' ? payload.id : undefined);
         if (id === '') {
-          done(
-            new Error(
-              t(
-                'errors.skipNeedsId',
-                'msg.topic skip needs msg.payload.id, the tsync_queue id of the item to discard',
-              ),
-            ),
-          );
+          done(new Error(t('metaconsole-replicate.errors.skipNeedsId')));
           return;
         }
-        replicator
-          .skip(id)
-          .then((r: SkipReport) => {
-            lastErrors.delete(r.instance.id);
-            node.send({ ...m, topic: 'skip', payload: r } as NodeMessage);
+        rep.skip(id).then(
+          (r) => {
+            send({ ...m, topic: 'skip', payload: r } as NodeMessage);
             done();
-          })
-          .catch((err: Error) => done(err));
+          },
+          (err: unknown) => done(words(err)),
+        );
         return;
       }
       if (topic === 'merge') {
@@ -215,77 +151,48 @@ export = function (RED: NodeAPI) {
           return;
         }
         (cluster ?? node).status(status('blue', WORDS.merging));
-        replicator
+        rep
           .merge({
             priority,
             removeInstanceOnly: m.removeInstanceOnly === true || m.removeInstanceOnly === 'true',
           })
-          .then((report: MergeReport) => {
+          .then((report) => {
             for (const r of report.instances) {
-              node.send({
-                ...m,
-                topic: 'merge',
-                payload: {
-                  instance: r.instance,
-                  applied: r.applied,
-                  cascaded: r.cascaded,
-                  conflicts: [...report.conflicts, ...r.conflicts],
-                  commandCenter: { ...report.commandCenter, settings: report.settings },
-                  settings: r.settings,
-                  errors: r.errors,
-                  unified: r.unified,
-                },
-              } as NodeMessage);
+              send({ ...m, topic: 'merge', payload: mergePayload(report, r, t) } as NodeMessage);
             }
-            showStatus();
+            (cluster ?? node).status(countsStatus(rep.status(), t));
             done();
-          })
-          .catch((err: Error) => {
-            fail(err.message);
-            done(err);
-          });
+          }, failedWith);
         return;
       }
       if (topic !== 'sync' && topic !== 'plan') {
-        done(
-          new Error(
-            t(
-              'errors.unknownTopic',
-              `unknown msg.topic "${topic}": use sync, plan, merge or skip`,
-              { topic },
-            ),
-          ),
-        );
+        done(new Error(t('metaconsole-replicate.errors.unknownTopic', { topic })));
         return;
       }
       if (topic === 'sync') (cluster ?? node).status(status('blue', WORDS.syncing));
-      replicator
-        .round(topic, (r) => {
-          emit(r, m);
-          showStatus();
-        })
+      const reason = `message ${++asks}`;
+      asked.set(reason, m);
+      (topic === 'sync' ? rep.requestRound(reason) : rep.requestPlan(reason))
         .then(() => {
-          showStatus();
+          (cluster ?? node).status(countsStatus(rep.status(), t));
           done();
-        })
-        .catch((err: Error) => {
-          fail(err.message);
-          done(err);
-        });
+        }, failedWith)
+        .finally(() => asked.delete(reason));
     });
 
-    node.on('close', (_removed: boolean, done: () => void) => {
-      closing = true;
+    node.on('close', (removed: boolean, done: () => void) => {
       cluster?.close();
-      if (timer) clearTimeout(timer);
-      const r = replicator;
-      replicator = null;
-      if (!r) {
-        done();
-        return;
-      }
-      r.close().then(done, done);
+      const e = engine;
+      engine = null;
+      if (!e) return done();
+      e.close(removed ? 'removed' : 'redeployed').then(done, () => done());
     });
   }
-  RED.nodes.registerType('metaconsole-replicate', MetaconsoleReplicateNode);
+
+  RED.nodes.registerType('metaconsole-replicate', MetaconsoleReplicateNode, {
+    // The editor reads the defaults and limits from here (metaconsole-replicate.html).
+    settings: {
+      metaconsoleReplicateProperties: { value: REPLICATE_PROPERTIES, exportable: true },
+    },
+  });
 };

@@ -13,7 +13,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TentacleServer } from '../../lib/tentacle/server';
 import type { BufferSummary } from '../../lib/sync/puller';
 import type { PullerStatus } from '../../lib/events/types';
-import type { InstanceReport } from '../../lib/replicate/replicator';
+import type { ReplicaRoundReport } from '../../lib/replicate';
 import type { LeaseManager } from '../../lib/cluster';
 import type { CacheStatus } from '../../lib/agentcache';
 
@@ -246,7 +246,7 @@ export function watchAgentCache(RED: NodeAPI, node: Node): void {
 const queueMoved = new Map<string, number>();
 
 /** metaconsole-replicate: the queue of one Instance after a round. */
-export function replicateReport(RED: NodeAPI, node: Node, r: InstanceReport): void {
+export function replicateReport(RED: NodeAPI, node: Node, r: ReplicaRoundReport): void {
   registerMetricsEndpoint(RED);
   if (r.topic !== 'sync') return;
   const labels = { ...nodeLabels(node), instance: String(r.instance.id) };

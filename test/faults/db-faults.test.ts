@@ -25,12 +25,13 @@ import { after, before, describe, it } from 'node:test';
 import type { Connection } from 'mysql2/promise';
 import { createPool, Pool } from '../../lib/db/pool';
 import { EventPuller, PullProblem } from '../../lib/events';
-import { InstanceState, Replicator } from '../../lib/replicate/replicator';
+import { InstanceState, Replicator } from '../../lib/replicate';
 import { createCommandCenter, createInstance, insertEvents } from '../events/fixtures/pandora';
 import { worded } from '../events/fixtures/words';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { until, waitFor } from '../helpers/wait';
 import { dump, makeSite, Site } from '../replicate/fixture';
+import { wordsOf } from '../replicate/words';
 import { seedFromEnv, seeded, sleep, within } from './util';
 
 const TABLE_SOURCE = ['ttag', 'tusuario'];
@@ -124,13 +125,13 @@ class ReplicationLoop {
     while (!this.stopped) {
       for (const [name, rep] of this.reps) {
         try {
-          for (const r of await rep.round('sync')) {
+          for (const r of await rep.requestRound('test')) {
             const key = `${name}:${r.instance.id}`;
             if (r.state === 'failing' && this.last.get(key) !== 'failing') {
               this.failings.set(key, (this.failings.get(key) ?? 0) + 1);
             }
             this.last.set(key, r.state);
-            this.errors.push(...r.errors);
+            this.errors.push(...wordsOf(r.errors));
           }
           down = false;
         } catch (err) {
@@ -147,7 +148,7 @@ class ReplicationLoop {
     if (this.stopped) return;
     this.stopped = true;
     await this.done;
-    for (const [, rep] of this.reps) await rep.close();
+    for (const [, rep] of this.reps) await rep.close('test');
   }
 }
 

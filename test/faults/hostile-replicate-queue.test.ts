@@ -12,7 +12,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Pool, PoolConnection } from '../../lib/db/pool';
-import { Replicator } from '../../lib/replicate/replicator';
+import { Replicator } from '../../lib/replicate';
+import { words, wordsOf } from '../replicate/words';
 import { queueSql } from '../../lib/replicate/sqltext';
 import { parseStatement } from '../../lib/replicate/statement';
 import { startMariaDb, PrivateMariaDb } from '../helpers/mariadb';
@@ -237,8 +238,12 @@ describe('hostile tsync_queue items', () => {
       );
       let error: string | undefined;
       try {
-        const [r] = await rep.round('sync');
-        error = r.queue.error?.message ?? (r.errors.length ? r.errors.join('; ') : undefined);
+        const [r] = await rep.requestRound('test');
+        error = r.queue.error
+          ? words(r.queue.error.error)
+          : r.errors.length
+            ? wordsOf(r.errors).join('; ')
+            : undefined;
       } catch (err) {
         figures.crashes += 1;
         error = `round threw: ${(err as Error).message}`;
@@ -268,7 +273,7 @@ describe('hostile tsync_queue items', () => {
         }
       }
     }
-    await rep.close();
+    await rep.close('test');
     console.log(`hostile queue figures: ${JSON.stringify(figures)}`);
     assert.deepEqual(wrong, []);
     assert.equal(figures.crashes, 0);

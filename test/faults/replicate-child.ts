@@ -6,7 +6,7 @@
  */
 import { createPool } from '../../lib/db/pool';
 import type { ObjectKind } from '../../lib/replicate/tables';
-import { Replicator } from '../../lib/replicate/replicator';
+import { Replicator } from '../../lib/replicate';
 
 const facts = JSON.parse(process.env.REPLICATE_CC ?? '{}');
 const objects = (process.env.REPLICATE_OBJECTS ?? 'tags,categories,profiles,users').split(
@@ -27,9 +27,10 @@ async function main(): Promise<void> {
   for (;;) {
     for (const rep of [queue, tables]) {
       try {
-        const reports = await rep.round('sync');
+        const reports = await rep.requestRound('test');
         for (const r of reports) {
-          if (r.errors.length) process.stderr.write(`${r.errors.join('; ')}\n`);
+          if (r.errors.length)
+            process.stderr.write(`${r.errors.map((e) => e.message).join('; ')}\n`);
         }
       } catch (err) {
         process.stderr.write(`round: ${String(err)}\n`);

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import type { Node, NodeMessage } from 'node-red';
-import metaconsoleReplicate from '../../nodes/metaconsole-replicate/metaconsole-replicate';
+import metaconsoleReplicateModule from '../../nodes/metaconsole-replicate/metaconsole-replicate';
 import pandoraConfig from '../../nodes/pandora-config/pandora-config';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import { makeSite, seedCc, Site } from '../replicate/fixture';
 import helper from '../helpers/red-helper';
+import { waitFor } from '../helpers/wait';
+import { withCatalogue } from './catalogue';
+
+const metaconsoleReplicate = withCatalogue(metaconsoleReplicateModule, 'metaconsole-replicate');
 
 interface Payload {
   instance: { id: number; name: string };
@@ -164,7 +168,7 @@ describe('metaconsole-replicate node', () => {
       (call) => errors.push(String(call.args[0])),
     );
     rep.receive({ topic: 'sync' } as NodeMessage);
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => /not configured/.test(errors.join(' ')), 10_000, 'the input refused');
     assert.match(errors.join(' '), /not configured/, 'nothing runs with a bad ccDbAddress');
   });
 

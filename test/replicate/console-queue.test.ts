@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Pool } from '../../lib/db/pool';
-import { Replicator } from '../../lib/replicate/replicator';
+import { Replicator } from '../../lib/replicate';
+import { wordsOf } from './words';
 import { PrivateMariaDb, startMariaDb } from '../helpers/mariadb';
 import {
   consoleRound,
@@ -71,22 +72,26 @@ describe('metaconsole-replicate: the queue a real console fills', () => {
     const scene = consoleRound(0);
     const statements = scene.filter((s) => s.operation !== PLUGIN_REFRESH).length;
     await playOnCc(cc, scene, [1, 2]);
-    const rep = new Replicator({ cc, useTables: false, backoffBaseMs: 1, backoffMaxMs: 2 });
+    let clock = 0;
+    const rep = new Replicator(
+      { cc, useTables: false, backoffBaseMs: 1, backoffMaxMs: 2, wordNote: (e) => wordsOf([e])[0] },
+      { now: () => clock },
+    );
 
     // plan: every item listed with what a round would do; nothing written.
-    const plans = await rep.round('plan');
+    const plans = await rep.requestPlan('test');
     for (const p of plans) {
       assert.equal(p.queue.pending, scene.length);
       assert.equal(p.queue.items?.length, scene.length);
       assert.deepEqual(
-        p.queue.items?.filter((i) => i.action === 'named operation').map((i) => i.message),
+        p.queue.items?.filter((i) => i.action === 'named operation').map((i) => i.operation),
         [PLUGIN_REFRESH],
       );
       assert.equal(p.queue.items?.filter((i) => i.action === 'apply').length, statements);
     }
     assert.equal(await num(cc, 'SELECT COUNT(*) AS n FROM tsync_queue'), 2 * scene.length);
 
-    let [r1, r2] = await rep.round('sync');
+    let [r1, r2] = await rep.requestRound('test');
     assert.deepEqual(r1.errors, []);
     assert.equal(r1.queue.dequeued, statements);
     assert.equal(r1.queue.pending, 1, 'only the named operation is left');
@@ -118,7 +123,7 @@ describe('metaconsole-replicate: the queue a real console fills', () => {
     }
     // node2 stops at the statement its older schema cannot run, after applying what came before.
     assert.equal(r2.state, 'failing');
-    assert.match(r2.errors[0], /stop_lts_modal/);
+    assert.match(wordsOf(r2.errors)[0], /stop_lts_modal/);
     const failing = r2.queue.error?.id as string;
     const [[head]] = (await cc.query('SELECT `table`, error FROM tsync_queue WHERE id = ?', [
       failing,
@@ -133,8 +138,8 @@ describe('metaconsole-replicate: the queue a real console fills', () => {
     assert.deepEqual(rep.status(), { 'in sync': 0, behind: 1, degraded: 0, failing: 1 });
 
     // Later rounds: node1 reports the named operation no more; node2 still waits.
-    await new Promise((r) => setTimeout(r, 5));
-    [r1, r2] = await rep.round('sync');
+    clock += 5; // past the failing head's backoff
+    [r1, r2] = await rep.requestRound('test');
     assert.deepEqual(r1.queue.operations, []);
     assert.equal(r1.queue.dequeued, 0);
     assert.equal(r2.queue.error?.id, failing);
@@ -144,11 +149,11 @@ describe('metaconsole-replicate: the queue a real console fills', () => {
     assert.equal(skipped.instance.id, 2);
     assert.equal(skipped.appliedBefore, false);
     assert.match(skipped.item.sql ?? '', /stop_lts_modal/);
-    [r1, r2] = await rep.round('sync');
+    [r1, r2] = await rep.requestRound('test');
     assert.deepEqual(r2.errors, []);
     assert.equal(r2.queue.dequeued, 2);
     assert.equal(r2.queue.pending, 1);
-    await rep.close();
+    await rep.close('test');
 
     for (const n of nodes) {
       assert.equal(
@@ -165,8 +170,8 @@ describe('metaconsole-replicate: the queue a real console fills', () => {
 
     // The table comparison then has nothing to do on node1, and brings node2's user in line.
     const tables = new Replicator({ cc, useQueue: false });
-    const [t1, t2] = await tables.round('sync');
-    await tables.close();
+    const [t1, t2] = await tables.requestRound('test');
+    await tables.close('test');
     assert.deepEqual(t1.applied, {});
     assert.deepEqual(t2.applied, { tusuario: { inserted: 0, updated: 1, deleted: 0 } });
     assert.deepEqual(t2.kept, { tgrupo: 1, tmodule_group: 1 });
@@ -182,24 +187,24 @@ describe('metaconsole-replicate: the queue a real console fills', () => {
     );
     await playOnCc(cc, consoleRound(1).slice(0, 6), [1]);
     const rep = new Replicator({ cc, useTables: false, instances: [1] });
-    const [r] = await rep.round('sync');
+    const [r] = await rep.requestRound('test');
     assert.equal(r.queue.limit, 5);
     assert.ok(r.queue.pending >= 5);
     assert.equal(r.state, 'failing', 'a refused head is a failure first');
     const head = r.queue.error?.id as string;
     await rep.skip(head);
     // Now the backlog drains in one round and the node is back to behind (named op) / in sync.
-    const [again] = await rep.round('sync');
+    const [again] = await rep.requestRound('test');
     assert.equal(again.queue.error, undefined);
     assert.ok(again.queue.pending < 5);
-    await rep.close();
+    await rep.close('test');
 
     // With items queued past the threshold and a round that is not allowed to drain (plan),
     // the state is degraded.
     await playOnCc(cc, consoleRound(2).slice(0, 6), [1]);
     const planner = new Replicator({ cc, useTables: false, instances: [1], queueItemsMax: 3 });
-    const [p] = await planner.round('plan');
-    await planner.close();
+    const [p] = await planner.requestPlan('test');
+    await planner.close('test');
     assert.equal(p.state, 'degraded');
     await cc.query("DELETE FROM tconfig WHERE token = 'sync_queue_items_max'");
   });
@@ -232,7 +237,7 @@ describe('metaconsole-replicate: the table comparison of every kind, on the real
     );
     await cc.query("UPDATE tusuario SET ehorus_user_level_user = 'eh', stop_lts_modal = 1");
     const rep = new Replicator({ cc, useQueue: false });
-    const [first] = await rep.round('sync');
+    const [first] = await rep.requestRound('test');
     assert.deepEqual(first.errors, []);
     for (const t of [
       'tmodule_group',
@@ -263,7 +268,7 @@ describe('metaconsole-replicate: the table comparison of every kind, on the real
     assert.deepEqual(await dump(nodes[0]), await dump(cc));
     // A tag leaves a policy module (a row of a two-column key): the comparison removes it.
     await cc.query('DELETE FROM ttag_policy_module WHERE id_tag = 1 AND id_policy_module = 1011');
-    const [tagged] = await rep.round('sync');
+    const [tagged] = await rep.requestRound('test');
     assert.deepEqual(tagged.applied, {
       ttag_policy_module: { inserted: 0, updated: 0, deleted: 1 },
     });
@@ -271,8 +276,8 @@ describe('metaconsole-replicate: the table comparison of every kind, on the real
     // A policy and a calendar go: their children leave first (or by cascade), nothing fails.
     await cc.query('DELETE FROM tpolicies WHERE id = 1001');
     await cc.query('DELETE FROM talert_calendar WHERE id = 1011');
-    const [second] = await rep.round('sync');
-    await rep.close();
+    const [second] = await rep.requestRound('test');
+    await rep.close('test');
     assert.deepEqual(second.errors, []);
     assert.equal(second.applied.tpolicies.deleted, 1);
     assert.equal(second.applied.talert_calendar.deleted, 1);

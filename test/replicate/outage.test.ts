@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Replicator } from '../../lib/replicate/replicator';
+import { Replicator } from '../../lib/replicate';
+import { waitFor } from '../helpers/wait';
+import { wordsOf } from './words';
 import { startMariaDb, PrivateMariaDb } from '../helpers/mariadb';
 import { dump, makeSite, seedCc, Site } from './fixture';
 
@@ -20,7 +22,7 @@ describe('metaconsole-replicate: an instance down, then back', () => {
     rep = new Replicator({ cc: site.cc, backoffBaseMs: 1, backoffMaxMs: 5 });
   });
   after(async () => {
-    await rep?.close();
+    await rep?.close('test');
     await site?.cc.end();
     for (const n of site?.nodes ?? []) await n.end();
     await main?.destroy();
@@ -35,22 +37,27 @@ describe('metaconsole-replicate: an instance down, then back', () => {
       "INSERT INTO tsync_queue (`sql`, target, utimestamp, operation, `table`, error, result) VALUES (\"UPDATE tgrupo SET contact = 'queued' WHERE id_grupo = 10\", 2, 0, 'UPDATE', 'tgrupo', '', '')",
     );
     const order: number[] = [];
-    const reports = await rep.round('sync', (r) => order.push(r.instance.id));
+    rep.on('report', (r) => order.push(r.instance.id));
+    const reports = await rep.requestRound('test');
     const [r1, r2] = reports;
     assert.deepEqual(r1.errors, []);
     assert.equal(r1.applied.tgrupo.inserted, 3);
     assert.equal(r2.state, 'failing');
-    assert.match(r2.errors.join(' '), /instance 2 \(down2\).*connection refused/);
+    assert.match(wordsOf(r2.errors).join(' '), /instance 2 \(down2\).*connection refused/);
     assert.deepEqual([...order].sort(), [1, 2], 'each instance reports on its own');
     assert.deepEqual(rep.status(), { 'in sync': 1, behind: 0, degraded: 0, failing: 1 });
 
     await other.start();
     let back = r2;
-    for (let i = 0; i < 20 && back.state !== 'in sync'; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      [, back] = await rep.round('sync');
-    }
-    assert.equal(back.state, 'in sync', back.errors.join('; '));
+    await waitFor(
+      async () => {
+        [, back] = await rep.requestRound('test');
+        return back.state === 'in sync';
+      },
+      20_000,
+      'instance 2 in sync again',
+    );
+    assert.equal(back.state, 'in sync', wordsOf(back.errors).join('; '));
     const [[g]] = (await site.nodes[1].query(
       'SELECT contact FROM tgrupo WHERE id_grupo = 10',
     )) as unknown as [[{ contact: string }]];

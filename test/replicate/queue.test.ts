@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Replicator } from '../../lib/replicate/replicator';
+import { Replicator } from '../../lib/replicate';
+import { words, wordsOf } from './words';
 import { decodeEntities, isEntityEncoded } from '../../lib/replicate/sqltext';
 import { parseStatement, safeSqlMode } from '../../lib/replicate/statement';
 import { startMariaDb, PrivateMariaDb } from '../helpers/mariadb';
@@ -126,13 +127,17 @@ describe('metaconsole-replicate: tsync_queue source', () => {
     await queue(site, 2, "UPDATE tgrupo SET nombre = 'G5b' WHERE id_grupo = 5", 'tgrupo');
     await queue(site, 2, 'DELETE FROM tgrupo WHERE id_grupo = 5; DELETE FROM tusuario', 'tgrupo');
 
-    const rep = new Replicator({ cc: site.cc, useTables: false, backoffBaseMs: 1 });
-    const [r1, r2] = await rep.round('sync');
+    let clock = 0;
+    const rep = new Replicator(
+      { cc: site.cc, useTables: false, backoffBaseMs: 1, wordNote: words },
+      { now: () => clock },
+    );
+    const [r1, r2] = await rep.requestRound('test');
     assert.equal(r1.state, 'in sync');
     assert.deepEqual(r1.applied.tgrupo, { inserted: 1, updated: 1, deleted: 0 });
     assert.equal(r2.state, 'failing');
     assert.equal(r2.queue.pending, 3);
-    assert.match(r2.errors[0], /ttag/);
+    assert.match(wordsOf(r2.errors)[0], /ttag/);
     const left = await rows(site, 2);
     assert.equal(left.length, 3);
     assert.match(left[0].error, /ttag/, 'the failure is kept in the head item');
@@ -140,10 +145,10 @@ describe('metaconsole-replicate: tsync_queue source', () => {
     assert.deepEqual(rep.status(), { 'in sync': 1, behind: 0, degraded: 0, failing: 1 });
 
     await site.nodes[1].query('RENAME TABLE ttag_away TO ttag');
-    await new Promise((r) => setTimeout(r, 20));
-    const [, again] = await rep.round('sync');
+    clock += 20; // past the failing head's backoff
+    const [, again] = await rep.requestRound('test');
     assert.equal(again.queue.pending, 1);
-    assert.match(again.errors[0], /refused: more than one statement/);
+    assert.match(wordsOf(again.errors)[0], /refused: more than one statement/);
     const [last] = await rows(site, 2);
     assert.match(last.error, /more than one statement/);
     const [[g]] = (await site.nodes[1].query(
@@ -151,7 +156,7 @@ describe('metaconsole-replicate: tsync_queue source', () => {
     )) as unknown as [[{ nombre: string }]];
     assert.equal(g.nombre, 'G5b');
     await site.cc.query('DELETE FROM tsync_queue WHERE id = ?', [last.id]);
-    await rep.close();
+    await rep.close('test');
   });
 
   it('applies an item from the Perl producer, decoding its entities once', async () => {
@@ -164,8 +169,8 @@ describe('metaconsole-replicate: tsync_queue source', () => {
       'tperfil',
     );
     const rep = new Replicator({ cc: site.cc, useTables: false, instances: [1] });
-    const [r] = await rep.round('sync');
-    await rep.close();
+    const [r] = await rep.requestRound('test');
+    await rep.close('test');
     assert.deepEqual(r.errors, []);
     const [[p]] = (await site.nodes[0].query(
       'SELECT name FROM tperfil WHERE id_perfil = 9',
@@ -192,8 +197,8 @@ describe('metaconsole-replicate: tsync_queue source', () => {
     await child.kill();
     assert.equal((await rows(site, 1)).length, 1, 'the item is still queued after the crash');
     const rep = new Replicator({ cc: site.cc, useTables: false, instances: [1] });
-    const [r] = await rep.round('sync');
-    await rep.close();
+    const [r] = await rep.requestRound('test');
+    await rep.close('test');
     assert.equal(r.queue.dequeued, 1);
     assert.equal(r.queue.pending, 0);
     const [[g]] = (await site.nodes[0].query(
@@ -211,7 +216,8 @@ describe('metaconsole-replicate: tsync_queue source', () => {
       cc: site.cc,
       useTables: false,
       backoffBaseMs: 0,
-      queueStatementTimeLimitS: 1,
+      queueStatementTimeLimitMs: 1000,
+      wordNote: words,
     });
     const heavy = `UPDATE tgrupo SET nombre = 'slow' WHERE SHA2(REPEAT(nombre, 1000000), 512) = 'never'`;
     const cases: { sql: string; table: string | null; why: RegExp }[] = [
@@ -238,24 +244,24 @@ describe('metaconsole-replicate: tsync_queue source', () => {
       // node2 keeps applying while node1 is blocked.
       await queue(site, 2, `INSERT INTO tcategory (id, name) VALUES (${n}, 'c${n}')`, 'tcategory');
       const started = Date.now();
-      const [r1, r2] = await rep.round('sync');
+      const [r1, r2] = await rep.requestRound('test');
       const ms = Date.now() - started;
       assert.equal(r1.state, 'failing', c.sql);
-      assert.match(r1.queue.error?.message ?? '', c.why);
+      assert.match(r1.queue.error ? words(r1.queue.error.error) : '', c.why);
       const [head] = await rows(site, 1);
       assert.match(head.error, c.why, 'the reason is written into the item');
       assert.deepEqual(r2.errors, []);
       assert.equal(r2.applied.tcategory?.inserted, 1, 'the other node is not held back');
       if (c.sql === heavy) assert.ok(ms < 15_000, `the heavy statement was stopped (${ms} ms)`);
       // Blocked until skipped.
-      const [again] = await rep.round('sync');
+      const [again] = await rep.requestRound('test');
       assert.equal(again.queue.pending, 1);
       await rep.skip(head.id);
       n += 1;
     }
-    const [done] = await rep.round('sync');
+    const [done] = await rep.requestRound('test');
     assert.equal(done.queue.pending, 0);
-    await rep.close();
+    await rep.close('test');
     const [[cfg]] = (await site.nodes[0].query(
       "SELECT `value` FROM tconfig WHERE token = 'MR'",
     )) as unknown as [[{ value: string }]];

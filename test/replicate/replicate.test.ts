@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Replicator } from '../../lib/replicate/replicator';
+import { Replicator } from '../../lib/replicate';
 import { startMariaDb, PrivateMariaDb } from '../helpers/mariadb';
 import { dump, makeSite, seedCc, Site } from './fixture';
 
@@ -21,15 +21,15 @@ describe('metaconsole-replicate: table source', () => {
     rep = new Replicator({ cc: site.cc, useQueue: false, chunkSize: 2 });
   });
   after(async () => {
-    await rep?.close();
+    await rep?.close('test');
     await site?.cc.end();
     for (const n of site?.nodes ?? []) await n.end();
     await db?.destroy();
   });
 
   it('inserts every object kind on every instance, parents before children', async () => {
-    const plan = await rep.round('plan');
-    const reports = await rep.round('sync');
+    const plan = await rep.requestPlan('test');
+    const reports = await rep.requestRound('test');
     assert.deepEqual(
       reports.map((r) => r.applied),
       plan.map((r) => r.applied),
@@ -51,7 +51,7 @@ describe('metaconsole-replicate: table source', () => {
     )) as unknown as [[{ id_filter: number | null }]];
     assert.equal(u1.id_filter, 3);
     assert.equal(u2.id_filter, null, 'a filter missing on the instance is written as NULL (FK)');
-    const again = await rep.round('sync');
+    const again = await rep.requestRound('test');
     for (const r of again) assert.deepEqual(r.applied, {});
   });
 
@@ -75,8 +75,8 @@ describe('metaconsole-replicate: table source', () => {
     await site.cc.query("DELETE FROM tusuario WHERE id_user = 'admin'");
     await site.cc.query('DELETE FROM talert_commands WHERE id = 2');
     await site.cc.query('DELETE FROM tgrupo WHERE id_grupo IN (11, 12)');
-    const plan = await rep.round('plan');
-    const reports = await rep.round('sync');
+    const plan = await rep.requestPlan('test');
+    const reports = await rep.requestRound('test');
     assert.deepEqual(
       reports.map((r) => r.applied),
       plan.map((r) => r.applied),
@@ -97,14 +97,14 @@ describe('metaconsole-replicate: table source', () => {
     await site.nodes[0].query("INSERT INTO ttag (id_tag, name) VALUES (50, 'node1-own')");
     await site.nodes[1].query("INSERT INTO ttag (id_tag, name) VALUES (50, 'node2-own')");
     await site.cc.query("INSERT INTO ttag (id_tag, name) VALUES (2, 'transient')");
-    const [first] = await rep.round('sync');
+    const [first] = await rep.requestRound('test');
     assert.deepEqual(
       first.applied.ttag,
       { inserted: 1, updated: 0, deleted: 1 },
       'node1 is centralised: its own tag goes',
     );
     await site.cc.query('DELETE FROM ttag WHERE id_tag = 2');
-    const [r1, r2] = await rep.round('sync');
+    const [r1, r2] = await rep.requestRound('test');
     assert.equal(r1.applied.ttag.deleted, 1);
     assert.equal(r2.applied.ttag.deleted, 1, 'node2 is not: only the tag we put there goes');
     assert.deepEqual(r2.kept, { ttag: 1 });
@@ -136,7 +136,7 @@ describe('metaconsole-replicate: table source', () => {
       'long',
       'c'.repeat(60000),
     ]);
-    await rep.round('sync');
+    await rep.requestRound('test');
     const want = await dump(site.cc, ['tgrupo', 'talert_commands']);
     for (const n of site.nodes)
       assert.deepEqual(await dump(n, ['tgrupo', 'talert_commands']), want);
@@ -149,14 +149,14 @@ describe('metaconsole-replicate: table source', () => {
     await site.cc.query(
       "INSERT INTO tusuario (id_user, fullname, firstname, lastname, middlename, password) VALUES ('locky', 'Locky', 'L', 'K', '', 'x')",
     );
-    for (const r of await rep.round('sync')) assert.deepEqual(r.errors, []);
+    for (const r of await rep.requestRound('test')) assert.deepEqual(r.errors, []);
     await site.cc.query(
       "UPDATE tusuario SET login_blocked = 1, failed_attempt = 5, fullname = 'Admin (locked on the CC)' WHERE id_user = 'locky'",
     );
     await site.nodes[1].query(
       "UPDATE tusuario SET login_blocked = 1, failed_attempt = 3 WHERE id_user = 'locky'",
     );
-    const reports = await rep.round('sync');
+    const reports = await rep.requestRound('test');
     for (const r of reports) assert.deepEqual(r.errors, []);
     const state = async (i: number): Promise<[number, number, string]> => {
       const [[u]] = (await site.nodes[i].query(

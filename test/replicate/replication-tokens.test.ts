@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { ReplicateError } from '../../lib/replicate';
+import { words } from './words';
 import { describe, it } from 'node:test';
 import {
   isLoopback,
@@ -14,6 +16,11 @@ const cc = {
   password: 'pw',
 };
 
+/** Throws a coded failure whose en-US words match `re`. */
+function throwsWords(fn: () => unknown, re: RegExp): void {
+  assert.throws(fn, (err: unknown) => err instanceof ReplicateError && re.test(words(err)));
+}
+
 describe('metaconsole-replicate: the node tokens that point a console at the Command Center', () => {
   it('reads ccDbAddress as host, host:port or [v6]:port and refuses anything else', () => {
     assert.deepEqual(parseDbAddress(''), null);
@@ -21,12 +28,12 @@ describe('metaconsole-replicate: the node tokens that point a console at the Com
     assert.deepEqual(parseDbAddress('10.0.0.5:3306'), { host: '10.0.0.5', port: 3306 });
     assert.deepEqual(parseDbAddress('[fd00::5]:3307'), { host: 'fd00::5', port: 3307 });
     assert.deepEqual(parseDbAddress('fd00::5'), { host: 'fd00::5' });
-    assert.throws(
+    throwsWords(
       () => parseDbAddress('db:99999'),
       /ccDbAddress "db:99999": the port must be 1-65535/,
     );
-    assert.throws(() => parseDbAddress('db:x'), /the port must be/);
-    assert.throws(() => parseDbAddress('db/evil'), /not a host name or address/);
+    throwsWords(() => parseDbAddress('db:x'), /the port must be/);
+    throwsWords(() => parseDbAddress('db/evil'), /not a host name or address/);
   });
 
   it('knows loopback names and addresses', () => {
@@ -55,13 +62,13 @@ describe('metaconsole-replicate: the node tokens that point a console at the Com
       ...cc,
       host: '10.1.1.1',
     });
-    assert.throws(() => replicationFacts({}, cc, null), /loopback address.*set ccDbAddress/);
+    throwsWords(() => replicationFacts({}, cc, null), /loopback address.*set ccDbAddress/);
   });
 
   it('writes the first host of a Galera dbHost list, and judges loopback on it', () => {
     const list = { ...cc, host: '10.1.1.1:3307,10.1.1.2,10.1.1.3' };
     assert.deepEqual(replicationFacts({}, list, null), { ...cc, host: '10.1.1.1', port: 3307 });
-    assert.throws(
+    throwsWords(
       () => replicationFacts({}, { ...cc, host: '127.0.0.1:3307,10.1.1.2' }, null),
       /"127\.0\.0\.1" is a loopback address/,
     );
