@@ -11,7 +11,7 @@ import type { TlsMaterial } from '../tls/material';
 import type { BackoffMap } from '../util/backoff';
 import { bufferFailureText } from './failure-text';
 import type { Semaphore } from './slots';
-import { splitShares, takeableNames } from './names';
+import { splitShares, surelyWhole, takeableNames } from './names';
 import { drainShare, type DrainContext } from './share-drain';
 import type { BufferSummary } from './types';
 
@@ -56,12 +56,15 @@ export async function pullBuffer(
   try {
     ctx = await host.prepare();
     first = await ctx.connections.open(b);
-    const names = takeableNames(await first.ls(''), host.pattern);
+    const listing = await first.ls('');
+    const names = takeableNames(listing, host.pattern);
     summary.listed = names.length;
     listed();
     // Cluster: records of files no longer listed have done their work. Not earlier (after the
-    // MV): our buffer removes a moved file only when the puller's next line arrives.
-    if (host.shared) await host.shared.prune(b.address, names);
+    // MV): our buffer removes a moved file only when the puller's next line arrives. Not from a
+    // listing that may be cut (a backlog): a record pruned while its file is still held, unlisted,
+    // would let the file be delivered a second time once listed again.
+    if (host.shared && surelyWhole(listing.length)) await host.shared.prune(b.address, names);
     const shares = splitShares(names, host.connections);
     if (shares.length === 0) {
       const idle = first;

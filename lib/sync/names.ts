@@ -1,6 +1,7 @@
 /** Which names of a buffer's LS listing the Sync server takes. */
 import { isValidName } from '../tentacle/protocol';
 import { SyncError } from './errors';
+import { TENTACLE_BUFFER_PROPERTIES } from '../tentacle/options';
 
 /** The default `pattern`: agent data files. */
 export const DEFAULT_PATTERN = '\\.data$';
@@ -50,4 +51,14 @@ export function compilePattern(text: string): RegExp {
   } catch (err) {
     throw new SyncError('ERR_SYNC_PATTERN', { pattern: text, message: (err as Error).message });
   }
+}
+
+/**
+ * Whether a listing of `count` names is surely the buffer's whole content. Our buffer answers at
+ * most `lsLimit` names (10,000 by default) so that a week's backlog drains in bounded rounds; a
+ * listing that long may be cut, and a name missing from it may still be held. Only a listing
+ * known whole may say that a delivered file has left the buffer.
+ */
+export function surelyWhole(count: number): boolean {
+  return count < TENTACLE_BUFFER_PROPERTIES.lsLimit.default;
 }
