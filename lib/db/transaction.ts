@@ -31,35 +31,46 @@ function retryable(err: unknown): boolean {
   return code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT';
 }
 
-async function once<T>(
-  pool: Pool,
-  work: (conn: PoolConnection) => Promise<T>,
-  { fence, isolation }: TransactionOptions,
+/**
+ * One transaction on a connection the caller holds and gives back (a connection a deadline may
+ * kill, for one): BEGIN, the work, the fence, COMMIT; on failure a ROLLBACK, whose own failure
+ * (the connection is gone, and the server rolls back itself) is not the caller's.
+ */
+export async function transactionOn<T, C extends PoolConnection>(
+  conn: C,
+  work: (conn: C) => Promise<T>,
+  { fence, isolation }: Omit<TransactionOptions, 'attempts'> = {},
 ): Promise<T> {
-  const conn = await pool.getConnection();
-  let open = false;
+  // Applies to the next transaction only; a released connection keeps the server's level.
+  if (isolation) await conn.query(`SET TRANSACTION ISOLATION LEVEL ${isolation}`);
+  await conn.beginTransaction();
   try {
-    // Applies to the next transaction only; a released connection keeps the server's level.
-    if (isolation) await conn.query(`SET TRANSACTION ISOLATION LEVEL ${isolation}`);
-    await conn.beginTransaction();
-    open = true;
     const out = await work(conn);
     if (fence) await fence(conn);
     await conn.commit();
-    open = false;
-    conn.release();
     return out;
   } catch (err) {
-    if (open) {
-      try {
-        await conn.rollback();
-      } catch {
-        // The connection is gone; the server rolls the transaction back itself.
-      }
-    }
+    await conn.rollback().catch(() => {});
+    throw err;
+  }
+}
+
+async function once<T>(
+  pool: Pool,
+  work: (conn: PoolConnection) => Promise<T>,
+  options: TransactionOptions,
+): Promise<T> {
+  const conn = await pool.getConnection();
+  let out: T;
+  try {
+    out = await transactionOn(conn, work, options);
+  } catch (err) {
+    // Never handed back to the pool half-used.
     conn.destroy();
     throw err;
   }
+  conn.release();
+  return out;
 }
 
 /** Runs `work` in one transaction on a connection of `pool` and returns what it returned. */

@@ -5,6 +5,7 @@
  * and never holds back the others.
  */
 import { Instance, InstanceRegistry } from '../db/registry';
+import { transactionOn } from '../db/transaction';
 import { reasonOf } from '../util/errors';
 import { applyChange, AuditFacts } from './changes';
 import { Reaper, withDeadline } from './deadline';
@@ -256,19 +257,14 @@ export class InstanceQuery {
         const ref = { id: instance.id, name: instance.name };
         const mine = targets.filter((t) => t.instance === instance.id);
         const done = await withDeadline(instance, this.opts.timeoutMs, this.reaper, async (c) => {
-          await c.beginTransaction();
-          try {
+          return transactionOn(c, async (conn) => {
             const out: ChangeRow[] = [];
             for (const t of mine) {
-              const o = await applyChange(c, who, kind, t.id);
+              const o = await applyChange(conn, who, kind, t.id);
               out.push(rowOf(ref, t.id, o.ok, o.changed, o.error));
             }
-            await c.commit();
             return out;
-          } catch (err) {
-            await c.rollback().catch(() => {});
-            throw err;
-          }
+          });
         });
         return { rows: done, count: done.filter((r) => r.ok).length };
       },

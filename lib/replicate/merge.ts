@@ -12,6 +12,7 @@ import type { RowDataPacket } from 'mysql2';
 import { quoteId as q, quoteList } from '../db/identifier';
 import type { Pool } from '../db/pool';
 import type { Instance } from '../db/registry';
+import { inTransaction } from '../db/transaction';
 import { Conflict, TableCounts } from './apply';
 import { Db, existingColumns, tableColumns } from './schema-info';
 import { keyColumnsOf, keyOf, keySql, TableDef } from './tables';
@@ -130,74 +131,71 @@ export async function writeCommandCenter(
   cc: Pool,
   merged: MergedTables,
 ): Promise<Record<string, TableCounts>> {
-  const applied: Record<string, TableCounts> = {};
-  const conn = await cc.getConnection();
-  let done = false;
-  try {
-    await conn.beginTransaction();
-    const entries = [...merged.target.entries()];
-    const current = new Map<TableDef, Map<string, Record<string, unknown>>>();
-    for (const [def, t] of entries) {
-      const rows = await readAll(conn, def, t.cols);
-      current.set(def, new Map(rows.map((r) => [keyOf(def, r), r])));
-    }
-    const counts = (t: string): TableCounts =>
-      (applied[t] ??= { inserted: 0, updated: 0, deleted: 0 });
-    for (const [def, t] of [...entries].reverse()) {
-      for (const k of (current.get(def) as Map<string, unknown>).keys()) {
-        if (t.rows.has(k)) continue;
-        await conn.query(`DELETE FROM ${q(def.table)} WHERE ${keySql(def)} = ?`, [k]);
-        counts(def.table).deleted += 1;
+  // One attempt: the Merging tool is run by hand, and its counts are of this run.
+  return inTransaction(
+    cc,
+    async (conn) => {
+      const applied: Record<string, TableCounts> = {};
+      const entries = [...merged.target.entries()];
+      const current = new Map<TableDef, Map<string, Record<string, unknown>>>();
+      for (const [def, t] of entries) {
+        const rows = await readAll(conn, def, t.cols);
+        current.set(def, new Map(rows.map((r) => [keyOf(def, r), r])));
       }
-    }
-    for (const [def, t] of entries) {
-      const mine = current.get(def) as Map<string, Record<string, unknown>>;
-      const keyCols = keyColumnsOf(def);
-      const setCols = t.cols.filter((c) => !keyCols.includes(c));
-      const sorted = [...t.rows.values()];
-      // A user coming from an Instance may point at an event filter the CC lacks (FK).
-      for (const ref of def.optionalRefs ?? []) {
-        if (!t.cols.includes(ref.column)) continue;
-        const [present] = await conn.query<({ k: unknown } & RowDataPacket)[]>(
-          `SELECT ${q(ref.key)} AS k FROM ${q(ref.table)}`,
-        );
-        const ok = new Set(present.map((r) => String(r.k)));
-        for (const o of sorted) {
-          const v = o.row[ref.column];
-          if (v !== null && v !== undefined && !ok.has(String(v)))
-            o.row = { ...o.row, [ref.column]: null };
+      const counts = (t: string): TableCounts =>
+        (applied[t] ??= { inserted: 0, updated: 0, deleted: 0 });
+      for (const [def, t] of [...entries].reverse()) {
+        for (const k of (current.get(def) as Map<string, unknown>).keys()) {
+          if (t.rows.has(k)) continue;
+          await conn.query(`DELETE FROM ${q(def.table)} WHERE ${keySql(def)} = ?`, [k]);
+          counts(def.table).deleted += 1;
         }
       }
-      if (def.parent) {
-        const p = def.parent;
-        const depth = (o: Owned, seen = 0): number => {
-          const parent = t.rows.get(String(o.row[p]));
-          return parent && seen < t.rows.size ? 1 + depth(parent, seen + 1) : 0;
-        };
-        sorted.sort((a, b) => depth(a) - depth(b));
-      }
-      for (const o of sorted) {
-        const k = keyOf(def, o.row);
-        const old = mine.get(k);
-        if (!old) {
-          await conn.query(`INSERT INTO ${q(def.table)} (${quoteList(t.cols)}) VALUES (?)`, [
-            t.cols.map((c) => o.row[c]),
-          ]);
-          counts(def.table).inserted += 1;
-        } else if (setCols.length > 0 && !same(old, o.row, t.cols)) {
-          await conn.query(
-            `UPDATE ${q(def.table)} SET ${setCols.map((c) => `${q(c)} = ?`).join(', ')} WHERE ${keySql(def)} = ?`,
-            [...setCols.map((c) => o.row[c]), k],
+      for (const [def, t] of entries) {
+        const mine = current.get(def) as Map<string, Record<string, unknown>>;
+        const keyCols = keyColumnsOf(def);
+        const setCols = t.cols.filter((c) => !keyCols.includes(c));
+        const sorted = [...t.rows.values()];
+        // A user coming from an Instance may point at an event filter the CC lacks (FK).
+        for (const ref of def.optionalRefs ?? []) {
+          if (!t.cols.includes(ref.column)) continue;
+          const [present] = await conn.query<({ k: unknown } & RowDataPacket)[]>(
+            `SELECT ${q(ref.key)} AS k FROM ${q(ref.table)}`,
           );
-          counts(def.table).updated += 1;
+          const ok = new Set(present.map((r) => String(r.k)));
+          for (const o of sorted) {
+            const v = o.row[ref.column];
+            if (v !== null && v !== undefined && !ok.has(String(v)))
+              o.row = { ...o.row, [ref.column]: null };
+          }
+        }
+        if (def.parent) {
+          const p = def.parent;
+          const depth = (o: Owned, seen = 0): number => {
+            const parent = t.rows.get(String(o.row[p]));
+            return parent && seen < t.rows.size ? 1 + depth(parent, seen + 1) : 0;
+          };
+          sorted.sort((a, b) => depth(a) - depth(b));
+        }
+        for (const o of sorted) {
+          const k = keyOf(def, o.row);
+          const old = mine.get(k);
+          if (!old) {
+            await conn.query(`INSERT INTO ${q(def.table)} (${quoteList(t.cols)}) VALUES (?)`, [
+              t.cols.map((c) => o.row[c]),
+            ]);
+            counts(def.table).inserted += 1;
+          } else if (setCols.length > 0 && !same(old, o.row, t.cols)) {
+            await conn.query(
+              `UPDATE ${q(def.table)} SET ${setCols.map((c) => `${q(c)} = ?`).join(', ')} WHERE ${keySql(def)} = ?`,
+              [...setCols.map((c) => o.row[c]), k],
+            );
+            counts(def.table).updated += 1;
+          }
         }
       }
-    }
-    await conn.commit();
-    done = true;
-  } finally {
-    if (!done) await conn.rollback().catch(() => undefined);
-    conn.release();
-  }
-  return applied;
+      return applied;
+    },
+    { attempts: 1 },
+  );
 }
