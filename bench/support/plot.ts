@@ -25,9 +25,9 @@ export interface PlotSpec {
   yFromZero?: boolean;
 }
 
-const W = 640;
+const W = 760;
 const H = 360;
-const M = { left: 70, right: 170, top: 40, bottom: 50 };
+const M = { left: 70, right: 250, top: 40, bottom: 50 };
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
 function esc(s: string): string {
@@ -91,7 +91,8 @@ export function renderPlot(spec: PlotSpec): string {
     const y = sy(spec.goal.value);
     out.push(
       `<line x1="${M.left}" x2="${M.left + pw}" y1="${y}" y2="${y}" stroke="#555" stroke-dasharray="6 4"/>`,
-      `<text x="${M.left + pw + 8}" y="${y + 4}" fill="#555">${esc(spec.goal.label)}</text>`,
+      // Inside the frame, above its line: the column on the right is the legend's.
+      `<text x="${M.left + pw - 6}" y="${y - 5}" text-anchor="end" fill="#555">${esc(spec.goal.label)}</text>`,
     );
   }
   spec.series.forEach((s, i) => {
