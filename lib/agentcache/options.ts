@@ -5,7 +5,8 @@
  */
 import type { UnitGate } from '../cluster/gate';
 import type { Pool } from '../db/pool';
-import { toInteger, toList, toNumber } from '../util/values';
+import { instanceIds, optionFacts, resolveNumbers } from '../util/options';
+import { toNumber } from '../util/values';
 import { AgentCacheError } from './errors';
 
 /** The node's properties, their defaults and limits: what the editor offers and checks. */
@@ -61,26 +62,13 @@ const MINIMUM: Record<keyof Tunable, number> = {
   auditMs: 0,
 };
 
-function option(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER) {
-  return new AgentCacheError('ERR_AGENT_CACHE_OPTION', {
-    name,
-    value: typeof value === 'number' ? value : (JSON.stringify(value) ?? 'undefined'),
-    min,
-    max,
-  });
+function option(name: string, value: unknown, min: number, max?: number) {
+  return new AgentCacheError('ERR_AGENT_CACHE_OPTION', optionFacts(name, value, min, max));
 }
 
 /** Defaults applied field by field (`undefined` = absent); values the engine cannot use refused. */
 export function resolveOptions(options: AgentCacheOptions): ResolvedAgentCacheOptions {
-  const out: Record<string, unknown> = { ...AGENT_CACHE_DEFAULTS };
-  for (const key of Object.keys(MINIMUM) as (keyof Tunable)[]) {
-    const v = options[key];
-    if (v !== undefined) out[key] = v;
-    const got = out[key];
-    if (typeof got !== 'number' || !Number.isFinite(got) || got < MINIMUM[key]) {
-      throw option(key, got, MINIMUM[key]);
-    }
-  }
+  const out = resolveNumbers(AGENT_CACHE_DEFAULTS, MINIMUM, options, option);
   return {
     ...(out as Required<Tunable>),
     cc: options.cc,
@@ -106,12 +94,6 @@ export function optionsFromProperties(
     throw option('interval', props.interval, min, max);
   }
   if (interval < min || interval > max) throw option('interval', props.interval, min, max);
-  const instances = toList(props.instances).map((v) => {
-    try {
-      return toInteger(v, 0, 'instances', 1);
-    } catch {
-      throw option('instances', v, 1);
-    }
-  });
+  const instances = instanceIds(props.instances, option);
   return { instances, intervalMs: interval * 1000 };
 }

@@ -4,6 +4,7 @@
  * ERR_DB_* codes (lib/db/errors.ts) an Instance's answer may carry.
  */
 import { CodedError, type ErrorFacts } from '../util/errors';
+import { shownValue } from '../util/options';
 import type { RegistryError } from '../db/errors';
 
 export type QueryCode =
@@ -74,6 +75,4 @@ export class QueryError extends CodedError<QueryCode> {
 export type QueryFailure = QueryError | RegistryError;
 
 /** A value as a fact: numbers as they are, anything else as JSON (as the words quote it). */
-export function shown(value: unknown): string | number {
-  return typeof value === 'number' ? value : (JSON.stringify(value) ?? 'undefined');
-}
+export const shown = shownValue;

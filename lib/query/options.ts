@@ -4,8 +4,9 @@
  * engine's options (milliseconds) they become.
  */
 import type { Pool } from '../db/pool';
-import { toBool, toInteger, toList, toNumber, toText } from '../util/values';
-import { QueryError, shown } from './errors';
+import { instanceIds, optionFacts, resolveNumbers } from '../util/options';
+import { toBool, toInteger, toNumber, toText } from '../util/values';
+import { QueryError } from './errors';
 import { parseOperation, type Operation } from './operations';
 
 /** The node's properties, their defaults and limits: what the editor offers and checks. */
@@ -57,21 +58,13 @@ const MINIMUM: Record<Exclude<keyof Tunable, 'auditUser'>, number> = {
   connectionsPerInstance: 1,
 };
 
-function option(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER) {
-  return new QueryError('ERR_QUERY_OPTION', { name, value: shown(value), min, max });
+function option(name: string, value: unknown, min: number, max?: number) {
+  return new QueryError('ERR_QUERY_OPTION', optionFacts(name, value, min, max));
 }
 
 /** Defaults applied field by field (`undefined` = absent); values the engine cannot use refused. */
 export function resolveOptions(options: InstanceQueryOptions): ResolvedInstanceQueryOptions {
-  const out: Record<string, unknown> = { ...INSTANCE_QUERY_DEFAULTS };
-  for (const key of Object.keys(MINIMUM) as (keyof typeof MINIMUM)[]) {
-    const v = options[key];
-    if (v !== undefined) out[key] = v;
-    const got = out[key];
-    if (typeof got !== 'number' || !Number.isFinite(got) || got < MINIMUM[key]) {
-      throw option(key, got, MINIMUM[key]);
-    }
-  }
+  const out = resolveNumbers(INSTANCE_QUERY_DEFAULTS, MINIMUM, options, option);
   if (options.auditUser !== undefined) out.auditUser = options.auditUser;
   return {
     ...(out as Required<Tunable>),
@@ -121,13 +114,7 @@ export function optionsFromProperties(props: InstanceQueryProps): NodeChoices {
   } catch {
     throw option('limit', props.limit, P.limit.min, P.limit.max);
   }
-  const instances = toList(props.instances).map((v) => {
-    try {
-      return toInteger(v, 0, 'instances', 1);
-    } catch {
-      throw option('instances', v, 1);
-    }
-  });
+  const instances = instanceIds(props.instances, option);
   return {
     options: { instances, timeoutMs: Math.round(timeout * 1000), limit },
     fallback,

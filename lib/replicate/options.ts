@@ -5,7 +5,8 @@
  */
 import type { UnitGate } from '../cluster/gate';
 import type { DbFacts, Pool } from '../db/pool';
-import { toInteger, toList, toNumber, toText } from '../util/values';
+import { instanceIds, optionFacts, resolveNumbers } from '../util/options';
+import { toList, toNumber, toText } from '../util/values';
 import { ReplicateError } from './errors';
 import { parseDbAddress, type DbAddress } from './replication-tokens';
 import { ALL_KINDS, parseObjects, type ObjectKind } from './tables';
@@ -151,26 +152,13 @@ const MINIMUM: Record<Numeric, number> = {
   connectTimeoutMs: 1,
 };
 
-function option(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER) {
-  return new ReplicateError('ERR_REPLICATE_OPTION', {
-    name,
-    value: typeof value === 'number' ? value : (JSON.stringify(value) ?? 'undefined'),
-    min,
-    max,
-  });
+function option(name: string, value: unknown, min: number, max?: number) {
+  return new ReplicateError('ERR_REPLICATE_OPTION', optionFacts(name, value, min, max));
 }
 
 /** Defaults applied field by field (`undefined` = absent); values the engine cannot use refused. */
 export function resolveOptions(options: ReplicatorOptions): ResolvedReplicatorOptions {
-  const out: Record<string, unknown> = { ...REPLICATE_DEFAULTS };
-  for (const key of Object.keys(MINIMUM) as Numeric[]) {
-    const v = options[key];
-    if (v !== undefined) out[key] = v;
-    const got = out[key];
-    if (typeof got !== 'number' || !Number.isFinite(got) || got < MINIMUM[key]) {
-      throw option(key, got, MINIMUM[key]);
-    }
-  }
+  const out = resolveNumbers(REPLICATE_DEFAULTS, MINIMUM, options, option);
   const max = options.queueItemsMax ?? null;
   if (max !== null && !(Number.isInteger(max) && max >= 1)) throw option('queueItemsMax', max, 1);
   return {
@@ -207,13 +195,7 @@ export function optionsFromProperties(
     throw option('interval', props.interval, min, max);
   }
   if (interval < min || interval > max) throw option('interval', props.interval, min, max);
-  const instances = toList(props.instances).map((v) => {
-    try {
-      return toInteger(v, 0, 'instances', 1);
-    } catch {
-      throw option('instances', v, 1);
-    }
-  });
+  const instances = instanceIds(props.instances, option);
   return {
     instances,
     objects: parseObjects(toList(props.objects)),

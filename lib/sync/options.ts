@@ -6,6 +6,7 @@
 import type { SharedDeliveries, UnitGate } from '../cluster/gate';
 import type { BufferEndpoint } from '../conf/pandora-conf';
 import type { TlsMaterial } from '../tls/material';
+import { optionFacts } from '../util/options';
 import { toBool, toInteger, toText } from '../util/values';
 import { SyncError } from './errors';
 import { DeliveryJournal } from './journal';
@@ -125,9 +126,7 @@ const MINIMUM: Record<Tunable, number> = {
 
 function optionError(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER) {
   return new SyncError('ERR_SYNC_OPTION', {
-    name,
-    value: typeof value === 'number' ? value : (JSON.stringify(value) ?? 'undefined'),
-    min,
+    ...optionFacts(name, value, min, max),
     max: max === Number.MAX_SAFE_INTEGER ? '∞' : max,
   });
 }
